@@ -1,0 +1,38 @@
+/**
+ * `npm test`: makes sure the Temporal binaries are there (installing them on a fresh machine), then
+ * runs every `test/**\/*.test.ts` with node's built-in test runner. Tests start their own servers.
+ * Extra arguments narrow the run: `npm test -- test/unit`.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { ensureTemporalBinaries } from './temporal-binaries';
+
+const projectRoot = resolve(__dirname, '..');
+
+function testFiles(path: string): string[] {
+  if (statSync(path).isFile()) return path.endsWith('.test.ts') ? [path] : [];
+  return readdirSync(path)
+    .sort()
+    .flatMap((name) => testFiles(join(path, name)));
+}
+
+const binaries = ensureTemporalBinaries();
+const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['test'];
+const files = roots.flatMap((root) => testFiles(resolve(projectRoot, root))).map((f) => relative(projectRoot, f));
+if (files.length === 0) {
+  process.stderr.write(`No test files under ${roots.join(', ')}\n`);
+  process.exit(1);
+}
+
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
+  {
+    cwd: projectRoot,
+    stdio: 'inherit',
+    env: { ...process.env, TEMPORAL_CLI_PATH: binaries.cli, TEMPORAL_TEST_SERVER_PATH: binaries.testServer },
+  },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,37 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
+import { projectSearchAttributes } from '../../workflows/search-attributes';
+
+let runtimeInstalled = false;
+/** Worker lifecycle lines drown a test's own output; keep warnings and errors. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger(process.env.TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
+  runtimeInstalled = true;
+}
+
+/**
+ * A real Temporal dev server (the Temporal CLI's `server start-dev`), started for one test file,
+ * with the project's search attributes registered.
+ */
+export async function startDevServer(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  const { cli } = ensureTemporalBinaries();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: cli },
+      searchAttributes: projectSearchAttributes,
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+}
+
+/** The time-skipping test server: timers and retry backoffs pass in an instant of wall time. */
+export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  const { testServer } = ensureTemporalBinaries();
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: testServer } },
+  });
+}
