@@ -1,0 +1,91 @@
+/**
+ * The shapes that cross the workflow/activity boundary. Workflows import this file for types only;
+ * everything here is small and serialisable, and never holds a credential or a product record.
+ */
+import type { Connection, SourceKind } from '../domain';
+
+/** A connection as workflows see it: everything but where its secrets live. */
+export type ConnectionProfile = Omit<Connection, 'credentialsRef'> & { taskQueue: string };
+
+export interface InvalidRecord {
+  code: string;
+  field: string;
+  reason: string;
+}
+
+export interface ProductCounts {
+  /** Records read from the source. */
+  listed: number;
+  /** ACTIVE records sent to Stock2Shop because their content changed. */
+  pushed: number;
+  /** Records whose content was the same as at their last push. */
+  unchanged: number;
+  /** DELETE records sent as `product_active: false`. */
+  deleted: number;
+  /** IGNORE records, never sent. */
+  ignored: number;
+  /** Records that failed validation. */
+  invalid: number;
+}
+
+export interface SyncProductPageInput {
+  connectionId: string;
+  cursor: string | null;
+  /** Push every record, changed or not. */
+  full: boolean;
+  /** Identifies one full pass over the catalog, across continue-as-new. */
+  passId: string;
+}
+
+export interface SyncProductPageResult extends ProductCounts {
+  nextCursor: string | null;
+  invalidRecords: InvalidRecord[];
+}
+
+export interface ReconcileRemovedInput {
+  connectionId: string;
+  passId: string;
+}
+
+export interface ReconcileRemovedResult {
+  /** Products pushed before that this pass no longer listed. */
+  removed: number;
+  removedCodes: string[];
+  /** Of those, how many were sent as inactive (only when the connection asks for it). */
+  deactivated: number;
+}
+
+export interface RaiseInSourceInput {
+  connectionId: string;
+  channelOrderCode: string;
+  /** The source document, mapped by the workflow from the Stock2Shop order. */
+  document: unknown;
+}
+
+export interface RaiseInSourceResult {
+  sourceOrderCode: string;
+  /** True when the source already held the document (an earlier create whose answer was lost). */
+  alreadyExisted: boolean;
+}
+
+export interface OrderWriteBack {
+  connectionId: string;
+  channelOrderCode: string;
+}
+
+export interface DeliverWaitingOrdersResult {
+  delivered: number;
+  invalid: { code: string; reason: string }[];
+}
+
+export type { SourceKind };
+
+/** Error types that activities raise as non-retryable: a person must fix something first. */
+export const NEEDS_ATTENTION_ERROR_TYPES = [
+  'AuthenticationError',
+  'RejectedBySourceError',
+  'MalformedAnswerError',
+  'DomainValidationError',
+  'UnknownConnectionError',
+  'MissingCredentialsError',
+] as const;

@@ -1,0 +1,126 @@
+/**
+ * Protects one connection's source (a small office server, often) and keeps orders from hammering
+ * it while it is down:
+ *  - at most `maxConcurrent` requests in flight and `perSecond` started each second;
+ *  - when a request finds the source unreachable, the guard marks it down and one probe (ping) runs
+ *    every `probeIntervalMs`; every other caller waits for that probe instead of calling the source.
+ *    The first successful probe lets them all through again.
+ */
+import { TransientError, type SystemName } from '../connectors/errors';
+
+export interface SourceGuardOptions {
+  maxConcurrent: number;
+  perSecond: number;
+  probeIntervalMs?: number;
+  /** How long one caller waits for a dead source before giving its retry back to Temporal. */
+  maxWaitMs?: number;
+}
+
+export interface WaitHooks {
+  /** Called while waiting, so a heartbeat keeps the activity alive. */
+  onWait?: (details: { waitedMs: number }) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class SourceGuard {
+  private inFlight = 0;
+  private readonly slotWaiters: (() => void)[] = [];
+  private nextStartAt = 0;
+  private down = false;
+  private probe: Promise<void> | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly system: SystemName,
+    private readonly ping: () => Promise<void>,
+    private readonly options: SourceGuardOptions,
+  ) {}
+
+  get isDown(): boolean {
+    return this.down;
+  }
+
+  /** One request to the source, within the concurrency and rate limits. */
+  async request<T>(call: () => Promise<T>): Promise<T> {
+    await this.acquireSlot();
+    try {
+      await this.takeRateToken();
+      const result = await call();
+      this.down = false;
+      return result;
+    } catch (error) {
+      if (error instanceof TransientError && error.sourceUnreachable) this.down = true;
+      throw error;
+    } finally {
+      this.releaseSlot();
+    }
+  }
+
+  /**
+   * Runs `unit` (which makes its requests with `request`) and, when it finds the source
+   * unreachable, waits for the source to answer a probe and runs it again, from the start: units
+   * must be safe to repeat (a raise looks for the order before creating it).
+   */
+  async whenReachable<T>(unit: () => Promise<T>, hooks: WaitHooks = {}): Promise<T> {
+    const started = Date.now();
+    const maxWaitMs = this.options.maxWaitMs ?? 50 * 60_000;
+    for (;;) {
+      await this.waitUntilUp(started, maxWaitMs, hooks);
+      try {
+        return await unit();
+      } catch (error) {
+        const unreachable = error instanceof TransientError && error.sourceUnreachable;
+        if (!unreachable || Date.now() - started > maxWaitMs) throw error;
+      }
+    }
+  }
+
+  private async waitUntilUp(started: number, maxWaitMs: number, hooks: WaitHooks): Promise<void> {
+    const sleep = hooks.sleep ?? defaultSleep;
+    while (this.down) {
+      const waitedMs = Date.now() - started;
+      if (waitedMs > maxWaitMs) {
+        throw new TransientError(this.system, 'ping', `${this.name} is still unreachable after ${Math.round(waitedMs / 1000)} s`, {
+          sourceUnreachable: true,
+        });
+      }
+      hooks.onWait?.({ waitedMs });
+      this.probe ??= this.runProbe().finally(() => {
+        this.probe = undefined;
+      });
+      await Promise.race([this.probe, sleep(1000)]);
+    }
+  }
+
+  private async runProbe(): Promise<void> {
+    await defaultSleep(this.options.probeIntervalMs ?? 2000);
+    try {
+      await this.request(this.ping);
+    } catch {
+      // Still down: the next waiter starts the next probe.
+    }
+  }
+
+  private async acquireSlot(): Promise<void> {
+    if (this.inFlight < this.options.maxConcurrent) {
+      this.inFlight += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  private releaseSlot(): void {
+    const next = this.slotWaiters.shift();
+    if (next) next();
+    else this.inFlight -= 1;
+  }
+
+  private async takeRateToken(): Promise<void> {
+    const now = Date.now();
+    const startAt = Math.max(now, this.nextStartAt);
+    this.nextStartAt = startAt + 1000 / this.options.perSecond;
+    if (startAt > now) await defaultSleep(startAt - now);
+  }
+}

@@ -1,0 +1,3 @@
+export { productSync } from './productSync';
+export { raiseOrder } from './raiseOrder';
+export { pollOrders } from './pollOrders';
