@@ -1,0 +1,166 @@
+/**
+ * A client connection: which source (iSync or Omni Accounts), where it is, where its secrets are
+ * (names of environment variables, never the secrets), Stock2Shop's settings for it, and how often
+ * and how hard we may call it.
+ */
+import { z } from 'zod';
+import { DomainValidationError, firstProblem } from './validation';
+import { NumberLikeSchema, OptionalTextSchema } from './values';
+
+export const SourceKindSchema = z.enum(['omni', 'isync']);
+export type SourceKind = z.infer<typeof SourceKindSchema>;
+
+/** A connection id: lower-case letters, digits and single hyphens (it appears in task queues and workflow ids). */
+export const ConnectionIdSchema = z
+  .string()
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { error: 'must be a slug: lower-case letters, digits and hyphens' });
+
+/** The NAME of an environment variable that holds a secret, e.g. `ACME_OMNI_PASSWORD`. */
+export const EnvironmentVariableNameSchema = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, {
+    error: 'must be the name of an environment variable (upper-case letters, digits, _), never the secret itself',
+  });
+
+/** iSync needs a username (or email) and a password. */
+export const ISyncCredentialsRefSchema = z.object({
+  username: EnvironmentVariableNameSchema,
+  password: EnvironmentVariableNameSchema,
+});
+export type ISyncCredentialsRef = z.infer<typeof ISyncCredentialsRefSchema>;
+
+/** Omni Accounts needs its database name, company name, a read-only database user, and an Omni user. */
+export const OmniCredentialsRefSchema = z.object({
+  databaseName: EnvironmentVariableNameSchema,
+  companyName: EnvironmentVariableNameSchema,
+  databaseUser: EnvironmentVariableNameSchema,
+  databasePassword: EnvironmentVariableNameSchema,
+  omniUser: EnvironmentVariableNameSchema,
+  omniPassword: EnvironmentVariableNameSchema,
+});
+export type OmniCredentialsRef = z.infer<typeof OmniCredentialsRefSchema>;
+
+/** A yes/no setting: a boolean, or "true"/"false" (any case) as Stock2Shop's settings store them. */
+const BooleanSettingSchema = z.union([z.boolean(), z.enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False'])]).transform(
+  (value) => (typeof value === 'boolean' ? value : value.toLowerCase() === 'true'),
+);
+
+/** A tax code setting: defaults to "0" as in Stock2Shop. */
+const TaxCodeSettingSchema = z
+  .union([z.string(), z.number()])
+  .nullish()
+  .transform((value) => (value === undefined || value === null ? '0' : String(value).trim()));
+
+/** Stock2Shop's settings for a source, under Stock2Shop's own keys. Blank texts count as not set. */
+export const ConnectionSettingsSchema = z.object({
+  /** Customer account used when the order names none for this source. */
+  param_default_customer_code: OptionalTextSchema,
+  /** Omni: the warehouse id orders are raised against. */
+  param_warehouse_code: OptionalTextSchema,
+  /** The product code of the service item that carries the shipping charge. */
+  param_shipping_code: OptionalTextSchema,
+  /** Omni: VAT code of taxed lines. */
+  param_default_tax_code: TaxCodeSettingSchema,
+  /** Omni: VAT code of lines without tax. */
+  param_default_tax_code_exempt: TaxCodeSettingSchema,
+  /** Omni: VAT code of the shipping line. */
+  param_default_tax_code_shipping: TaxCodeSettingSchema,
+  /** Omni: also use the channel order code as the document number. */
+  param_use_channel_order_code: BooleanSettingSchema.default(false),
+  /** Omni: the sales rep's name. */
+  param_rep_code: OptionalTextSchema,
+  /** iSync: whether order lines name their item by SKU (`ProductStockID`) or by barcode (`ThirdPartyBarcode`). */
+  param_order_line_item: z.enum(['ProductStockID', 'ThirdPartyBarcode']).default('ProductStockID'),
+  /** iSync: the line type id of the shipping line. */
+  shipping_cn_type_id: NumberLikeSchema.pipe(z.number().int().positive()).default(4),
+  /** Whether orders are raised into this source at all. */
+  create_order: BooleanSettingSchema.default(true),
+});
+export type ConnectionSettings = z.infer<typeof ConnectionSettingsSchema>;
+export type ConnectionSettingsInput = z.input<typeof ConnectionSettingsSchema>;
+
+export const RequestLimitsSchema = z.object({
+  maxConcurrent: z.number().int().positive().default(4),
+  perSecond: z.number().positive().default(20),
+});
+
+const commonConnectionFields = {
+  id: ConnectionIdSchema,
+  name: z.string().trim().min(1),
+  /** Omni: the OmniWebServiceREST base URL (e.g. http://127.0.0.1:8080); iSync: the message service URL. */
+  endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  settings: ConnectionSettingsSchema.prefault({}),
+  stock2shop: z.object({
+    /** Stock2Shop's id of this source: `source.source_id` of pushed products, `sources[].source_id` of orders. */
+    sourceId: NumberLikeSchema.pipe(z.number().int().positive()),
+  }),
+  /** Days an order keeps being retried through transient failures before it is given up. */
+  orderRetryDays: z.number().positive().default(3),
+  /** What to do with products that vanished from the source: report them, or push them inactive. */
+  removedProducts: z.enum(['report', 'deactivate']).default('report'),
+  requestLimits: RequestLimitsSchema.prefault({}),
+};
+
+export const OmniConnectionSchema = z.object({
+  ...commonConnectionFields,
+  sourceKind: z.literal('omni'),
+  credentialsRef: OmniCredentialsRefSchema,
+  /** Stock2Shop pulls Omni every 3 minutes. */
+  syncIntervalMinutes: z.number().int().positive().default(3),
+  pageSize: z.number().int().min(1).max(1000).default(1000),
+});
+
+export const ISyncConnectionSchema = z.object({
+  ...commonConnectionFields,
+  sourceKind: z.literal('isync'),
+  credentialsRef: ISyncCredentialsRefSchema,
+  /** Stock2Shop pulls iSync hourly. */
+  syncIntervalMinutes: z.number().int().positive().default(60),
+  pageSize: z.number().int().min(1).max(500).default(100),
+});
+
+export const ConnectionSchema = z.discriminatedUnion('sourceKind', [OmniConnectionSchema, ISyncConnectionSchema]);
+export type Connection = z.infer<typeof ConnectionSchema>;
+export type ConnectionInput = z.input<typeof ConnectionSchema>;
+export type OmniConnection = z.infer<typeof OmniConnectionSchema>;
+export type ISyncConnection = z.infer<typeof ISyncConnectionSchema>;
+
+/** Validates a connection; throws `DomainValidationError` (`Connection acme: endpoint: must be an http(s) URL`). */
+export function parseConnection(input: unknown): Connection {
+  const result = ConnectionSchema.safeParse(input);
+  if (result.success) return result.data;
+  const id = (input as { id?: unknown } | null)?.id;
+  const { field, reason } = firstProblem(result.error, input);
+  throw new DomainValidationError({
+    recordType: 'Connection',
+    record: typeof id === 'string' && id !== '' ? id : '(no id)',
+    field,
+    reason,
+  });
+}
+
+/** The task queue a connection's source activities run on: `omni/<id>` (the on-site agent) or `central`. */
+export function connectionTaskQueue(connection: Pick<Connection, 'id' | 'sourceKind'>): string {
+  return connection.sourceKind === 'omni' ? `omni/${connection.id}` : CENTRAL_TASK_QUEUE;
+}
+
+/** The task queue of the central worker (iSync and Stock2Shop activities). */
+export const CENTRAL_TASK_QUEUE = 'central';
+
+/** `product-sync/<connectionId>`: the Temporal Schedule that starts product syncs. */
+export function productSyncScheduleId(connectionId: string): string {
+  return `product-sync/${connectionId}`;
+}
+
+/**
+ * `product-sync/<connectionId>`: the product sync workflow id (the schedule's action uses it and
+ * Temporal appends the start time; a manual run uses it as is, so two manual runs cannot overlap).
+ */
+export function productSyncWorkflowId(connectionId: string): string {
+  return `product-sync/${connectionId}`;
+}
+
+/** `raise-order/<connectionId>/<channel_order_code>`: one workflow per order, so a duplicate delivery is never a second order. */
+export function raiseOrderWorkflowId(connectionId: string, channelOrderCode: string): string {
+  return `raise-order/${connectionId}/${channelOrderCode}`;
+}

@@ -1,0 +1,272 @@
+/**
+ * iSync: its product records, its orders, and the mappings to and from Stock2Shop (the seed
+ * `isync.md` is the specification; Stock2Shop's default iSync field map adds Product, Size,
+ * Colour and the price lists).
+ *
+ * Products:  JobProductID → source_product_code (variants sharing it form one variable product);
+ *            SKU → source_variant_code, variants.sku; JobDescription → title; Product → collection;
+ *            Size → option1; Colour → option2; Barcode → barcode; AvailableUnits → qty;
+ *            WebSale → product_active (Active/Delete/Ignore); Master warehouse price lists → price
+ *            and price_tiers; inventory_management = true.
+ * Orders:    channel_order_code → PONumber; shipping_address → DeliveryDetail; line sku →
+ *            ProductStockID (or barcode → ThirdPartyBarcode); qty → Units; price → SellingPrice;
+ *            shipping charge → one more line against the shipping code.
+ */
+import { z } from 'zod';
+import { decideProductLifecycle, parsePrice } from './lifecycle';
+import {
+  customerAccountCodeOf,
+  requireShippingCode,
+  shippingChargeOf,
+  type OrderMappingConnection,
+} from './orders';
+import { rawField, recordCodeOf, type ProductMappingContext, type ProductMappingResult } from './products';
+import {
+  parseStock2ShopOrder,
+  type PriceTier,
+  type ProductOption,
+  type Stock2ShopAddress,
+  type Stock2ShopQueueItem,
+} from './stock2shop';
+import { DomainValidationError, firstProblem } from './validation';
+import { CodeSchema, NumberLikeSchema, OptionalTextSchema, RequiredTextSchema, StockQuantitySchema, listOrEmpty } from './values';
+
+// ---------------------------------------------------------------------------------------------
+// Products → Stock2Shop
+// ---------------------------------------------------------------------------------------------
+
+/** The warehouse whose price lists Stock2Shop takes; other warehouses are ignored. */
+export const ISYNC_PRICE_WAREHOUSE = 'Master';
+/** The Master price list whose RetailSellingPrice is the product's price. */
+export const ISYNC_RETAIL_PRICE_LIST = 'Retail';
+
+/**
+ * One price list of a product. Prices are only shape-checked here (a number, numeric text or
+ * nothing); a Master entry's prices must be present and ≥ 0, which `mapISyncProduct` checks, so a
+ * non-Master entry never makes a product invalid.
+ */
+export const ISyncPriceListSchema = z.object({
+  Warehouse: RequiredTextSchema,
+  PriceList: RequiredTextSchema,
+  RetailSellingPrice: NumberLikeSchema.nullish(),
+  SellingPrice: NumberLikeSchema.nullish(),
+});
+export type ISyncPriceList = z.infer<typeof ISyncPriceListSchema>;
+
+/** An iSync product (one variant) as `GetProducts` lists it. Texts are trimmed; blanks count as absent. */
+export const ISyncProductSchema = z.object({
+  /** Groups variants into one product; equal to SKU for a simple product (a blank one is taken as SKU). */
+  JobProductID: OptionalTextSchema,
+  SKU: CodeSchema,
+  Barcode: OptionalTextSchema,
+  JobDescription: RequiredTextSchema,
+  Product: OptionalTextSchema,
+  Size: OptionalTextSchema,
+  Colour: OptionalTextSchema,
+  /** May be negative or fractional in iSync, normalised to a whole number ≥ 0. */
+  AvailableUnits: StockQuantitySchema,
+  /** Ignore / Active / Delete in any case; read by `decideProductLifecycle`. */
+  WebSale: z.string().nullish(),
+  PriceLists: listOrEmpty(ISyncPriceListSchema),
+});
+export type ISyncProduct = z.infer<typeof ISyncProductSchema>;
+
+const sameName = (a: string, b: string): boolean => a.trim().toLowerCase() === b.toLowerCase();
+
+type PriceResult =
+  | { ok: true; price: number | undefined; priceTiers: PriceTier[] }
+  | { ok: false; field: string; reason: string };
+
+/**
+ * Price and price tiers from the Master warehouse:
+ * - price ← RetailSellingPrice of the Master "Retail" price list, or of the first Master entry;
+ * - price_tiers ← every Master price list as `{ tier: PriceList, price: SellingPrice }`.
+ * A product with no Master price list has neither (Stock2Shop keeps its current price).
+ */
+function masterPrices(priceLists: ReadonlyArray<ISyncPriceList>): PriceResult {
+  const master = priceLists
+    .map((entry, index) => ({ entry, index }))
+    .filter(({ entry }) => sameName(entry.Warehouse, ISYNC_PRICE_WAREHOUSE));
+  const priceTiers: PriceTier[] = [];
+  for (const { entry, index } of master) {
+    const price = parsePrice(entry.SellingPrice);
+    if (!price.ok) return { ok: false, field: `PriceLists[${index}].SellingPrice`, reason: price.reason };
+    priceTiers.push({ tier: entry.PriceList, price: price.value });
+  }
+  const retail = master.find(({ entry }) => sameName(entry.PriceList, ISYNC_RETAIL_PRICE_LIST)) ?? master[0];
+  if (retail === undefined) return { ok: true, price: undefined, priceTiers };
+  const price = parsePrice(retail.entry.RetailSellingPrice);
+  if (!price.ok) return { ok: false, field: `PriceLists[${retail.index}].RetailSellingPrice`, reason: price.reason };
+  return { ok: true, price: price.value, priceTiers };
+}
+
+/**
+ * Maps one iSync product record to a Stock2Shop queue item. Never throws: an `Ignore` record is
+ * `ignored`, a bad record is `invalid` with its SKU, the iSync field name and the reason. The
+ * flag is read first, so an Ignore record is never reported for its other fields.
+ */
+export function mapISyncProduct(record: unknown, context: ProductMappingContext): ProductMappingResult {
+  const code = recordCodeOf(record, 'SKU', 'JobProductID') ?? '(no SKU)';
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+    return { outcome: 'invalid', code, field: '(record)', reason: 'must be an object' };
+  }
+  const lifecycle = decideProductLifecycle(rawField(record, 'WebSale'));
+  if (lifecycle.action === 'ignored') return { outcome: 'ignored', code, reason: 'WebSale is Ignore' };
+  if (lifecycle.action === 'invalid') return { outcome: 'invalid', code, field: 'WebSale', reason: lifecycle.reason };
+
+  const parsed = ISyncProductSchema.safeParse(record);
+  if (!parsed.success) return { outcome: 'invalid', code, ...firstProblem(parsed.error, record) };
+  const product = parsed.data;
+
+  const prices = masterPrices(product.PriceLists);
+  if (!prices.ok) return { outcome: 'invalid', code: product.SKU, field: prices.field, reason: prices.reason };
+
+  const options: ProductOption[] = [];
+  if (product.Size !== undefined) options.push({ name: 'Size', position: 1 });
+  if (product.Colour !== undefined) options.push({ name: 'Colour', position: 2 });
+
+  const item: Stock2ShopQueueItem = {
+    source: {
+      source_id: context.sourceId,
+      product_active: lifecycle.product_active,
+      source_product_code: product.JobProductID ?? product.SKU,
+      sync_token: context.syncToken,
+      fetch_token: context.fetchToken,
+    },
+    product: {
+      title: product.JobDescription,
+      ...(product.Product !== undefined ? { collection: product.Product } : {}),
+      ...(options.length > 0 ? { options } : {}),
+      variants: {
+        source_variant_code: product.SKU,
+        sku: product.SKU,
+        ...(product.Barcode !== undefined ? { barcode: product.Barcode } : {}),
+        qty: product.AvailableUnits,
+        ...(prices.price !== undefined ? { price: prices.price } : {}),
+        ...(prices.priceTiers.length > 0 ? { price_tiers: prices.priceTiers } : {}),
+        inventory_management: true,
+        ...(product.Size !== undefined ? { option1: product.Size } : {}),
+        ...(product.Colour !== undefined ? { option2: product.Colour } : {}),
+      },
+    },
+  };
+  return { outcome: 'push', code: product.SKU, item };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stock2Shop orders → iSync orders
+// ---------------------------------------------------------------------------------------------
+
+export const ISyncDeliveryDetailSchema = z.object({
+  ContactName: z.string(),
+  Company: z.string(),
+  Address1: z.string(),
+  Address2: z.string(),
+  City: z.string(),
+  Province: z.string(),
+  PostalCode: z.string(),
+  Country: z.string(),
+  Phone: z.string(),
+});
+export type ISyncDeliveryDetail = z.infer<typeof ISyncDeliveryDetailSchema>;
+
+/** An order line names its item by exactly one of ProductStockID (SKU) or ThirdPartyBarcode. */
+export const ISyncOrderLineSchema = z
+  .object({
+    ProductStockID: z.string().min(1).optional(),
+    ThirdPartyBarcode: z.string().min(1).optional(),
+    Units: z.number().int().positive(),
+    SellingPrice: z.number().min(0),
+    /** Line type id; set on the shipping line (`shipping_cn_type_id`, default 4). */
+    CnTypeID: z.number().int().positive().optional(),
+  })
+  .refine((line) => (line.ProductStockID === undefined) !== (line.ThirdPartyBarcode === undefined), {
+    error: 'must name its item by exactly one of ProductStockID or ThirdPartyBarcode',
+  });
+export type ISyncOrderLine = z.infer<typeof ISyncOrderLineSchema>;
+
+/** The `Order` of `CreateOrder`. */
+export const ISyncOrderSchema = z.object({
+  PONumber: z.string().min(1),
+  CustomerCode: z.string().min(1).optional(),
+  DeliveryDetail: ISyncDeliveryDetailSchema,
+  Lines: z.array(ISyncOrderLineSchema).min(1),
+});
+export type ISyncOrder = z.infer<typeof ISyncOrderSchema>;
+
+function deliveryDetailOf(address: Stock2ShopAddress): ISyncDeliveryDetail {
+  return {
+    ContactName: [address.first_name, address.last_name].filter((part) => !!part).join(' '),
+    Company: address.company ?? '',
+    Address1: address.address1 ?? '',
+    Address2: address.address2 ?? '',
+    City: address.city ?? '',
+    Province: address.province ?? address.province_code ?? '',
+    PostalCode: address.zip ?? '',
+    Country: address.country ?? address.country_code ?? '',
+    Phone: address.phone ?? '',
+  };
+}
+
+/**
+ * Maps a Stock2Shop order to an iSync order. Validates the order first.
+ *
+ * Throws `DomainValidationError` (a person must fix it; never retry) for: an invalid order,
+ * an order with no shipping (nor billing) address, a line with no barcode in ThirdPartyBarcode
+ * mode, or a shipping charge without `param_shipping_code`.
+ *
+ * - DeliveryDetail ← shipping_address (billing_address when the order has none); ContactName is
+ *   first and last name; Province and Country fall back to their codes;
+ * - a line's item ← sku as ProductStockID, or barcode as ThirdPartyBarcode when
+ *   `param_order_line_item` is "ThirdPartyBarcode";
+ * - shipping charge (sum of shipping_lines, only when > 0) ← one more line
+ *   `{ ProductStockID: param_shipping_code, Units: 1, SellingPrice, CnTypeID: shipping_cn_type_id }`;
+ * - CustomerCode ← the order's source customer code, else `param_default_customer_code`, else left out
+ *   (optional for iSync).
+ */
+export function mapOrderToISyncOrder(
+  /** A Stock2Shop order as received (raw JSON or an already parsed `Stock2ShopOrder`); validated here. */
+  orderInput: unknown,
+  connection: OrderMappingConnection,
+): ISyncOrder {
+  const order = parseStock2ShopOrder(orderInput);
+  const { settings } = connection;
+  const fail = (field: string, reason: string): never => {
+    throw new DomainValidationError({ recordType: 'Order', record: order.channel_order_code, field, reason });
+  };
+
+  const address = order.shipping_address ?? order.billing_address;
+  if (address == null) return fail('shipping_address', 'required (the order has no shipping or billing address)');
+
+  const byBarcode = settings.param_order_line_item === 'ThirdPartyBarcode';
+  const lines: ISyncOrderLine[] = order.line_items.map((line, index) => {
+    if (byBarcode) {
+      if (line.barcode === undefined) {
+        return fail(
+          `line_items[${index}].barcode`,
+          `required: line ${index + 1} (sku ${line.sku}) has no barcode and param_order_line_item is ThirdPartyBarcode`,
+        );
+      }
+      return { ThirdPartyBarcode: line.barcode, Units: line.qty, SellingPrice: line.price };
+    }
+    return { ProductStockID: line.sku, Units: line.qty, SellingPrice: line.price };
+  });
+
+  const shippingCharge = shippingChargeOf(order);
+  if (shippingCharge > 0) {
+    lines.push({
+      ProductStockID: requireShippingCode(order, connection),
+      Units: 1,
+      SellingPrice: shippingCharge,
+      CnTypeID: settings.shipping_cn_type_id,
+    });
+  }
+
+  const customerCode = customerAccountCodeOf(order, connection);
+  return {
+    PONumber: order.channel_order_code,
+    ...(customerCode !== undefined ? { CustomerCode: customerCode } : {}),
+    DeliveryDetail: deliveryDetailOf(address),
+    Lines: lines,
+  };
+}
