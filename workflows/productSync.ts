@@ -1,6 +1,5 @@
 import {
   continueAsNew,
-  defineQuery,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -10,6 +9,7 @@ import {
 import type { Activities } from '../activities';
 import type { InvalidRecord, ProductCounts, SyncProductPageResult } from '../activities/contracts';
 import { CENTRAL_TASK_QUEUE } from '../domain/connection';
+import { progressQuery, type ProductSyncState } from './definitions';
 import { describeSyncSummary } from './summaries';
 import { ConnectionIdKey, SourceKindKey } from './search-attributes';
 
@@ -30,16 +30,6 @@ interface ProductSyncCarry {
   startedAt: number;
 }
 
-export type ProductSyncState = 'starting' | 'syncing' | 'reconciling' | 'done';
-
-export interface ProductSyncProgress extends ProductCounts {
-  connectionId: string;
-  state: ProductSyncState;
-  pages: number;
-  cursor: string | null;
-  invalidRecords: InvalidRecord[];
-}
-
 export interface ProductSyncSummary extends ProductCounts {
   connectionId: string;
   sourceKind: string;
@@ -52,8 +42,6 @@ export interface ProductSyncSummary extends ProductCounts {
   /** One line for a person reading the Web UI. */
   summary: string;
 }
-
-export const progressQuery = defineQuery<ProductSyncProgress>('progress');
 
 /** Keeps each run's history small; the pass carries on in a new run with its cursor and counts. */
 export const MAX_PAGES_PER_RUN = 100;
@@ -70,7 +58,7 @@ function sourceActivities(taskQueue: string) {
   return proxyActivities<Activities>({
     taskQueue,
     startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: '1 minute',
+    heartbeatTimeout: '20 seconds',
     retry: {
       initialInterval: '2 seconds',
       backoffCoefficient: 2,

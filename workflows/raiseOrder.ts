@@ -1,8 +1,6 @@
 import {
   ApplicationFailure,
   condition,
-  defineQuery,
-  defineSignal,
   log,
   proxyActivities,
   setCurrentDetails,
@@ -14,6 +12,7 @@ import type { ConnectionProfile } from '../activities/contracts';
 import { CENTRAL_TASK_QUEUE } from '../domain/connection';
 import type { Stock2ShopOrder } from '../domain/stock2shop';
 import { mapOrderForSource } from '../domain/sources';
+import { orderDeliveredSignal, retrySignal, statusQuery, type OrderStatus } from './definitions';
 import { describeFailure, isNeedsAttention } from './failures';
 import { ChannelOrderCodeKey, ConnectionIdKey, SourceKindKey } from './search-attributes';
 
@@ -21,29 +20,6 @@ export interface RaiseOrderInput {
   connectionId: string;
   order: Stock2ShopOrder;
 }
-
-export type OrderDeliveryChannel = 'webhook' | 'poll' | 'cli';
-
-export type OrderState = 'received' | 'raising' | 'writing_back' | 'raised' | 'needs_attention' | 'failed';
-
-export interface OrderStatus {
-  connectionId: string;
-  channelOrderCode: string;
-  state: OrderState;
-  sourceOrderCode?: string;
-  /** The source already held the document when we asked (an earlier create whose answer was lost). */
-  alreadyExisted?: boolean;
-  /** Why the order is waiting for a person, or why it failed. */
-  reason?: string;
-  attempts: number;
-  deliveries: Record<OrderDeliveryChannel, number>;
-}
-
-/** Every delivery of the order (webhook, poll, CLI) arrives as this signal; duplicates only count. */
-export const orderDeliveredSignal = defineSignal<[{ via: OrderDeliveryChannel; order?: Stock2ShopOrder }]>('orderDelivered');
-/** A person fixed the cause (SKU, customer, credentials, settings): try again. */
-export const retrySignal = defineSignal('retry');
-export const statusQuery = defineQuery<OrderStatus>('status');
 
 /** How long an order that needs a person waits for a `retry` before its workflow closes as failed. */
 export const WAIT_FOR_FIX = '30 days';
@@ -65,7 +41,7 @@ function sourceActivities(profile: ConnectionProfile) {
     taskQueue: profile.taskQueue,
     // An attempt may wait (heartbeating) for a source that is down; the heartbeat notices a dead worker.
     startToCloseTimeout: '1 hour',
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: '20 seconds',
     // The retry window includes the time the task waits for an agent that is switched off.
     scheduleToCloseTimeout: `${profile.orderRetryDays} days`,
     retry: {

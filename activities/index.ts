@@ -1,0 +1,176 @@
+/**
+ * The activities: thin functions over the connectors. Each reads its connection from the
+ * configuration, calls the outside systems through the connection's guard, and turns failures into
+ * the ones Temporal retries (transient) or hands to a person (non-retryable, with the cause).
+ */
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { connectionTaskQueue, type Connection } from '../domain';
+import type { SourceConnector, SourceSecrets, Stock2ShopClient } from '../connectors';
+import { createSourceConnector } from '../connectors';
+import type {
+  ConnectionProfile,
+  DeliverWaitingOrdersResult,
+  OrderWriteBack,
+  RaiseInSourceInput,
+  RaiseInSourceResult,
+  ReconcileRemovedInput,
+  ReconcileRemovedResult,
+  SyncProductPageInput,
+  SyncProductPageResult,
+} from './contracts';
+import { deliverOrder } from './deliver-order';
+import { asActivity, unknownConnection } from './failures';
+import type { ProductStateStore } from './product-state-store';
+import { deactivateRemovedProducts, syncOneProductPage } from './product-pages';
+import { SourceGuard, type WaitHooks } from './source-guard';
+
+export interface ActivityDeps {
+  /** The configured connections; read on each call, so a fixed configuration applies to the next retry. */
+  connections: () => Connection[];
+  secretsOf: (connection: Connection) => SourceSecrets;
+  stock2shopFor: (connection: Connection) => Stock2ShopClient;
+  productStore: ProductStateStore;
+  /** Needed only by `deliverWaitingOrders` (the poll), which signals order workflows. */
+  temporalClient?: Client;
+}
+
+/**
+ * Heartbeats every few seconds while `body` runs (a slow answer from a source is not a dead worker),
+ * so the heartbeat timeout can stay short and a killed worker's task is retried elsewhere quickly.
+ */
+async function withHeartbeats<T>(body: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const ticker = setInterval(() => context.heartbeat(), 5_000);
+  try {
+    return await body();
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const guards = new Map<string, SourceGuard>();
+
+  function connectionById(connectionId: string): Connection {
+    const all = deps.connections();
+    const connection = all.find((c) => c.id === connectionId);
+    if (!connection) throw unknownConnection(connectionId, all.map((c) => c.id));
+    return connection;
+  }
+
+  /** The connection's source, every request of it through the connection's guard. */
+  function guardedSource(connection: Connection): { source: SourceConnector<unknown>; guard: SourceGuard } {
+    const source = createSourceConnector(connection, deps.secretsOf(connection)) as SourceConnector<unknown>;
+    let guard = guards.get(connection.id);
+    if (!guard) {
+      guard = new SourceGuard(`${connection.sourceKind} source of ${connection.id}`, connection.sourceKind, () => source.ping(), {
+        maxConcurrent: connection.requestLimits.maxConcurrent,
+        perSecond: connection.requestLimits.perSecond,
+      });
+      guards.set(connection.id, guard);
+    }
+    const g = guard;
+    const guarded: SourceConnector<unknown> = {
+      kind: source.kind,
+      ping: () => g.request(() => source.ping()),
+      listProducts: (cursor, pageSize) => g.request(() => source.listProducts(cursor, pageSize)),
+      findOrder: (code) => g.request(() => source.findOrder(code)),
+      createOrder: (document) => g.request(() => source.createOrder(document)),
+    };
+    return { source: guarded, guard: g };
+  }
+
+  const heartbeatWhileWaiting: WaitHooks = {
+    onWait: (details) => Context.current().heartbeat({ waitingForSource: true, ...details }),
+    sleep: (ms) => Context.current().sleep(ms),
+  };
+
+  return {
+    async describeConnection(connectionId: string): Promise<ConnectionProfile> {
+      return asActivity(async () => {
+        const { credentialsRef: _secretsStayHere, ...profile } = connectionById(connectionId);
+        return { ...profile, taskQueue: connectionTaskQueue(profile) };
+      });
+    },
+
+    async syncProductPage(input: SyncProductPageInput): Promise<SyncProductPageResult> {
+      return asActivity(async () => {
+        const connection = connectionById(input.connectionId);
+        const { source, guard } = guardedSource(connection);
+        return withHeartbeats(() =>
+          syncOneProductPage(input, {
+            connection,
+            listPage: () => guard.whenReachable(() => source.listProducts(input.cursor, connection.pageSize), heartbeatWhileWaiting),
+            stock2shop: deps.stock2shopFor(connection),
+            store: deps.productStore,
+            heartbeat: (details) => Context.current().heartbeat(details),
+          }),
+        );
+      });
+    },
+
+    async reconcileRemovedProducts(input: ReconcileRemovedInput): Promise<ReconcileRemovedResult> {
+      return asActivity(async () => {
+        const connection = connectionById(input.connectionId);
+        const removed = deps.productStore.unseenInPass(connection.id, input.passId);
+        let deactivated = 0;
+        if (connection.removedProducts === 'deactivate' && removed.length > 0) {
+          deactivated = await deactivateRemovedProducts(connection, removed, deps.stock2shopFor(connection), deps.productStore);
+        }
+        deps.productStore.endPass(connection.id, input.passId);
+        return { removed: removed.length, removedCodes: removed.slice(0, 50).map((p) => p.code), deactivated };
+      });
+    },
+
+    /** Finds the order in the source, or creates it: repeating this is safe, which is what makes a raise exactly-once. */
+    async raiseInSource(input: RaiseInSourceInput): Promise<RaiseInSourceResult> {
+      return asActivity(async () => {
+        const connection = connectionById(input.connectionId);
+        const { source, guard } = guardedSource(connection);
+        return withHeartbeats(() =>
+          guard.whenReachable(async () => {
+            const existing = await source.findOrder(input.channelOrderCode);
+            if (existing) return { sourceOrderCode: existing.sourceOrderCode, alreadyExisted: true };
+            const created = await source.createOrder(input.document);
+            return { sourceOrderCode: created.sourceOrderCode, alreadyExisted: false };
+          }, heartbeatWhileWaiting),
+        );
+      });
+    },
+
+    async writeBackSourceOrderCode(input: OrderWriteBack & { sourceOrderCode: string }): Promise<void> {
+      return asActivity(async () => {
+        const connection = connectionById(input.connectionId);
+        await deps
+          .stock2shopFor(connection)
+          .writeSourceOrderCode(input.channelOrderCode, connection.stock2shop.sourceId, input.sourceOrderCode);
+      });
+    },
+
+    async writeBackOrderFailure(input: OrderWriteBack & { reason: string }): Promise<void> {
+      return asActivity(async () => {
+        const connection = connectionById(input.connectionId);
+        await deps.stock2shopFor(connection).writeOrderFailure(input.channelOrderCode, connection.stock2shop.sourceId, input.reason);
+      });
+    },
+
+    /** The poll: every order Stock2Shop holds for this source with `add_order`, delivered to its workflow. */
+    async deliverWaitingOrders(connectionId: string): Promise<DeliverWaitingOrdersResult> {
+      return asActivity(async () => {
+        const connection = connectionById(connectionId);
+        if (!deps.temporalClient) throw new Error('deliverWaitingOrders needs a Temporal client in the activity dependencies');
+        const { orders, invalid } = await deps.stock2shopFor(connection).listOrdersToRaise(connection.stock2shop.sourceId);
+        let delivered = 0;
+        for (const order of orders) {
+          await deliverOrder(deps.temporalClient, connection, order, 'poll');
+          delivered += 1;
+          Context.current().heartbeat({ delivered });
+        }
+        return { delivered, invalid };
+      });
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

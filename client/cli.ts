@@ -1,0 +1,237 @@
+/**
+ * The engineer's command line: `npm run cli -- <command>` (or `node --import tsx client/cli.ts`).
+ * Temporal's address and the connections file come from the environment (see README).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  CENTRAL_TASK_QUEUE,
+  CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE,
+  productSyncScheduleId,
+  productSyncWorkflowId,
+  raiseOrderWorkflowId,
+  type Connection,
+} from '../domain';
+import { parseStock2ShopOrder } from '../domain/stock2shop';
+import { deliverOrder } from '../activities/deliver-order';
+import { progressQuery, retrySignal, statusQuery, type OrderStatus } from '../workflows/definitions';
+import { loadConnections } from '../worker/config';
+import { connectClient } from '../worker/runtime';
+import { applyConnectionSchedules } from './schedules';
+import { renderProgress } from './progress';
+
+export interface CliContext {
+  client: () => Promise<Client>;
+  connections: () => Connection[];
+  out: (line: string) => void;
+}
+
+/** A mistake of the user's: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function findConnection(context: CliContext, connectionId: string): Connection {
+  const all = context.connections();
+  const connection = all.find((c) => c.id === connectionId);
+  if (!connection) throw new UsageError(`Unknown connection '${connectionId}'. Configured: ${all.map((c) => c.id).join(', ') || 'none'}`);
+  return connection;
+}
+
+async function latestSyncOf(client: Client, connectionId: string): Promise<string | undefined> {
+  const query = `WorkflowType = 'productSync' AND ConnectionId = '${connectionId}' ORDER BY StartTime DESC`;
+  for await (const execution of client.workflow.list({ query, pageSize: 1 })) return execution.workflowId;
+  return undefined;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function buildCli(context: CliContext): Command {
+  const program = new Command('s2s')
+    .description('Stock2Shop integration engine: product syncs and order raises on Temporal')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => context.out(s.trimEnd()), writeErr: (s) => context.out(s.trimEnd()) });
+
+  program
+    .command('connections')
+    .description('list the configured connections')
+    .action(() => {
+      for (const c of context.connections()) {
+        context.out(`${c.id}\t${c.sourceKind}\tevery ${c.syncIntervalMinutes} min\t${c.endpoint}\t${c.name}`);
+      }
+    });
+
+  const sync = program.command('sync').description('product syncs (source → Stock2Shop)');
+  sync
+    .command('run <connectionId>')
+    .description('start a product sync now')
+    .option('--full', 'push every product, changed or not')
+    .option('--wait', 'wait for it and print the summary')
+    .action(async (connectionId: string, options: { full?: boolean; wait?: boolean }) => {
+      const connection = findConnection(context, connectionId);
+      const client = await context.client();
+      const handle = await client.workflow.start('productSync', {
+        taskQueue: CENTRAL_TASK_QUEUE,
+        workflowId: productSyncWorkflowId(connection.id),
+        args: [{ connectionId: connection.id, full: options.full ?? false }],
+      });
+      context.out(`Started ${handle.workflowId}`);
+      if (options.wait) context.out((await handle.result()).summary);
+    });
+  sync
+    .command('watch <connectionId>')
+    .description("show the progress of the connection's latest sync until it ends")
+    .option('--interval <ms>', 'how often to ask', '500')
+    .action(async (connectionId: string, options: { interval: string }) => {
+      findConnection(context, connectionId);
+      const client = await context.client();
+      const workflowId = await latestSyncOf(client, connectionId);
+      if (!workflowId) throw new UsageError(`No product sync of '${connectionId}' has run yet`);
+      const handle = client.workflow.getHandle(workflowId);
+      for (;;) {
+        const { status } = await handle.describe();
+        if (status.name !== 'RUNNING') {
+          const result = status.name === 'COMPLETED' ? ((await handle.result()) as { summary: string }).summary : status.name;
+          context.out(`${workflowId}: ${result}`);
+          return;
+        }
+        context.out(renderProgress(await handle.query(progressQuery)));
+        await sleep(Number(options.interval));
+      }
+    });
+  for (const [name, verb] of [
+    ['pause', 'pause'],
+    ['resume', 'unpause'],
+    ['trigger', 'trigger'],
+  ] as const) {
+    sync
+      .command(`${name} <connectionId>`)
+      .description(`${name} the connection's product sync schedule`)
+      .action(async (connectionId: string) => {
+        findConnection(context, connectionId);
+        const handle = (await context.client()).schedule.getHandle(productSyncScheduleId(connectionId));
+        await (verb === 'trigger' ? handle.trigger() : handle[verb](`${name} from the CLI`));
+        context.out(`${productSyncScheduleId(connectionId)}: ${name === 'trigger' ? 'triggered' : `${name}d`}`);
+      });
+  }
+
+  program
+    .command('schedules')
+    .description('create or update the schedules of every configured connection')
+    .action(async () => {
+      const client = await context.client();
+      for (const connection of context.connections()) {
+        const outcome = await applyConnectionSchedules(client, connection);
+        context.out(`${connection.id}: product sync ${outcome.productSync}${outcome.orderPoll ? `, order poll ${outcome.orderPoll}` : ''}`);
+      }
+    });
+
+  const order = program.command('order').description('orders (Stock2Shop → source)');
+  order
+    .command('submit <file>')
+    .description('deliver an order (Stock2Shop JSON) to a connection, as the webhook would')
+    .requiredOption('-c, --connection <connectionId>', 'the connection to raise it in')
+    .action(async (file: string, options: { connection: string }) => {
+      const connection = findConnection(context, options.connection);
+      const parsed = parseStock2ShopOrder(JSON.parse(readFileSync(file, 'utf8')));
+      const outcome = await deliverOrder(await context.client(), connection, parsed, 'cli');
+      const workflowId = raiseOrderWorkflowId(connection.id, parsed.channel_order_code);
+      context.out(outcome === 'already_raised' ? `${workflowId}: already raised, not raised again` : `${workflowId}: delivered`);
+    });
+  order
+    .command('status <connectionId> <channelOrderCode>')
+    .description("show an order's state")
+    .action(async (connectionId: string, code: string) => {
+      findConnection(context, connectionId);
+      context.out(describeOrder(await orderStatus(await context.client(), connectionId, code)));
+    });
+  order
+    .command('retry <connectionId> <channelOrderCode>')
+    .description('raise an order again after its cause was fixed')
+    .action(async (connectionId: string, code: string) => {
+      findConnection(context, connectionId);
+      const handle = (await context.client()).workflow.getHandle(raiseOrderWorkflowId(connectionId, code));
+      const { status } = await handle.describe();
+      if (status.name !== 'RUNNING') {
+        throw new UsageError(`Order ${code} is ${status.name.toLowerCase()}; only an order waiting for a fix can be retried (submit it again to start over)`);
+      }
+      await handle.signal(retrySignal);
+      context.out(`${handle.workflowId}: retry sent`);
+    });
+  program
+    .command('orders')
+    .description('list orders that need attention or failed')
+    .option('-c, --connection <connectionId>', 'only this connection')
+    .action(async (options: { connection?: string }) => {
+      const client = await context.client();
+      const scope = options.connection ? ` AND ConnectionId = '${findConnection(context, options.connection).id}'` : '';
+      let listed = 0;
+      for await (const execution of client.workflow.list({ query: `WorkflowType = 'raiseOrder' AND ExecutionStatus = 'Running'${scope}` })) {
+        const status = await client.workflow.getHandle(execution.workflowId).query(statusQuery);
+        if (status.state !== 'needs_attention' && status.state !== 'failed') continue;
+        context.out(describeOrder(status));
+        listed += 1;
+      }
+      for await (const execution of client.workflow.list({ query: `WorkflowType = 'raiseOrder' AND ExecutionStatus = 'Failed'${scope}` })) {
+        context.out(`${execution.workflowId}: closed as failed`);
+        listed += 1;
+      }
+      if (listed === 0) context.out('No order needs attention');
+    });
+
+  program
+    .command('customers')
+    .description('customer sync (not supported by iSync or Omni Accounts)')
+    .argument('[action]', 'sync')
+    .action(() => {
+      throw new UsageError(CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE);
+    });
+
+  return program;
+}
+
+async function orderStatus(client: Client, connectionId: string, code: string): Promise<OrderStatus> {
+  try {
+    return await client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code)).query(statusQuery);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new UsageError(`No order ${code} has been delivered to ${connectionId}`);
+    throw error;
+  }
+}
+
+export function describeOrder(status: OrderStatus): string {
+  const deliveries = Object.values(status.deliveries).reduce((a, b) => a + b, 0);
+  const detail =
+    status.state === 'raised'
+      ? ` as ${status.sourceOrderCode}${status.alreadyExisted ? ' (found already in the source)' : ''}`
+      : status.reason
+        ? `: ${status.reason}`
+        : '';
+  return `${status.connectionId}/${status.channelOrderCode}: ${status.state.replace('_', ' ')}${detail} (attempts ${status.attempts}, deliveries ${deliveries})`;
+}
+
+export async function runCli(argv: string[], context: CliContext): Promise<number> {
+  try {
+    await buildCli(context).parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    const message = error instanceof Error ? error.message : String(error);
+    context.out(`error: ${message.split('\n')[0]}`);
+    return error instanceof UsageError || (error as Error).name === 'DomainValidationError' ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  let client: Client | undefined;
+  const context: CliContext = {
+    client: async () => (client ??= await connectClient()),
+    connections: () => loadConnections(),
+    out: (line) => process.stdout.write(`${line}\n`),
+  };
+  runCli(process.argv.slice(2), context).then(async (code) => {
+    await client?.connection.close();
+    process.exit(code);
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * The Temporal Schedules of each connection:
+ *  - `product-sync/<connectionId>` starts `productSync` every `syncIntervalMinutes`;
+ *  - `order-poll/<connectionId>` starts `pollOrders`, the safety net for missed webhooks.
+ * Overlap policy SKIP: a sync still running (a source that is down, a large catalog) is never
+ * doubled, and the next one starts on the first tick after it ends. Applying a connection's
+ * schedules again updates them in place and keeps a pause a person set.
+ */
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { CENTRAL_TASK_QUEUE, productSyncScheduleId, productSyncWorkflowId, type Connection } from '../domain';
+import type { pollOrders, productSync } from '../workflows';
+import { ConnectionIdKey, SourceKindKey } from '../workflows/search-attributes';
+
+/** Missed runs (Temporal itself was down) are made up only within this window; older ones are dropped. */
+export const CATCHUP_WINDOW = '10 minutes';
+export const ORDER_POLL_INTERVAL_MINUTES = 5;
+
+export function orderPollScheduleId(connectionId: string): string {
+  return `order-poll/${connectionId}`;
+}
+
+function searchAttributesOf(connection: Connection) {
+  return [
+    { key: ConnectionIdKey, value: connection.id },
+    { key: SourceKindKey, value: connection.sourceKind },
+  ];
+}
+
+export function productSyncScheduleOptions(connection: Connection): ScheduleOptions {
+  return {
+    scheduleId: productSyncScheduleId(connection.id),
+    spec: { intervals: [{ every: `${connection.syncIntervalMinutes} minutes` }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'productSync' satisfies (typeof productSync)['name'],
+      workflowId: productSyncWorkflowId(connection.id),
+      taskQueue: CENTRAL_TASK_QUEUE,
+      args: [{ connectionId: connection.id }],
+      typedSearchAttributes: searchAttributesOf(connection),
+      staticSummary: `Product sync of ${connection.name} (${connection.sourceKind})`,
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW },
+    typedSearchAttributes: searchAttributesOf(connection),
+  };
+}
+
+export function orderPollScheduleOptions(connection: Connection): ScheduleOptions {
+  return {
+    scheduleId: orderPollScheduleId(connection.id),
+    spec: { intervals: [{ every: `${ORDER_POLL_INTERVAL_MINUTES} minutes` }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'pollOrders' satisfies (typeof pollOrders)['name'],
+      workflowId: `order-poll/${connection.id}`,
+      taskQueue: CENTRAL_TASK_QUEUE,
+      args: [{ connectionId: connection.id }],
+      typedSearchAttributes: searchAttributesOf(connection),
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW },
+    typedSearchAttributes: searchAttributesOf(connection),
+  };
+}
+
+export type ApplyOutcome = 'created' | 'updated';
+
+/** Creates the schedule, or updates the existing one in place (its paused state is kept). */
+export async function applySchedule(client: Client, options: ScheduleOptions): Promise<ApplyOutcome> {
+  try {
+    await client.schedule.create(options);
+    return 'created';
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+    await client.schedule.getHandle(options.scheduleId).update((previous) => ({
+      ...previous,
+      spec: options.spec,
+      action: options.action,
+      policies: { ...previous.policies, ...options.policies },
+    }));
+    return 'updated';
+  }
+}
+
+export async function applyConnectionSchedules(client: Client, connection: Connection, { orderPoll = true } = {}) {
+  const productSync = await applySchedule(client, productSyncScheduleOptions(connection));
+  const poll = orderPoll && connection.settings.create_order ? await applySchedule(client, orderPollScheduleOptions(connection)) : undefined;
+  return { productSync, orderPoll: poll };
+}

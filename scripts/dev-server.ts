@@ -1,0 +1,70 @@
+/**
+ * Runs the Temporal dev server (`temporal server start-dev`) as a child process, with its SQLite
+ * file in the project's data folder, so a restart keeps every workflow's history, and the project's
+ * search attributes registered.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { ensureTemporalBinaries } from './temporal-binaries';
+
+export interface DevServerOptions {
+  dbFile: string;
+  logFile: string;
+  ip?: string;
+  port?: number;
+  uiPort?: number;
+  namespace?: string;
+}
+
+export interface RunningDevServer {
+  address: string;
+  uiUrl: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const SEARCH_ATTRIBUTES = ['ConnectionId=Keyword', 'SourceKind=Keyword', 'ChannelOrderCode=Keyword'];
+
+export async function startDevServerProcess(options: DevServerOptions): Promise<RunningDevServer> {
+  const { cli } = ensureTemporalBinaries();
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port ?? 7233;
+  const uiPort = options.uiPort ?? 8233;
+  mkdirSync(dirname(options.dbFile), { recursive: true });
+  const log = openSync(options.logFile, 'a');
+  const args = ['server', 'start-dev', '--db-filename', options.dbFile, '--ip', options.ip ?? '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn'];
+  for (const attribute of SEARCH_ATTRIBUTES) args.push('--search-attribute', attribute);
+  if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
+  const child = spawn(cli, args, { stdio: ['ignore', log, log] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const address = `${ip}:${port}`;
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const early = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('waiting'), 500))]);
+    if (early !== 'waiting') {
+      throw new Error(`The Temporal dev server exited at start (code ${String(early)}); is port ${port} or ${uiPort} already in use? See ${options.logFile}`);
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      await connection.healthService.check({});
+      await connection.close();
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`The Temporal dev server did not answer on ${address} within 60 s; see ${options.logFile}`);
+    }
+  }
+  return {
+    address,
+    uiUrl: `http://localhost:${uiPort}`,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}

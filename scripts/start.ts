@@ -1,0 +1,137 @@
+/**
+ * `npm start`: the whole stack on one machine, the embedded default.
+ *   Temporal dev server (SQLite under .data/, Web UI on :8233) → simulators of Omni Accounts, iSync
+ *   and Stock2Shop → the central worker and the Omni agent worker → the connections' schedules →
+ *   the order intake (webhook). Ctrl-C stops it all; running it again resumes where it was.
+ *
+ * Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), OMNI_PORT (8080), ISYNC_PORT (8081),
+ * STOCK2SHOP_PORT (8082), INTAKE_PORT (8090). DEMO_ITEMS sets the size of the demo catalogs.
+ */
+import { join } from 'node:path';
+import type { Worker } from '@temporalio/worker';
+import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator } from '../simulators';
+import { dataDir, loadConnections, projectRoot } from '../worker/config';
+import { activityDepsFromConfig, connectClient, connectWorker } from '../worker/runtime';
+import { createAgentWorker, createCentralWorker } from '../worker/workers';
+import { installRuntime } from '../worker/observability';
+import { applyConnectionSchedules } from '../client/schedules';
+import { startIntakeServer } from '../client/intake';
+import { productSyncScheduleId } from '../domain';
+import { startDevServerProcess } from './dev-server';
+
+const env = process.env;
+const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
+
+/** The demo's secrets: the simulators accept these; a real deployment sets its own variables. */
+const DEMO_SECRETS: Record<string, string> = {
+  DEMO_OMNI_DATABASE: 'OMNIDEMO',
+  DEMO_OMNI_COMPANY: 'Demo Hardware (PTY) LTD',
+  DEMO_OMNI_DB_USER: 'readonly',
+  DEMO_OMNI_DB_PASSWORD: 'readonly-demo',
+  DEMO_OMNI_USER: 'Guest',
+  DEMO_OMNI_PASSWORD: 'omni-demo',
+  DEMO_ISYNC_USER: 'demo@stock2shop.example',
+  DEMO_ISYNC_PASSWORD: 'isync-demo',
+  STOCK2SHOP_TOKEN: 'demo-token',
+};
+
+async function main(): Promise<void> {
+  for (const [name, value] of Object.entries(DEMO_SECRETS)) env[name] ??= value;
+  env.CONNECTIONS_FILE ??= join(projectRoot, 'config', 'connections.demo.json');
+  const data = dataDir();
+  installRuntime('stack');
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping…');
+    void stopAll().then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const temporal = await startDevServerProcess({
+      dbFile: join(data, 'temporal', 'temporal.sqlite'),
+      logFile: join(data, 'temporal', 'server.log'),
+      port: port('TEMPORAL_PORT', 7233),
+      uiPort: port('TEMPORAL_UI_PORT', 8233),
+    });
+    stops.push(() => temporal.stop());
+    env.TEMPORAL_ADDRESS = temporal.address;
+
+    const items = Number(env.DEMO_ITEMS ?? 2000);
+    const intakePort = port('INTAKE_PORT', 8090);
+    const omni = await startOmniSimulator({
+      port: port('OMNI_PORT', 8080),
+      items,
+      userName: env.DEMO_OMNI_USER!,
+      password: env.DEMO_OMNI_PASSWORD!,
+      companyName: env.DEMO_OMNI_COMPANY!,
+    });
+    stops.push(() => omni.close());
+    const isync = await startISyncSimulator({
+      port: port('ISYNC_PORT', 8081),
+      items: Math.ceil(items / 2),
+      userName: env.DEMO_ISYNC_USER!,
+      password: env.DEMO_ISYNC_PASSWORD!,
+    });
+    stops.push(() => isync.close());
+    const stock2shop = await startStock2ShopSimulator({
+      port: port('STOCK2SHOP_PORT', 8082),
+      token: env.STOCK2SHOP_TOKEN!,
+      dataDir: join(data, 'stock2shop'),
+      webhookUrl: `http://127.0.0.1:${intakePort}/webhooks/orders`,
+    });
+    stops.push(() => stock2shop.close());
+    env.STOCK2SHOP_URL ??= stock2shop.url;
+
+    const client = await connectClient();
+    stops.push(() => client.connection.close());
+    const deps = activityDepsFromConfig(client);
+    const workerConnection = await connectWorker();
+    const workers: Worker[] = [await createCentralWorker({ connection: workerConnection, deps })];
+    const connections = loadConnections();
+    for (const connection of connections.filter((c) => c.sourceKind === 'omni')) {
+      workers.push(await createAgentWorker({ connection: workerConnection, deps }, connection.id));
+    }
+    const running = workers.map((w) => w.run());
+    stops.push(async () => {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await Promise.allSettled(running);
+      await workerConnection.close();
+    });
+
+    for (const connection of connections) {
+      const outcome = await applyConnectionSchedules(client, connection);
+      await client.schedule.getHandle(productSyncScheduleId(connection.id)).trigger();
+      say(`schedule ${productSyncScheduleId(connection.id)}: ${outcome.productSync}, first sync triggered`);
+    }
+    const intake = await startIntakeServer({ client, connections: () => loadConnections(), port: intakePort });
+    stops.push(() => intake.close());
+
+    say('ready');
+    say(`  Temporal Web UI   ${temporal.uiUrl}   (gRPC ${temporal.address}, history in ${join(data, 'temporal')})`);
+    say(`  Omni Accounts     ${omni.url}   (simulator, ${items} items)`);
+    say(`  iSync             ${isync.url}   (simulator)`);
+    say(`  Stock2Shop        ${stock2shop.url}   (simulator, data in ${join(data, 'stock2shop')})`);
+    say(`  Order webhook     ${intake.url}/webhooks/orders`);
+    say(`  Workers           central + agent for ${connections.filter((c) => c.sourceKind === 'omni').map((c) => c.id).join(', ')}`);
+    say('  CLI               npm run cli -- --help      (Ctrl-C stops everything)');
+    await Promise.all(running);
+  } catch (error) {
+    process.stderr.write(`start: ${(error as Error).message}\n`);
+    await stopAll();
+    process.exit(1);
+  }
+}
+
+function say(line: string): void {
+  process.stdout.write(`[stack] ${line}\n`);
+}
+
+void main();

@@ -1,0 +1,211 @@
+/**
+ * Stock2Shop, the hub, from its side: receives source products on its queue, holds orders for sources to
+ * raise, takes their write-backs, and announces new orders on a webhook. See simulators/README.md.
+ */
+import { json, type Route } from '../lib/routes';
+import { startSimulatorServer, messageOf, type ServerOptions, type SimulatorControls } from '../lib/server';
+import { isObject, validateQueueBatch } from './queue-validation';
+import { Stock2ShopStore } from './store';
+import type { HeldOrder, ReceivedProduct, Stock2ShopOrder, WebhookDelivery, WriteBack } from './types';
+
+export interface Stock2ShopSimulatorOptions extends ServerOptions {
+  /** Default `demo-token`. */
+  token?: string;
+  /** Where received products and orders are kept across restarts; none keeps them in memory only. */
+  dataDir?: string;
+  /** Where a new order is announced (POST); none announces nothing. */
+  webhookUrl?: string;
+}
+
+export interface Stock2ShopSimulator extends SimulatorControls {
+  /** Every `{source, product}` item received, in order (including those of earlier runs on the same dataDir). */
+  receivedProducts(): ReceivedProduct[];
+  /**
+   * Holds the order now (throws if its code is taken or it has none) and announces it on the webhook;
+   * the promise, which never rejects, tells how the delivery went (null without a webhook).
+   */
+  addOrder(order: Stock2ShopOrder): Promise<WebhookDelivery | null>;
+  /** The order with its write-backs; throws when nothing is known of that code. */
+  order(code: string): HeldOrder;
+  orders(): HeldOrder[];
+  setWebhookUrl(url: string | null): void;
+  webhookDeliveries(): WebhookDelivery[];
+}
+
+export const STOCK2SHOP_DEFAULTS = {
+  port: 8082,
+  token: 'demo-token',
+  dataDir: '.data/stock2shop',
+};
+
+const WEBHOOK_TIMEOUT_MS = 10_000;
+
+export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptions): Promise<Stock2ShopSimulator> {
+  const token = options.token ?? STOCK2SHOP_DEFAULTS.token;
+  const store = new Stock2ShopStore(options.dataDir ?? null);
+  let webhookUrl: string | null = options.webhookUrl ?? null;
+  const deliveries: WebhookDelivery[] = [];
+
+  const announce = async (order: Stock2ShopOrder): Promise<WebhookDelivery | null> => {
+    const url = webhookUrl;
+    if (!url) return null;
+    const payload = { instruction: 'add_order', source_id: order.sources?.[0]?.source_id ?? null, order };
+    const delivery: WebhookDelivery = { at: new Date().toISOString(), url, channel_order_code: order.channel_order_code, status: null };
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(payload),
+        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      });
+      await response.arrayBuffer();
+      delivery.status = response.status;
+    } catch (error) {
+      delivery.error = messageOf(error);
+    }
+    deliveries.push(delivery);
+    return delivery;
+  };
+
+  const addOrder = (order: unknown): Promise<WebhookDelivery | null> => {
+    if (!isObject(order) || typeof order.channel_order_code !== 'string' || order.channel_order_code.trim() === '') {
+      throw new TypeError('An order needs a channel_order_code');
+    }
+    const held = store.addOrder({ instruction: 'add_order', ...order } as Stock2ShopOrder);
+    return announce(held.order as Stock2ShopOrder);
+  };
+
+  const pending = (held: HeldOrder, sourceId: string | null, instruction: string | null) =>
+    held.order !== null &&
+    held.source_order_code === null &&
+    held.failure_reason === null &&
+    (instruction === null || held.order.instruction === instruction) &&
+    (sourceId === null || (held.order.sources ?? []).some((source) => String(source.source_id) === sourceId));
+
+  const writeBackRoute = (kind: WriteBack['kind'], field: 'source_order_code' | 'reason'): Route => ({
+    method: 'POST',
+    path: `/orders/:code/${kind}`,
+    handle: ({ params, body }) => {
+      if (!isObject(body)) return json(400, { errors: 'body must be a JSON object' });
+      const sourceId = body.source_id;
+      if (typeof sourceId !== 'number' && (typeof sourceId !== 'string' || sourceId === '')) return json(400, { errors: 'source_id is required' });
+      const value = body[field];
+      if (typeof value !== 'string' || value.trim() === '') return json(400, { errors: `${field} is required` });
+      const held = store.writeBack(params.code ?? '', { at: new Date().toISOString(), kind, source_id: sourceId, value });
+      return json(200, {
+        order: { channel_order_code: held.channel_order_code, source_order_code: held.source_order_code, failure_reason: held.failure_reason },
+      });
+    },
+  });
+
+  const routes: Route[] = [
+    {
+      method: 'POST',
+      path: '/products/queue',
+      handle: ({ body }) => {
+        const batch = validateQueueBatch(body);
+        if ('error' in batch) return json(400, { errors: batch.error });
+        const receivedAt = new Date().toISOString();
+        store.appendReceived(batch.items.map((item) => ({ received_at: receivedAt, ...item })));
+        return json(200, { system_products: { queued: batch.items.length } });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/queue/summary',
+      handle: () => {
+        const received = store.receivedCount();
+        return json(200, { queue: { received, processed: received, pending: 0 } });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/orders',
+      handle: ({ query }) => {
+        const waiting = store.orders().filter((held) => pending(held, query.get('source_id'), query.get('instruction')));
+        return json(200, { orders: waiting.map((held) => held.order) });
+      },
+    },
+    writeBackRoute('source_order_code', 'source_order_code'),
+    writeBackRoute('failure', 'reason'),
+  ];
+
+  const controlRoutes: Route[] = [
+    { method: 'GET', path: '/_control/orders', handle: () => json(200, { orders: store.orders() }) },
+    {
+      method: 'POST',
+      path: '/_control/orders',
+      handle: ({ body }) => {
+        try {
+          void addOrder(body);
+        } catch (error) {
+          return json(error instanceof TypeError ? 400 : 409, { error: messageOf(error) });
+        }
+        return json(201, { order: store.order((body as Stock2ShopOrder).channel_order_code) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/_control/orders/:code',
+      handle: ({ params }) => {
+        const held = store.order(params.code ?? '');
+        return held ? json(200, { order: held }) : json(404, { error: `Order ${params.code} not found` });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/_control/products',
+      handle: ({ query }) => {
+        const sourceId = query.get('source_id');
+        const products = store.receivedProducts().filter((item) => sourceId === null || String(item.source.source_id) === sourceId);
+        return json(200, { products });
+      },
+    },
+    { method: 'GET', path: '/_control/webhook', handle: () => json(200, { url: webhookUrl, deliveries }) },
+    {
+      method: 'PUT',
+      path: '/_control/webhook',
+      handle: ({ body }) => {
+        const url = isObject(body) ? body.url : undefined;
+        if (url !== null && typeof url !== 'string') return json(400, { error: 'body must be {"url": "<url>" | null}' });
+        webhookUrl = url || null;
+        return json(200, { url: webhookUrl });
+      },
+    },
+  ];
+
+  const controls = await startSimulatorServer(
+    {
+      name: 'Stock2Shop',
+      routes,
+      controlRoutes,
+      state: () => ({
+        received_products: store.receivedCount(),
+        orders: store.orders(),
+        webhook_url: webhookUrl,
+        data_dir: options.dataDir ?? null,
+      }),
+      authenticate: ({ query }) => query.get('token') === token,
+      errorBody: (message) => ({ errors: message }),
+      unauthorizedMessage: 'Invalid token',
+      secretQueryKeys: ['token'],
+    },
+    { ...options, port: options.port ?? 0 },
+  );
+
+  return {
+    ...controls,
+    receivedProducts: () => store.receivedProducts(),
+    addOrder,
+    order(code) {
+      const held = store.order(code);
+      if (!held) throw new Error(`Stock2Shop simulator holds no order ${code}`);
+      return held;
+    },
+    orders: () => store.orders(),
+    setWebhookUrl(url) {
+      webhookUrl = url;
+    },
+    webhookDeliveries: () => [...deliveries],
+  };
+}

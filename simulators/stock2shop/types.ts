@@ -1,0 +1,76 @@
+/** What Stock2Shop holds: the source products it received and the orders it keeps for sources. */
+
+export interface QueuedSource {
+  /** Held as a number, whether it arrived as a number or a numeric string. */
+  source_id: number;
+  /** "true" or "false". */
+  product_active: string;
+  source_product_code: string;
+  sync_token: string | number;
+  fetch_token: string | number;
+  [field: string]: unknown;
+}
+
+export interface QueuedVariant {
+  source_variant_code: string;
+  sku: string;
+  [field: string]: unknown;
+}
+
+export interface QueuedProduct {
+  title: string;
+  /** One variant per queued item. */
+  variants: QueuedVariant;
+  [field: string]: unknown;
+}
+
+/** One `{source, product}` item of a `POST /products/queue`, as received. */
+export interface ReceivedProduct {
+  received_at: string;
+  source: QueuedSource;
+  product: QueuedProduct;
+}
+
+export interface OrderSource {
+  source_id: number | string;
+  source_customer_code?: string;
+  source_order_code?: string;
+  [field: string]: unknown;
+}
+
+/** Stock2Shop's order DTO; only the fields the simulator acts on are named. */
+export interface Stock2ShopOrder {
+  channel_order_code: string;
+  instruction?: string;
+  sources?: OrderSource[];
+  [field: string]: unknown;
+}
+
+export interface WriteBack {
+  at: string;
+  kind: 'source_order_code' | 'failure';
+  source_id: number | string;
+  /** The source order code, or the failure reason. */
+  value: string;
+}
+
+/** An order with what sources wrote back about it. */
+export interface HeldOrder {
+  channel_order_code: string;
+  /** Null when a write-back arrived for an order this simulator was never given. */
+  received_at: string | null;
+  order: Stock2ShopOrder | null;
+  source_order_code: string | null;
+  /** The latest failure; cleared when a source order code is written back. */
+  failure_reason: string | null;
+  write_backs: WriteBack[];
+}
+
+export interface WebhookDelivery {
+  at: string;
+  url: string;
+  channel_order_code: string;
+  /** The intake's answer, or null when it could not be reached. */
+  status: number | null;
+  error?: string;
+}

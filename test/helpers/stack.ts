@@ -1,0 +1,185 @@
+/**
+ * The engine as the tests run it: the three simulators on free ports, two connections pointing at
+ * them (one Omni Accounts, one iSync), the activity dependencies, and the central and Omni agent
+ * workers on a real Temporal server.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { ConnectionSchema, type Connection } from '../../domain';
+import { createStock2ShopClient, type SourceSecrets } from '../../connectors';
+import type { ActivityDeps } from '../../activities';
+import { FileProductStateStore } from '../../activities/product-state-store';
+import { createAgentWorker, createCentralWorker } from '../../worker/workers';
+import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator } from '../../simulators';
+
+export const OMNI_CONNECTION_ID = 'acme-omni';
+export const ISYNC_CONNECTION_ID = 'bravo-isync';
+export const STOCK2SHOP_TOKEN = 'test-token';
+
+export const omniLogin = { userName: 'Guest', password: 'omni-secret', companyName: 'Acme Trading (PTY) LTD' };
+export const isyncLogin = { userName: 'ops@bravo.example', password: 'isync-secret' };
+
+type OmniSimulator = Awaited<ReturnType<typeof startOmniSimulator>>;
+type ISyncSimulator = Awaited<ReturnType<typeof startISyncSimulator>>;
+type Stock2ShopSimulator = Awaited<ReturnType<typeof startStock2ShopSimulator>>;
+
+export interface StackOptions {
+  omniItems?: Parameters<typeof startOmniSimulator>[0]['items'];
+  isyncItems?: Parameters<typeof startISyncSimulator>[0]['items'];
+  /** Overrides of either connection, e.g. settings or request limits. */
+  omniConnection?: Partial<Record<string, unknown>>;
+  isyncConnection?: Partial<Record<string, unknown>>;
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** SIGKILL: no shutdown, no goodbye, as when a machine loses power. */
+  kill(): Promise<void>;
+}
+
+const projectRoot = join(__dirname, '..', '..');
+
+export interface Stack {
+  omni: OmniSimulator;
+  isync: ISyncSimulator;
+  stock2shop: Stock2ShopSimulator;
+  connections: Connection[];
+  deps: ActivityDeps;
+  dataDir: string;
+  startCentralWorker(): Promise<Worker>;
+  startAgentWorker(): Promise<Worker>;
+  /** A worker as its own OS process (worker/central.ts or worker/agent.ts), to be killed for real. */
+  spawnWorker(kind: 'central' | 'agent'): WorkerProcess;
+  close(): Promise<void>;
+}
+
+export async function startStack(env: TestWorkflowEnvironment, options: StackOptions = {}): Promise<Stack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 's2s-engine-'));
+  const omni = await startOmniSimulator({ port: 0, items: options.omniItems ?? 50, ...omniLogin });
+  const isync = await startISyncSimulator({ port: 0, items: options.isyncItems ?? 30, ...isyncLogin });
+  const stock2shop = await startStock2ShopSimulator({ port: 0, token: STOCK2SHOP_TOKEN, dataDir: join(dataDir, 'stock2shop') });
+
+  const connectionInputs = [
+    {
+      id: OMNI_CONNECTION_ID,
+      name: 'Acme Trading (Omni Accounts)',
+      sourceKind: 'omni',
+      endpoint: omni.url,
+      credentialsRef: {
+        databaseName: 'ACME_OMNI_DATABASE',
+        companyName: 'ACME_OMNI_COMPANY',
+        databaseUser: 'ACME_OMNI_DB_USER',
+        databasePassword: 'ACME_OMNI_DB_PASSWORD',
+        omniUser: 'ACME_OMNI_USER',
+        omniPassword: 'ACME_OMNI_PASSWORD',
+      },
+      stock2shop: { sourceId: 101 },
+      settings: {
+        param_default_customer_code: 'CASH001',
+        param_warehouse_code: '1',
+        param_shipping_code: 'SHIP',
+        param_default_tax_code: '1',
+        param_default_tax_code_exempt: '0',
+        param_default_tax_code_shipping: '1',
+      },
+      requestLimits: { maxConcurrent: 4, perSecond: 50 },
+      ...options.omniConnection,
+    },
+    {
+      id: ISYNC_CONNECTION_ID,
+      name: 'Bravo Outdoor (iSync)',
+      sourceKind: 'isync',
+      endpoint: isync.url,
+      credentialsRef: { username: 'BRAVO_ISYNC_USER', password: 'BRAVO_ISYNC_PASSWORD' },
+      stock2shop: { sourceId: 202 },
+      settings: { param_shipping_code: 'SHIP' },
+      requestLimits: { maxConcurrent: 4, perSecond: 50 },
+      ...options.isyncConnection,
+    },
+  ];
+  const connections = connectionInputs.map((input) => ConnectionSchema.parse(input));
+  const connectionsFile = join(dataDir, 'connections.json');
+  writeFileSync(connectionsFile, JSON.stringify({ connections: connectionInputs }));
+  /** What a worker started as its own process needs: the same connections, secrets and stores. */
+  const processEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: env.address,
+    CONNECTIONS_FILE: connectionsFile,
+    DATA_DIR: dataDir,
+    STOCK2SHOP_URL: stock2shop.url,
+    STOCK2SHOP_TOKEN,
+    ACME_OMNI_USER: omniLogin.userName,
+    ACME_OMNI_PASSWORD: omniLogin.password,
+    ACME_OMNI_COMPANY: omniLogin.companyName,
+    BRAVO_ISYNC_USER: isyncLogin.userName,
+    BRAVO_ISYNC_PASSWORD: isyncLogin.password,
+    LOG_LEVEL: 'WARN',
+  };
+  const secrets: Record<string, SourceSecrets> = { [OMNI_CONNECTION_ID]: omniLogin, [ISYNC_CONNECTION_ID]: isyncLogin };
+  const stock2shopClient = createStock2ShopClient({ endpoint: stock2shop.url, token: STOCK2SHOP_TOKEN, timeoutMs: 5000 });
+  const deps: ActivityDeps = {
+    connections: () => connections,
+    secretsOf: (connection) => {
+      const found = secrets[connection.id];
+      if (!found) throw new Error(`no test secrets for ${connection.id}`);
+      return found;
+    },
+    stock2shopFor: () => stock2shopClient,
+    productStore: new FileProductStateStore(join(dataDir, 'product-state')),
+    temporalClient: env.client,
+  };
+  const setup = { connection: env.nativeConnection, deps };
+  const workers: Worker[] = [];
+  const children: ChildProcess[] = [];
+  return {
+    omni,
+    isync,
+    stock2shop,
+    connections,
+    deps,
+    dataDir,
+    async startCentralWorker() {
+      const worker = await createCentralWorker(setup);
+      workers.push(worker);
+      return worker;
+    },
+    async startAgentWorker() {
+      const worker = await createAgentWorker(setup, OMNI_CONNECTION_ID);
+      workers.push(worker);
+      return worker;
+    },
+    spawnWorker(kind) {
+      const entry = kind === 'central' ? 'worker/central.ts' : 'worker/agent.ts';
+      const args = ['--import', 'tsx', entry, ...(kind === 'agent' ? [OMNI_CONNECTION_ID] : [])];
+      const child = spawn(process.execPath, args, { cwd: projectRoot, env: processEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      children.push(child);
+      return {
+        child,
+        async kill() {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+          await exited;
+        },
+      };
+    },
+    async close() {
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await Promise.all([omni.close(), isync.close(), stock2shop.close()]);
+    },
+  };
+}
+
+/** Runs the workers until `body` settles, then shuts them down (and waits for them to stop). */
+export async function withWorkers<T>(workers: Worker[], body: () => Promise<T>): Promise<T> {
+  const running = workers.map((w) => w.run());
+  try {
+    return await body();
+  } finally {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await Promise.allSettled(running);
+  }
+}

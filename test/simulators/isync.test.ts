@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateISyncCatalog, startISyncSimulator, type ISyncProduct, type ISyncSimulator } from '../../simulators';
+import { postJson } from './helpers';
+
+const login = { UserName: 'ops@bravo.example', Password: 'isync-secret' };
+
+async function withISync(options: Parameters<typeof startISyncSimulator>[0], body: (isync: ISyncSimulator) => Promise<void>) {
+  const isync = await startISyncSimulator({ port: 0, userName: login.UserName, password: login.Password, ...options });
+  try {
+    await body(isync);
+  } finally {
+    await isync.close();
+  }
+}
+
+const call = (isync: ISyncSimulator, operation: string, params: Record<string, unknown> = {}, credentials = login) =>
+  postJson(`${isync.url}/UAT2EAI/MessageService.svc/${operation}`, { ...credentials, ...params });
+
+test('GetProducts pages by SKU and returns every SKU exactly once', async () => {
+  await withISync({ items: 1234 }, async (isync) => {
+    const skus: string[] = [];
+    let after: string | null = null;
+    do {
+      const { status, body } = await call(isync, 'GetProducts', { AfterSKU: after, PageSize: 500 });
+      assert.equal(status, 200);
+      assert.equal(body.Result, 'Success');
+      skus.push(...body.Data.Products.map((product: ISyncProduct) => product.SKU));
+      after = body.Data.NextAfterSKU;
+    } while (after !== null);
+    assert.equal(skus.length, 1234);
+    assert.equal(new Set(skus).size, 1234);
+    assert.deepEqual(skus, [...skus].sort());
+  });
+});
+
+test('the generated catalog has variable and simple products, branch price lists and every WebSale flag', () => {
+  const { items } = generateISyncCatalog(3000, 3);
+  assert.equal(items.length, 3000);
+  assert.deepEqual(generateISyncCatalog(3000, 3).items, items);
+  const byProduct = new Map<string, ISyncProduct[]>();
+  for (const item of items) byProduct.set(item.JobProductID, [...(byProduct.get(item.JobProductID) ?? []), item]);
+  const variable = [...byProduct.values()].filter((group) => group.length > 1);
+  assert.ok(variable.length > 50);
+  for (const group of variable) {
+    assert.equal(new Set(group.map((item) => item.JobDescription)).size, 1, 'variants share a title');
+    assert.ok(group.every((item) => item.Size && item.Colour && item.SKU !== item.JobProductID));
+  }
+  assert.ok([...byProduct.values()].some((group) => group.length === 1 && group[0]?.SKU === group[0]?.JobProductID), 'simple products');
+  const flags = new Set(items.map((item) => item.WebSale?.toLowerCase()));
+  assert.deepEqual([...flags].sort(), ['active', 'delete', 'ignore']);
+  assert.ok(items.some((item) => item.PriceLists?.some((list) => list.Warehouse !== 'Master')));
+  assert.equal(new Set(items.map((item) => item.Barcode).filter(Boolean)).size, items.length - 1, 'barcodes are unique (SHIP has none)');
+});
+
+test('malformed records are broken on purpose and named', async () => {
+  await withISync({ items: 100, malformed: 4 }, async (isync) => {
+    assert.equal(isync.malformedCodes.length, 4);
+    const broken = isync.malformedCodes.map((sku) => isync.item(sku));
+    assert.ok(broken.some((item) => item?.PriceLists?.some((list) => list.SellingPrice === 'abc')));
+    assert.ok(broken.some((item) => item !== undefined && !('JobDescription' in item)));
+  });
+});
+
+test('a wrong login answers 401 with an Error message', async () => {
+  await withISync({ items: 5 }, async (isync) => {
+    const wrong = await call(isync, 'Ping', {}, { ...login, Password: 'nope' });
+    assert.equal(wrong.status, 401);
+    assert.deepEqual(wrong.body, { Result: 'Error', Message: 'Invalid username or password' });
+    const right = await call(isync, 'Ping', {}, { ...login, UserName: login.UserName.toUpperCase() });
+    assert.deepEqual(right.body, { Result: 'Success', Data: { Company: 'Demo Outdoor' } });
+    assert.equal((await call(isync, 'Nonsense')).status, 404);
+  });
+});
+
+test('CreateOrder takes lines by SKU or barcode, numbers the order and refuses unknown items and repeats', async () => {
+  await withISync({ items: 50 }, async (isync) => {
+    const [first, second] = isync.catalog().filter((item) => item.Barcode);
+    assert.ok(first && second);
+    const order = (poNumber: string, lines: unknown[]) => ({
+      Order: {
+        PONumber: poNumber,
+        CustomerCode: 'WEB',
+        DeliveryDetail: { ContactName: 'Thandi Nkosi', Address1: '12 Loop Street', City: 'Cape Town', PostalCode: '8001', Country: 'South Africa' },
+        Lines: lines,
+      },
+    });
+    const lines = [
+      { ProductStockID: first.SKU, Units: 2, SellingPrice: 199 },
+      { ThirdPartyBarcode: second.Barcode, Units: 1, SellingPrice: 99 },
+      { ProductStockID: 'SHIP', Units: 1, SellingPrice: 60, CnTypeID: 4 },
+    ];
+    const created = await call(isync, 'CreateOrder', order('WEB-1001', lines));
+    assert.deepEqual(created.body, { Result: 'Success', Data: { OrderID: 'SO-000001' } });
+    const repeat = await call(isync, 'CreateOrder', order('WEB-1001', lines));
+    assert.deepEqual([repeat.status, repeat.body.Message], [422, 'PONumber WEB-1001 already exists']);
+    const unknownSku = await call(isync, 'CreateOrder', order('WEB-1002', [{ ProductStockID: 'NOPE', Units: 1, SellingPrice: 1 }]));
+    assert.deepEqual([unknownSku.status, unknownSku.body.Message], [422, 'Product stock item NOPE not found']);
+    const unknownBarcode = await call(isync, 'CreateOrder', order('WEB-1003', [{ ThirdPartyBarcode: '0000000000000', Units: 1, SellingPrice: 1 }]));
+    assert.deepEqual([unknownBarcode.status, unknownBarcode.body.Message], [422, 'Product stock item 0000000000000 not found']);
+
+    const found = await call(isync, 'FindOrder', { PONumber: 'WEB-1001' });
+    assert.deepEqual(found.body.Data, { Orders: [{ OrderID: 'SO-000001', PONumber: 'WEB-1001' }] });
+    assert.deepEqual((await call(isync, 'FindOrder', { PONumber: 'WEB-404' })).body.Data, { Orders: [] });
+    const [held] = isync.orders();
+    assert.equal(held?.DeliveryDetail?.City, 'Cape Town');
+    assert.deepEqual(held?.Lines.map((line) => line.Units), [2, 1, 1]);
+  });
+});
+
+test('loseCreateResponse only loses CreateOrder answers', async () => {
+  await withISync({ items: 10 }, async (isync) => {
+    await isync.setFaults({ loseCreateResponse: 1 });
+    assert.equal((await call(isync, 'Ping')).status, 200);
+    const sku = isync.catalog()[0]?.SKU;
+    await assert.rejects(call(isync, 'CreateOrder', { Order: { PONumber: 'WEB-7', Lines: [{ ProductStockID: sku, Units: 1, SellingPrice: 5 }] } }));
+    assert.equal(isync.orders().length, 1);
+    assert.equal((await call(isync, 'FindOrder', { PONumber: 'WEB-7' })).body.Data.Orders.length, 1);
+  });
+});
+
+test('a 100,000-SKU catalog generates quickly', async () => {
+  const started = Date.now();
+  await withISync({ items: 100_000 }, async (isync) => {
+    const { body } = await call(isync, 'GetProducts', { AfterSKU: isync.catalog()[50_000]?.SKU ?? null, PageSize: 500 });
+    assert.equal(body.Data.Products.length, 500);
+  });
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+});

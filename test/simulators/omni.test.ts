@@ -1,0 +1,164 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateOmniCatalog, startOmniSimulator, type OmniSimulator } from '../../simulators';
+import { connectionFailure, getJson, OMNI_LOGIN, omniUrl, postJson } from './helpers';
+
+const login = { userName: OMNI_LOGIN.UserName, password: OMNI_LOGIN.Password, companyName: OMNI_LOGIN.CompanyName };
+
+async function withOmni(options: Parameters<typeof startOmniSimulator>[0], body: (omni: OmniSimulator) => Promise<void>) {
+  const omni = await startOmniSimulator({ port: 0, ...login, ...options });
+  try {
+    await body(omni);
+  } finally {
+    await omni.close();
+  }
+}
+
+async function pageAll(omni: OmniSimulator, limit: number): Promise<{ codes: string[]; pages: number }> {
+  const codes: string[] = [];
+  let after: string | null = null;
+  let pages = 0;
+  do {
+    const params: Record<string, string> = { limit: String(limit) };
+    if (after !== null) params.after = after;
+    const { status, body } = await getJson(omniUrl(omni.url, 'Stock Item', params));
+    assert.equal(status, 200);
+    codes.push(...body.stock_items.map((item: { STOCKCODE: string }) => item.STOCKCODE));
+    after = body.next_after;
+    pages++;
+  } while (after !== null);
+  return { codes, pages };
+}
+
+test('paging a 2,500-item catalog returns every code exactly once, in order', async () => {
+  await withOmni({ items: 2500 }, async (omni) => {
+    const { codes, pages } = await pageAll(omni, 1000);
+    assert.equal(pages, 3);
+    assert.equal(codes.length, 2500);
+    assert.equal(new Set(codes).size, 2500);
+    assert.deepEqual(codes, [...codes].sort());
+    assert.deepEqual(codes, omni.catalog().map((item) => item.STOCKCODE));
+  });
+});
+
+test('a 100,000-item catalog generates and pages in a few seconds', async () => {
+  const started = Date.now();
+  await withOmni({ items: 100_000 }, async (omni) => {
+    const { codes, pages } = await pageAll(omni, 1000);
+    assert.equal(pages, 100);
+    assert.equal(new Set(codes).size, 100_000);
+  });
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+});
+
+test('the generated catalog is realistic and the same for the same seed', () => {
+  const { items } = generateOmniCatalog(5000, 7);
+  assert.deepEqual(generateOmniCatalog(5000, 7).items, items);
+  assert.notDeepEqual(generateOmniCatalog(5000, 8).items, items);
+  const flags = new Set(items.map((item) => item.EXTRADTLS8));
+  for (const flag of ['ACTIVE', 'DELETE', 'IGNORE']) assert.ok(flags.has(flag), flag);
+  assert.ok([...flags].some((flag) => flag !== undefined && flag !== flag.trim().toUpperCase()), 'some odd case or spacing');
+  assert.ok(items.some((item) => typeof item.OAvailable === 'number' && item.OAvailable < 0), 'some negative stock');
+  assert.ok(items.every((item) => typeof item.SELLINGPRICE1 === 'number' && typeof item.DESCRIPTION === 'string'));
+  assert.ok(items.some((item) => item.STOCKCODE === 'SHIP'), 'the courier item for shipping lines');
+});
+
+test('malformed records are broken on purpose and named', async () => {
+  await withOmni({ items: 200, malformed: 4 }, async (omni) => {
+    assert.equal(omni.malformedCodes.length, 4);
+    const broken = omni.malformedCodes.map((code) => omni.item(code));
+    assert.ok(broken.some((item) => item?.SELLINGPRICE1 === 'abc'));
+    assert.ok(broken.some((item) => item !== undefined && !('DESCRIPTION' in item)));
+    const { body } = await getJson(`${omni.url}/_control/state`);
+    assert.deepEqual(body.malformed_codes, omni.malformedCodes);
+  });
+});
+
+test('wrong credentials answer 401 "Invalid username or password"; the password never reaches the log', async () => {
+  await withOmni({ items: 10 }, async (omni) => {
+    const wrong = await getJson(omniUrl(omni.url, 'Company', {}, { ...OMNI_LOGIN, Password: 'nope' }));
+    assert.equal(wrong.status, 401);
+    assert.deepEqual(wrong.body, { error: 'Invalid username or password' });
+    const right = await getJson(omniUrl(omni.url, 'Company'));
+    assert.deepEqual(right.body, { company_name: OMNI_LOGIN.CompanyName, version: '7.13.63 3345' });
+    const log = omni.requests();
+    assert.deepEqual(log.map((entry) => [entry.path, entry.status, entry.outcome]), [
+      ['/Company/', 401, 'unauthorized'],
+      ['/Company/', 200, 'answered'],
+    ]);
+    assert.ok(!JSON.stringify(log).includes('omni-secret'));
+    assert.equal(log[1]?.query.Password, '***');
+  });
+});
+
+test('a sales order is numbered, found by reference, and refused when wrong', async () => {
+  const items = [
+    { STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 3 },
+    { STOCKCODE: 'SHIP', DESCRIPTION: 'Courier', EXTRADTLS8: 'IGNORE', SELLINGPRICE1: 0, OAvailable: 0 },
+  ];
+  await withOmni({ items }, async (omni) => {
+    const order = (reference: string, changes: Record<string, unknown> = {}) => ({
+      customer_account_code: 'CASH001',
+      warehouse_code: '1',
+      reference,
+      rep_code: 'Sam',
+      order_lines: [{ stock_code: 'KETTLE-01', description: 'Kettle', quantity: 2, selling_price: 304.34, vat_code: '1' }],
+      ...changes,
+    });
+    const url = omniUrl(omni.url, 'Sales Order');
+    const first = await postJson(url, order('WEB-1'));
+    assert.equal(first.status, 201);
+    assert.equal(first.body.sales_order.document_number, 'SO000001');
+    assert.equal((await postJson(url, order('WEB-2', { document_number: 'WEB-2' }))).body.sales_order.document_number, 'WEB-2');
+    assert.equal((await postJson(url, order('WEB-3'))).body.sales_order.document_number, 'SO000002');
+
+    assert.deepEqual(await postJson(url, order('WEB-1')).then((r) => [r.status, r.body]), [409, { error: 'Document reference WEB-1 already exists' }]);
+    const refused = async (changes: Record<string, unknown>) => {
+      const answer = await postJson(url, order('WEB-9', changes));
+      assert.equal(answer.status, 422);
+      return answer.body.error;
+    };
+    assert.equal(await refused({ customer_account_code: 'NOBODY' }), 'Customer account NOBODY not found');
+    assert.equal(await refused({ warehouse_code: '9' }), 'Warehouse 9 not found');
+    assert.equal(await refused({ order_lines: [{ stock_code: 'GHOST-99', quantity: 1, selling_price: 10 }] }), 'Stock code GHOST-99 not found');
+    assert.equal(await refused({ order_lines: [] }), 'Sales order has no lines');
+
+    const found = await getJson(omniUrl(omni.url, 'Sales Order', { reference: 'WEB-1' }));
+    assert.deepEqual(found.body.sales_orders.map((d: { document_number: string }) => d.document_number), ['SO000001']);
+    assert.deepEqual((await getJson(omniUrl(omni.url, 'Sales Order', { reference: 'WEB-404' }))).body, { sales_orders: [] });
+    assert.deepEqual(omni.orders().map((d) => d.reference), ['WEB-1', 'WEB-2', 'WEB-3']);
+  });
+});
+
+test('loseCreateResponse stores the order but the client sees a socket error, once', async () => {
+  await withOmni({ items: 20 }, async (omni) => {
+    await omni.setFaults({ loseCreateResponse: 1 });
+    const stockCode = omni.catalog()[0]?.STOCKCODE ?? '';
+    const body = JSON.stringify({
+      customer_account_code: 'WEB001',
+      reference: 'WEB-LOST',
+      order_lines: [{ stock_code: stockCode, quantity: 1, selling_price: 10 }],
+    });
+    const code = await connectionFailure(omniUrl(omni.url, 'Sales Order'), { method: 'POST', body });
+    assert.match(code, /UND_ERR_SOCKET|ECONNRESET/);
+    assert.deepEqual(omni.orders().map((d) => d.reference), ['WEB-LOST']);
+    assert.equal(omni.requests().at(-1)?.outcome, 'fault:lost-response');
+    assert.equal(omni.faults().loseCreateResponse, 0);
+    const again = await getJson(omniUrl(omni.url, 'Sales Order', { reference: 'WEB-LOST' }));
+    assert.equal(again.body.sales_orders.length, 1);
+  });
+});
+
+test('the catalog can be changed while running, by handle and by control route', async () => {
+  await withOmni({ items: [{ STOCKCODE: 'A1', DESCRIPTION: 'One', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 1, OAvailable: 1 }] }, async (omni) => {
+    omni.addItem({ STOCKCODE: 'B2', DESCRIPTION: 'Two', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 2, OAvailable: 2 });
+    omni.updateItem('A1', { SELLINGPRICE1: 1.5 });
+    await fetch(`${omni.url}/_control/items`, { method: 'POST', body: JSON.stringify({ STOCKCODE: 'C3', DESCRIPTION: 'Three' }) });
+    await fetch(`${omni.url}/_control/items/B2`, { method: 'DELETE' });
+    const { body } = await getJson(omniUrl(omni.url, 'Stock Item', { limit: '10' }));
+    assert.deepEqual(body.stock_items.map((item: { STOCKCODE: string }) => item.STOCKCODE), ['A1', 'C3']);
+    assert.equal(body.stock_items[0].SELLINGPRICE1, 1.5);
+    assert.equal(body.next_after, null);
+    assert.throws(() => omni.removeItem('B2'), /B2 not found/);
+  });
+});

@@ -1,0 +1,25 @@
+/**
+ * The on-site agent of one Omni Accounts connection: `node --import tsx worker/agent.ts <connectionId>`.
+ * Runs beside Omni, reaches it on the local network, and only dials out to Temporal and Stock2Shop.
+ */
+import { activityDepsFromConfig, connectWorker } from './runtime';
+import { temporalSettingsFromEnv } from './temporal-settings';
+import { createAgentWorker } from './workers';
+import { installRuntime } from './observability';
+
+async function main(): Promise<void> {
+  const connectionId = process.argv[2] ?? process.env.AGENT_CONNECTION_ID;
+  if (!connectionId) throw new Error('usage: worker/agent.ts <connectionId> (or AGENT_CONNECTION_ID)');
+  installRuntime(`agent ${connectionId}`);
+  const settings = temporalSettingsFromEnv();
+  const worker = await createAgentWorker(
+    { connection: await connectWorker(settings), namespace: settings.namespace, deps: activityDepsFromConfig() },
+    connectionId,
+  );
+  await worker.run();
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`agent worker: ${error.message}\n`);
+  process.exit(1);
+});

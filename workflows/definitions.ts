@@ -1,0 +1,46 @@
+// Signals and queries of the workflows, apart from the workflow code so clients and activities can
+// import them without loading workflow internals.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { Stock2ShopOrder } from '../domain/stock2shop';
+import type { InvalidRecord, ProductCounts } from '../activities/contracts';
+
+export type OrderDeliveryChannel = 'webhook' | 'poll' | 'cli';
+
+export type OrderState = 'received' | 'raising' | 'writing_back' | 'raised' | 'needs_attention' | 'failed';
+
+export interface OrderStatus {
+  connectionId: string;
+  channelOrderCode: string;
+  state: OrderState;
+  sourceOrderCode?: string;
+  /** The source already held the document when we asked (an earlier create whose answer was lost). */
+  alreadyExisted?: boolean;
+  /** Why the order is waiting for a person, or why it failed. */
+  reason?: string;
+  attempts: number;
+  deliveries: Record<OrderDeliveryChannel, number>;
+}
+
+export interface OrderDelivery {
+  via: OrderDeliveryChannel;
+  /** The order as delivered; a corrected one replaces the held one before the next attempt. */
+  order?: Stock2ShopOrder;
+}
+
+/** Every delivery of the order (webhook, poll, CLI) arrives as this signal; duplicates only count. */
+export const orderDeliveredSignal = defineSignal<[OrderDelivery]>('orderDelivered');
+/** A person fixed the cause (SKU, customer, credentials, settings): try again. */
+export const retrySignal = defineSignal('retry');
+export const statusQuery = defineQuery<OrderStatus>('status');
+
+export type ProductSyncState = 'starting' | 'syncing' | 'reconciling' | 'done';
+
+export interface ProductSyncProgress extends ProductCounts {
+  connectionId: string;
+  state: ProductSyncState;
+  pages: number;
+  cursor: string | null;
+  invalidRecords: InvalidRecord[];
+}
+
+export const progressQuery = defineQuery<ProductSyncProgress>('progress');
