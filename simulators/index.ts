@@ -9,7 +9,7 @@ export type { ISyncProduct, ISyncPriceList, ISyncOrder, ISyncOrderLine, ISyncDel
 
 export { startStock2ShopSimulator, STOCK2SHOP_DEFAULTS, type Stock2ShopSimulator, type Stock2ShopSimulatorOptions } from './stock2shop/server';
 export { MAX_QUEUE_BATCH } from './stock2shop/queue-validation';
-export type { ReceivedProduct, HeldOrder, WriteBack, WebhookDelivery, Stock2ShopOrder as Stock2ShopHeldOrderDto } from './stock2shop/types';
+export type { ReceivedProduct, HeldOrder, WriteBack, WebhookDelivery, Stock2ShopOrder } from './stock2shop/types';
 
 export type { SimulatorControls, ServerOptions } from './lib/server';
 export type { FaultSet } from './lib/faults';

@@ -1,5 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
 import { projectSearchAttributes } from '../../workflows/search-attributes';
 
@@ -31,7 +32,15 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   const { testServer } = ensureTemporalBinaries();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: testServer } },
   });
+  // The test server has no flag for them, but takes them through the operator service.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(
+      projectSearchAttributes.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)]),
+    ),
+  });
+  return env;
 }
