@@ -23,7 +23,7 @@ import { deliverOrder } from './deliver-order';
 import { asActivity, unknownConnection } from './failures';
 import type { ProductStateStore } from './product-state-store';
 import { deactivateRemovedProducts, syncOneProductPage } from './product-pages';
-import { SourceGuard, type WaitHooks } from './source-guard';
+import { SourceGuard, type SourceGuardOptions, type WaitHooks } from './source-guard';
 
 export interface ActivityDeps {
   /** The configured connections; read on each call, so a fixed configuration applies to the next retry. */
@@ -33,6 +33,8 @@ export interface ActivityDeps {
   productStore: ProductStateStore;
   /** Needed only by `deliverWaitingOrders` (the poll), which signals order workflows. */
   temporalClient?: Client;
+  /** How the guards probe a source that is down; the defaults suit production (tests shorten them). */
+  guardTiming?: Pick<SourceGuardOptions, 'probeIntervalMs' | 'maxWaitMs'>;
 }
 
 /**
@@ -67,6 +69,7 @@ export function createActivities(deps: ActivityDeps) {
       guard = new SourceGuard(`${connection.sourceKind} source of ${connection.id}`, connection.sourceKind, () => source.ping(), {
         maxConcurrent: connection.requestLimits.maxConcurrent,
         perSecond: connection.requestLimits.perSecond,
+        ...deps.guardTiming,
       });
       guards.set(connection.id, guard);
     }

@@ -82,7 +82,7 @@ export class SourceGuard {
     while (this.down) {
       const waitedMs = Date.now() - started;
       if (waitedMs > maxWaitMs) {
-        throw new TransientError(this.system, 'ping', `${this.name} is still unreachable after ${Math.round(waitedMs / 1000)} s`, {
+        throw new TransientError(this.system, 'ping', `${this.name} is still unreachable after ${(waitedMs / 1000).toFixed(1)} s`, {
           sourceUnreachable: true,
         });
       }

@@ -11,6 +11,8 @@ export const FaultSetSchema = z.strictObject({
   authFailure: z.boolean().optional(),
   malformed: z.union([z.boolean(), z.literal('text')]).optional(),
   loseCreateResponse: z.number().int().min(0).optional(),
+  /** Keep the port but reset every connection at once (logged as `refused`), so refusals can be counted. */
+  refuseConnections: z.boolean().optional(),
 });
 
 export type FaultSet = z.infer<typeof FaultSetSchema>;

@@ -9,7 +9,8 @@ export type RequestOutcome =
   | 'fault:malformed'
   | 'fault:lost-response' // loseCreateResponse: stored, then the socket destroyed
   | 'failed' // the simulator itself threw (500)
-  | 'dropped'; // the connection closed before the answer (e.g. the system went offline)
+  | 'dropped' // the connection closed before the answer (e.g. the system went offline)
+  | 'refused'; // refuseConnections: the connection was reset before any request was read
 
 export interface RequestLogEntry {
   at: string;

@@ -102,6 +102,12 @@ export async function startSimulatorServer(system: SimulatorSystem, options: Ser
       server.closeAllConnections();
     });
 
+  server.on('connection', (socket) => {
+    if (!active.refuseConnections) return;
+    log.add({ at: new Date().toISOString(), method: '-', path: '-', query: {}, status: null, outcome: 'refused', durationMs: 0 });
+    socket.resetAndDestroy();
+  });
+
   await listen(options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
 
@@ -135,6 +141,8 @@ export async function startSimulatorServer(system: SimulatorSystem, options: Ser
   };
 
   const applySwitch = (update: FaultSet): Promise<void> => {
+    // Connections already open would bypass the refusal; drop them so every new request reconnects.
+    if (update.refuseConnections) server.closeAllConnections();
     if (update.offlineForMs !== undefined) return offlineFor(update.offlineForMs);
     if (update.offline !== undefined) return setOffline(update.offline);
     return Promise.resolve();

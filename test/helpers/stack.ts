@@ -33,6 +33,7 @@ export interface StackOptions {
   /** Overrides of either connection, e.g. settings or request limits. */
   omniConnection?: Partial<Record<string, unknown>>;
   isyncConnection?: Partial<Record<string, unknown>>;
+  guardTiming?: ActivityDeps['guardTiming'];
 }
 
 export interface WorkerProcess {
@@ -131,6 +132,7 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     stock2shopFor: () => stock2shopClient,
     productStore: new FileProductStateStore(join(dataDir, 'product-state')),
     temporalClient: env.client,
+    ...(options.guardTiming ? { guardTiming: options.guardTiming } : {}),
   };
   const setup = { connection: env.nativeConnection, deps };
   const workers: Worker[] = [];

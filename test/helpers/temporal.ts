@@ -39,7 +39,7 @@ export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment
   await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
     searchAttributes: Object.fromEntries(
-      projectSearchAttributes.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)]),
+      projectSearchAttributes.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]),
     ),
   });
   return env;

@@ -1,0 +1,66 @@
+/**
+ * An Omni Accounts server down for six hours (time-skipping server): each attempt finds it
+ * unreachable, Temporal's capped backoff (5 s doubling to 10 minutes) spaces the retries, and when
+ * it is back every waiting order is raised once and written back to Stock2Shop.
+ *
+ * (The agent itself switched off is tested on the dev server in test/e2e: the time-skipping server
+ * stops its clock while an activity task waits for a worker, so that case cannot skip time.)
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { raiseOrderWorkflowId } from '../../domain';
+import { deliverOrder } from '../../activities/deliver-order';
+import type { OrderStatus } from '../../workflows/definitions';
+import { startTimeSkippingServer } from '../helpers/temporal';
+import { OMNI_CONNECTION_ID, startStack, type Stack } from '../helpers/stack';
+import { makeOrder } from '../helpers/orders';
+
+let env: TestWorkflowEnvironment;
+let stack: Stack;
+before(async () => {
+  env = await startTimeSkippingServer();
+  stack = await startStack(env, {
+    omniItems: [{ STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 }],
+    // Each attempt waits only briefly for the source, so the outage is spent in Temporal's backoff timers.
+    guardTiming: { probeIntervalMs: 50, maxWaitMs: 200 },
+  });
+});
+after(async () => {
+  await stack?.close();
+  await env?.teardown();
+});
+
+test('Omni down for 6 hours: every waiting order is raised once when it is back, and written back', async () => {
+  const workers = [await stack.startCentralWorker(), await stack.startAgentWorker()];
+  const running = workers.map((w) => w.run());
+  try {
+    await stack.omni.setOffline(true);
+    const codes = ['WEB-6H-1', 'WEB-6H-2', 'WEB-6H-3'];
+    for (const code of codes) {
+      const order = makeOrder(code, [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]);
+      stack.stock2shop.addOrder({ ...order, sources: [{ source_id: 101 }] });
+      await deliverOrder(env.client, stack.connections[0]!, order, 'webhook');
+    }
+    const serverStart = await env.currentTimeMs();
+    const wallStart = Date.now();
+    await env.sleep('6 hours');
+    assert.equal(stack.omni.orders().length, 0, 'nothing reached Omni while it was down');
+    await stack.omni.setOffline(false);
+
+    const handles = codes.map((code) => env.client.workflow.getHandle(raiseOrderWorkflowId(OMNI_CONNECTION_ID, code)));
+    const results = (await Promise.all(handles.map((h) => h.result()))) as OrderStatus[];
+    const serverElapsedMs = (await env.currentTimeMs()) - serverStart;
+    assert.ok(serverElapsedMs >= 6 * 3600_000, `server time moved ${serverElapsedMs} ms`);
+    assert.ok(Date.now() - wallStart < 120_000, 'six hours passed in under two minutes of wall time');
+    for (const [i, code] of codes.entries()) {
+      assert.equal(results[i]!.state, 'raised');
+      assert.ok(results[i]!.attempts === 1, 'one workflow attempt: the retries were the activity\'s own');
+      assert.equal(stack.omni.orders().filter((d) => d.reference === code).length, 1);
+      assert.equal(stack.stock2shop.order(code).source_order_code, results[i]!.sourceOrderCode);
+    }
+  } finally {
+    for (const worker of workers) worker.shutdown();
+    await Promise.allSettled(running);
+  }
+});
