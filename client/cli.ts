@@ -40,9 +40,12 @@ function findConnection(context: CliContext, connectionId: string): Connection {
 }
 
 async function latestSyncOf(client: Client, connectionId: string): Promise<string | undefined> {
-  const query = `WorkflowType = 'productSync' AND ConnectionId = '${connectionId}' ORDER BY StartTime DESC`;
-  for await (const execution of client.workflow.list({ query, pageSize: 1 })) return execution.workflowId;
-  return undefined;
+  // The dev server's SQLite visibility store does not sort, so pick the newest here.
+  let latest: { workflowId: string; startTime: Date } | undefined;
+  for await (const execution of client.workflow.list({ query: `WorkflowType = 'productSync' AND ConnectionId = '${connectionId}'` })) {
+    if (!latest || execution.startTime > latest.startTime) latest = { workflowId: execution.workflowId, startTime: execution.startTime };
+  }
+  return latest?.workflowId;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
