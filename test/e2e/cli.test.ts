@@ -1,0 +1,130 @@
+/** The CLI end to end: its commands against a real dev server, the workers and the simulators. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { runCli } from '../../client/cli';
+import { startIntakeServer } from '../../client/intake';
+import { startDevServer } from '../helpers/temporal';
+import { startStack, type Stack } from '../helpers/stack';
+import { makeOrder, waitFor } from '../helpers/orders';
+
+describe('the command line', () => {
+  let env: TestWorkflowEnvironment;
+  let stack: Stack;
+  let workers: Worker[];
+  let running: Promise<void>[];
+  const folder = mkdtempSync(join(tmpdir(), 's2s-cli-'));
+
+  before(async () => {
+    env = await startDevServer();
+    stack = await startStack(env, {
+      omniItems: [
+        { STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 },
+        { STOCKCODE: 'TOASTER-02', DESCRIPTION: 'Toaster', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 299, OAvailable: 4 },
+      ],
+    });
+    workers = [await stack.startCentralWorker(), await stack.startAgentWorker()];
+    running = workers.map((w) => w.run());
+  });
+  after(async () => {
+    for (const worker of workers ?? []) worker.shutdown();
+    await Promise.allSettled(running ?? []);
+    await stack?.close();
+    await env?.teardown();
+  });
+
+  async function cli(...argv: string[]): Promise<{ code: number; lines: string[] }> {
+    const lines: string[] = [];
+    const code = await runCli(argv, { client: async () => env.client, connections: () => stack.connections, out: (l) => lines.push(l) });
+    return { code, lines };
+  }
+
+  test('connections lists both sources', async () => {
+    const { code, lines } = await cli('connections');
+    assert.equal(code, 0);
+    assert.match(lines[0]!, /^acme-omni\tomni\tevery 3 min/);
+    assert.match(lines[1]!, /^bravo-isync\tisync\tevery 60 min/);
+  });
+
+  test('sync run --wait prints the summary; schedules, pause, resume and trigger act on the schedule', async () => {
+    const run = await cli('sync', 'run', 'acme-omni', '--wait');
+    assert.equal(run.code, 0);
+    assert.match(run.lines.at(-1)!, /acme-omni: 1 page\(s\), 2 read, 2 pushed/);
+    const watched = await cli('sync', 'watch', 'acme-omni');
+    assert.match(watched.lines.at(-1)!, /acme-omni: 1 page\(s\), 2 read/);
+
+    assert.deepEqual((await cli('schedules')).lines, ['acme-omni: product sync created, order poll created', 'bravo-isync: product sync created, order poll created']);
+    const schedule = env.client.schedule.getHandle('product-sync/acme-omni');
+    assert.deepEqual((await cli('sync', 'pause', 'acme-omni')).lines, ['product-sync/acme-omni: paused']);
+    assert.equal((await schedule.describe()).state.paused, true);
+    await cli('sync', 'resume', 'acme-omni');
+    assert.equal((await schedule.describe()).state.paused, false);
+    await cli('sync', 'trigger', 'acme-omni');
+    await waitFor(async () => ((await schedule.describe()).info.numActionsTaken >= 1 ? true : undefined), 'the triggered run');
+  });
+
+  test('order submit, status, orders and retry take an order from a fix to raised', async () => {
+    const file = join(folder, 'order.json');
+    writeFileSync(file, JSON.stringify(makeOrder('WEB-CLI-1', [{ sku: 'FAN-99', qty: 1, price: 100 }])));
+    assert.deepEqual((await cli('order', 'submit', file, '--connection', 'acme-omni')).lines, ['raise-order/acme-omni/WEB-CLI-1: delivered']);
+    const waiting = await waitFor(async () => {
+      const { lines } = await cli('order', 'status', 'acme-omni', 'WEB-CLI-1');
+      return /needs attention/.test(lines[0]!) ? lines[0] : undefined;
+    }, 'the order to need attention');
+    assert.match(waiting!, /acme-omni\/WEB-CLI-1: needs attention: Stock code FAN-99 not found/);
+    assert.match((await cli('orders')).lines.join('\n'), /WEB-CLI-1: needs attention/);
+
+    stack.omni.addItem({ STOCKCODE: 'FAN-99', DESCRIPTION: 'Fan', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 100, OAvailable: 3 });
+    assert.deepEqual((await cli('order', 'retry', 'acme-omni', 'WEB-CLI-1')).lines, ['raise-order/acme-omni/WEB-CLI-1: retry sent']);
+    const raised = await waitFor(async () => {
+      const { lines } = await cli('order', 'status', 'acme-omni', 'WEB-CLI-1');
+      return /raised as/.test(lines[0]!) ? lines[0] : undefined;
+    }, 'the order to be raised');
+    assert.match(raised!, /raised as SO\d+/);
+    assert.equal(stack.omni.orders().filter((d) => d.reference === 'WEB-CLI-1').length, 1);
+    assert.deepEqual((await cli('orders', '--connection', 'acme-omni')).lines, ['No order needs attention']);
+    assert.deepEqual((await cli('order', 'submit', file, '--connection', 'acme-omni')).lines, ['raise-order/acme-omni/WEB-CLI-1: already raised, not raised again']);
+  });
+
+  test('the webhook takes an order delivered three times and raises it once; customers are refused', async () => {
+    const intake = await startIntakeServer({ client: env.client, connections: () => stack.connections, log: () => undefined });
+    try {
+      const order = makeOrder('WEB-HOOK-1', [{ sku: 'TOASTER-02', qty: 1, price: 260 }]);
+      const post = (path: string, body: unknown) =>
+        fetch(`${intake.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      for (let i = 0; i < 3; i++) {
+        const answer = await post('/webhooks/orders', { instruction: 'add_order', source_id: 101, order });
+        assert.equal(answer.status, 202);
+      }
+      await env.client.workflow.getHandle('raise-order/acme-omni/WEB-HOOK-1').result();
+      assert.equal(stack.omni.orders().filter((d) => d.reference === 'WEB-HOOK-1').length, 1);
+      const bad = await post('/webhooks/orders', { instruction: 'add_order', source_id: 101, order: { ...order, channel_order_code: 'WEB-HOOK-2', line_items: [{ qty: 1, price: 1 }] } });
+      assert.equal(bad.status, 422);
+      assert.match(((await bad.json()) as { error: string }).error, /^Order WEB-HOOK-2: line_items\[0\]\.sku/);
+      const customers = await post('/webhooks/customers', {});
+      assert.equal(customers.status, 422);
+      assert.match(((await customers.json()) as { error: string }).error, /Customer sync is not supported/);
+    } finally {
+      await intake.close();
+    }
+  });
+
+  test('customers sync answers that neither source supports it', async () => {
+    const { code, lines } = await cli('customers', 'sync');
+    assert.equal(code, 2);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /^error: Customer sync is not supported: neither iSync nor Omni Accounts/);
+  });
+
+  test('mistakes answer in one line a person understands', async () => {
+    const unknown = await cli('sync', 'run', 'nope');
+    assert.equal(unknown.code, 2);
+    assert.deepEqual(unknown.lines, ["error: Unknown connection 'nope'. Configured: acme-omni, bravo-isync"]);
+    const missing = await cli('order', 'status', 'acme-omni', 'WEB-NEVER');
+    assert.deepEqual(missing.lines, ['error: No order WEB-NEVER has been delivered to acme-omni']);
+  });
+});
