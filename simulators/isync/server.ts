@@ -6,7 +6,7 @@
 import { catalogControlRoutes } from '../lib/catalog-control';
 import { KeyedCatalog } from '../lib/keyed-catalog';
 import { json, type Route, type SimRequest, type SimResponse } from '../lib/routes';
-import { startSimulatorServer, type ServerOptions, type SimulatorControls } from '../lib/server';
+import { startSimulatorServer, type CatalogSimulator, type ServerOptions } from '../lib/server';
 import { generateISyncCatalog } from './catalog';
 import { ISyncOrders } from './orders';
 import type { ISyncOrder, ISyncProduct } from './types';
@@ -26,18 +26,7 @@ export interface ISyncSimulatorOptions extends ServerOptions {
   servicePath?: string;
 }
 
-export interface ISyncSimulator extends SimulatorControls {
-  /** Every product, in SKU order. */
-  catalog(): ISyncProduct[];
-  item(sku: string): ISyncProduct | undefined;
-  addItem(product: ISyncProduct): void;
-  updateItem(sku: string, patch: Partial<Omit<ISyncProduct, 'SKU'>>): ISyncProduct;
-  removeItem(sku: string): void;
-  /** SKUs of the generated records broken on purpose. */
-  readonly malformedCodes: readonly string[];
-  /** Every order, in the order created. */
-  orders(): ISyncOrder[];
-}
+export type ISyncSimulator = CatalogSimulator<ISyncProduct, 'SKU', ISyncOrder>;
 
 export const ISYNC_DEFAULTS = {
   port: 8081,

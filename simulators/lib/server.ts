@@ -62,6 +62,20 @@ export interface SimulatorControls {
   isOnline(): boolean;
 }
 
+/** A source system holding a catalog keyed by `Key` and the orders it was sent (Omni, iSync). */
+export interface CatalogSimulator<Item, Key extends keyof Item, Order> extends SimulatorControls {
+  /** Every record, in key order. */
+  catalog(): Item[];
+  item(code: string): Item | undefined;
+  addItem(item: Item): void;
+  updateItem(code: string, patch: Partial<Omit<Item, Key>>): Item;
+  removeItem(code: string): void;
+  /** Codes of the generated records broken on purpose. */
+  readonly malformedCodes: readonly string[];
+  /** Every order, in the order created. */
+  orders(): Order[];
+}
+
 const MALFORMED_JSON = { status: 'ok', data: null };
 const MALFORMED_TEXT = '<html><body><h1>Service Temporarily Unavailable</h1></body></html>';
 

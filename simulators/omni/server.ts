@@ -5,7 +5,7 @@
 import { catalogControlRoutes } from '../lib/catalog-control';
 import { KeyedCatalog } from '../lib/keyed-catalog';
 import { json, type Route } from '../lib/routes';
-import { startSimulatorServer, type ServerOptions, type SimulatorControls } from '../lib/server';
+import { startSimulatorServer, type CatalogSimulator, type ServerOptions } from '../lib/server';
 import { generateOmniCatalog } from './catalog';
 import { OmniSalesOrders } from './sales-orders';
 import type { OmniSalesOrder, OmniStockItem } from './types';
@@ -27,18 +27,7 @@ export interface OmniSimulatorOptions extends ServerOptions {
   warehouses?: string[];
 }
 
-export interface OmniSimulator extends SimulatorControls {
-  /** Every stock item, in STOCKCODE order. */
-  catalog(): OmniStockItem[];
-  item(code: string): OmniStockItem | undefined;
-  addItem(item: OmniStockItem): void;
-  updateItem(code: string, patch: Partial<Omit<OmniStockItem, 'STOCKCODE'>>): OmniStockItem;
-  removeItem(code: string): void;
-  /** Codes of the generated records broken on purpose. */
-  readonly malformedCodes: readonly string[];
-  /** Every sales order document, in the order created. */
-  orders(): OmniSalesOrder[];
-}
+export type OmniSimulator = CatalogSimulator<OmniStockItem, 'STOCKCODE', OmniSalesOrder>;
 
 export const OMNI_DEFAULTS = {
   port: 8080,

@@ -5,18 +5,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { runCli } from '../../client/cli';
 import { startIntakeServer } from '../../client/intake';
 import { startDevServer } from '../helpers/temporal';
-import { startStack, type Stack } from '../helpers/stack';
+import { startStack, runBothWorkers, type Stack } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';
 
 describe('the command line', () => {
   let env: TestWorkflowEnvironment;
   let stack: Stack;
-  let workers: Worker[];
-  let running: Promise<void>[];
+  let workers: { stop(): Promise<void> } | undefined;
   const folder = mkdtempSync(join(tmpdir(), 's2s-cli-'));
 
   before(async () => {
@@ -27,12 +25,10 @@ describe('the command line', () => {
         { STOCKCODE: 'TOASTER-02', DESCRIPTION: 'Toaster', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 299, OAvailable: 4 },
       ],
     });
-    workers = [await stack.startCentralWorker(), await stack.startAgentWorker()];
-    running = workers.map((w) => w.run());
+    workers = await runBothWorkers(stack);
   });
   after(async () => {
-    for (const worker of workers ?? []) worker.shutdown();
-    await Promise.allSettled(running ?? []);
+    await workers?.stop();
     await stack?.close();
     await env?.teardown();
   });

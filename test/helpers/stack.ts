@@ -185,3 +185,15 @@ export async function withWorkers<T>(workers: Worker[], body: () => Promise<T>):
     await Promise.allSettled(running);
   }
 }
+
+/** The central and agent workers running in the background for a whole test file; `stop` ends them. */
+export async function runBothWorkers(stack: Stack): Promise<{ stop(): Promise<void> }> {
+  const workers = [await stack.startCentralWorker(), await stack.startAgentWorker()];
+  const running = workers.map((w) => w.run());
+  return {
+    async stop() {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await Promise.allSettled(running);
+    },
+  };
+}

@@ -1,13 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { raiseOrderWorkflowId } from '../../domain';
 import { deliverOrder } from '../../activities/deliver-order';
 import { retrySignal, statusQuery, type OrderStatus } from '../../workflows/definitions';
 import { ChannelOrderCodeKey, ConnectionIdKey, SourceKindKey } from '../../workflows/search-attributes';
 import { startDevServer } from '../helpers/temporal';
-import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, type Stack } from '../helpers/stack';
+import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, runBothWorkers, type Stack } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';
 
 const omniItems = [
@@ -18,18 +17,15 @@ const omniItems = [
 describe('order raise on the real dev server', () => {
   let env: TestWorkflowEnvironment;
   let stack: Stack;
-  let workers: Worker[];
-  let running: Promise<void>[];
+  let workers: { stop(): Promise<void> } | undefined;
 
   before(async () => {
     env = await startDevServer();
     stack = await startStack(env, { omniItems });
-    workers = [await stack.startCentralWorker(), await stack.startAgentWorker()];
-    running = workers.map((w) => w.run());
+    workers = await runBothWorkers(stack);
   });
   after(async () => {
-    for (const worker of workers ?? []) worker.shutdown();
-    await Promise.allSettled(running ?? []);
+    await workers?.stop();
     await stack?.close();
     await env?.teardown();
   });
