@@ -18,6 +18,8 @@ function testFiles(path: string): string[] {
 }
 
 const binaries = ensureTemporalBinaries();
+// The Web UI check drives Debian's Chromium; install it when missing (a no-op when present).
+spawnSync('bash', [join(projectRoot, 'scripts', 'ensure-chromium.sh')], { stdio: 'inherit' });
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['test'];
 const files = roots.flatMap((root) => testFiles(resolve(projectRoot, root))).map((f) => relative(projectRoot, f));
 if (files.length === 0) {
