@@ -6,7 +6,7 @@
 import { catalogControlRoutes } from '../lib/catalog-control';
 import { KeyedCatalog } from '../lib/keyed-catalog';
 import { json, type Route, type SimRequest, type SimResponse } from '../lib/routes';
-import { startSimulatorServer, type CatalogSimulator, type ServerOptions } from '../lib/server';
+import { catalogSimulatorHandle, startSimulatorServer, type CatalogSimulator, type ServerOptions } from '../lib/server';
 import { generateISyncCatalog } from './catalog';
 import { ISyncOrders } from './orders';
 import type { ISyncOrder, ISyncProduct } from './types';
@@ -118,14 +118,5 @@ export async function startISyncSimulator(options: ISyncSimulatorOptions): Promi
     { ...options, port: options.port ?? 0 },
   );
 
-  return {
-    ...controls,
-    catalog: () => catalog.all(),
-    item: (sku) => catalog.get(sku),
-    addItem: (product) => catalog.add(product),
-    updateItem: (sku, patch) => catalog.update(sku, patch),
-    removeItem: (sku) => catalog.remove(sku),
-    malformedCodes: generated.malformedCodes,
-    orders: () => orders.all(),
-  };
+  return catalogSimulatorHandle(controls, catalog, generated.malformedCodes, () => orders.all());
 }

@@ -15,6 +15,7 @@ import {
 } from './faults';
 import { BodyTooLargeError, delay, parseJsonBody, readBody, send } from './http-io';
 import { createRandom } from './random';
+import type { KeyedCatalog } from './keyed-catalog';
 import { RequestLog, type RequestLogEntry, type RequestOutcome } from './request-log';
 import { decodeSegments, json, matchRoute, type Route, type SimRequest, type SimResponse } from './routes';
 
@@ -74,6 +75,25 @@ export interface CatalogSimulator<Item, Key extends keyof Item, Order> extends S
   readonly malformedCodes: readonly string[];
   /** Every order, in the order created. */
   orders(): Order[];
+}
+
+/** The handle of a catalog simulator: its controls, plus its catalog and orders read and changed directly. */
+export function catalogSimulatorHandle<Item extends object, Key extends keyof Item, Order>(
+  controls: SimulatorControls,
+  catalog: KeyedCatalog<Item>,
+  malformedCodes: readonly string[],
+  orders: () => Order[],
+): CatalogSimulator<Item, Key, Order> {
+  return {
+    ...controls,
+    catalog: () => catalog.all(),
+    item: (code) => catalog.get(code),
+    addItem: (item) => catalog.add(item),
+    updateItem: (code, patch) => catalog.update(code, patch as Partial<Item>),
+    removeItem: (code) => catalog.remove(code),
+    malformedCodes,
+    orders,
+  };
 }
 
 const MALFORMED_JSON = { status: 'ok', data: null };

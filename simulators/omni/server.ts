@@ -5,7 +5,7 @@
 import { catalogControlRoutes } from '../lib/catalog-control';
 import { KeyedCatalog } from '../lib/keyed-catalog';
 import { json, type Route } from '../lib/routes';
-import { startSimulatorServer, type CatalogSimulator, type ServerOptions } from '../lib/server';
+import { catalogSimulatorHandle, startSimulatorServer, type CatalogSimulator, type ServerOptions } from '../lib/server';
 import { generateOmniCatalog } from './catalog';
 import { OmniSalesOrders } from './sales-orders';
 import type { OmniSalesOrder, OmniStockItem } from './types';
@@ -112,14 +112,5 @@ export async function startOmniSimulator(options: OmniSimulatorOptions): Promise
     { ...options, port: options.port ?? 0 },
   );
 
-  return {
-    ...controls,
-    catalog: () => catalog.all(),
-    item: (code) => catalog.get(code),
-    addItem: (item) => catalog.add(item),
-    updateItem: (code, patch) => catalog.update(code, patch),
-    removeItem: (code) => catalog.remove(code),
-    malformedCodes: generated.malformedCodes,
-    orders: () => salesOrders.all(),
-  };
+  return catalogSimulatorHandle(controls, catalog, generated.malformedCodes, () => salesOrders.all());
 }
