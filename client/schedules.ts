@@ -26,39 +26,50 @@ function searchAttributesOf(connection: Connection) {
   ];
 }
 
-export function productSyncScheduleOptions(connection: Connection): ScheduleOptions {
+interface ScheduledWorkflow {
+  scheduleId: string;
+  workflowType: string;
+  workflowId: string;
+  everyMinutes: number;
+  summary?: string;
+}
+
+/** A schedule that starts one of the connection's workflows every `everyMinutes`, never two at once. */
+function connectionScheduleOptions(connection: Connection, scheduled: ScheduledWorkflow): ScheduleOptions {
   return {
-    scheduleId: productSyncScheduleId(connection.id),
-    spec: { intervals: [{ every: `${connection.syncIntervalMinutes} minutes` }] },
+    scheduleId: scheduled.scheduleId,
+    spec: { intervals: [{ every: `${scheduled.everyMinutes} minutes` }] },
     action: {
       type: 'startWorkflow',
-      workflowType: 'productSync' satisfies (typeof productSync)['name'],
-      workflowId: productSyncWorkflowId(connection.id),
+      workflowType: scheduled.workflowType,
+      workflowId: scheduled.workflowId,
       taskQueue: CENTRAL_TASK_QUEUE,
       args: [{ connectionId: connection.id }],
       typedSearchAttributes: searchAttributesOf(connection),
-      staticSummary: `Product sync of ${connection.name} (${connection.sourceKind})`,
+      ...(scheduled.summary ? { staticSummary: scheduled.summary } : {}),
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW },
     typedSearchAttributes: searchAttributesOf(connection),
   };
 }
 
+export function productSyncScheduleOptions(connection: Connection): ScheduleOptions {
+  return connectionScheduleOptions(connection, {
+    scheduleId: productSyncScheduleId(connection.id),
+    workflowType: 'productSync' satisfies (typeof productSync)['name'],
+    workflowId: productSyncWorkflowId(connection.id),
+    everyMinutes: connection.syncIntervalMinutes,
+    summary: `Product sync of ${connection.name} (${connection.sourceKind})`,
+  });
+}
+
 export function orderPollScheduleOptions(connection: Connection): ScheduleOptions {
-  return {
+  return connectionScheduleOptions(connection, {
     scheduleId: orderPollScheduleId(connection.id),
-    spec: { intervals: [{ every: `${ORDER_POLL_INTERVAL_MINUTES} minutes` }] },
-    action: {
-      type: 'startWorkflow',
-      workflowType: 'pollOrders' satisfies (typeof pollOrders)['name'],
-      workflowId: `order-poll/${connection.id}`,
-      taskQueue: CENTRAL_TASK_QUEUE,
-      args: [{ connectionId: connection.id }],
-      typedSearchAttributes: searchAttributesOf(connection),
-    },
-    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW },
-    typedSearchAttributes: searchAttributesOf(connection),
-  };
+    workflowType: 'pollOrders' satisfies (typeof pollOrders)['name'],
+    workflowId: orderPollScheduleId(connection.id),
+    everyMinutes: ORDER_POLL_INTERVAL_MINUTES,
+  });
 }
 
 export type ApplyOutcome = 'created' | 'updated';

@@ -34,7 +34,7 @@ export async function startDevServerProcess(options: DevServerOptions): Promise<
   const uiPort = options.uiPort ?? 8233;
   mkdirSync(dirname(options.dbFile), { recursive: true });
   const log = openSync(options.logFile, 'a');
-  const args = ['server', 'start-dev', '--db-filename', options.dbFile, '--ip', options.ip ?? '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn'];
+  const args = ['server', 'start-dev', '--db-filename', options.dbFile, '--ip', ip, '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn'];
   for (const attribute of SEARCH_ATTRIBUTES) args.push('--search-attribute', attribute);
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   const child = spawn(cli, args, { stdio: ['ignore', log, log] });
