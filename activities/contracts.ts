@@ -55,10 +55,39 @@ export interface ReconcileRemovedResult {
   deactivated: number;
 }
 
+export interface PrepareOrderInput {
+  connectionId: string;
+  channelOrderCode: string;
+  /** An order an operator submitted with the CLI; otherwise the order is read from Stock2Shop. */
+  submittedOrder?: unknown;
+}
+
+/**
+ * An order read from Stock2Shop (never from the caller who announced it), validated and mapped to the
+ * source's document in an activity, so a change to a mapping never changes an open workflow's replay.
+ */
+export type PreparedOrder =
+  | {
+      outcome: 'ready';
+      contentHash: string;
+      /** The source document to create. */
+      document: unknown;
+      sourceKind: SourceKind;
+      /** Where the source's activities run. */
+      taskQueue: string;
+      orderRetryDays: number;
+    }
+  /** The order cannot be raised as it is; `reason` names the order and the field. */
+  | { outcome: 'invalid'; contentHash: string; reason: string }
+  /** Stock2Shop already shows a source order code for this source: the order was raised before. */
+  | { outcome: 'already_raised'; contentHash: string; sourceOrderCode: string }
+  /** Stock2Shop holds no such order for this source. */
+  | { outcome: 'not_found'; reason: string };
+
 export interface RaiseInSourceInput {
   connectionId: string;
   channelOrderCode: string;
-  /** The source document, mapped by the workflow from the Stock2Shop order. */
+  /** The source document, mapped by `prepareOrder`. */
   document: unknown;
 }
 
@@ -75,7 +104,8 @@ export interface OrderWriteBack {
 
 export interface DeliverWaitingOrdersResult {
   delivered: number;
-  invalid: { code: string; reason: string }[];
+  /** Listed entries without a channel_order_code (nothing to raise or write back; see the worker log). */
+  withoutCode: number;
 }
 
 export type { SourceKind };

@@ -5,13 +5,15 @@
  */
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { connectionTaskQueue, type Connection } from '../domain';
+import { connectionTaskQueue, orderContentHash, type Connection } from '../domain';
 import type { SourceConnector, SourceSecrets, Stock2ShopClient } from '../connectors';
 import { createSourceConnector } from '../connectors';
 import type {
   ConnectionProfile,
   DeliverWaitingOrdersResult,
   OrderWriteBack,
+  PreparedOrder,
+  PrepareOrderInput,
   RaiseInSourceInput,
   RaiseInSourceResult,
   ReconcileRemovedInput,
@@ -19,7 +21,8 @@ import type {
   SyncProductPageInput,
   SyncProductPageResult,
 } from './contracts';
-import { deliverOrder } from './deliver-order';
+import { deliverOrder } from '../client/deliver-order';
+import { prepareOrderFor } from './prepare-order';
 import { asActivity, unknownConnection } from './failures';
 import type { ProductStateStore } from './product-state-store';
 import { deactivateRemovedProducts, syncOneProductPage } from './product-pages';
@@ -126,6 +129,14 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
+    /** Reads the order from Stock2Shop (or takes an operator's), validates it and maps it to the source's document. */
+    async prepareOrder(input: PrepareOrderInput): Promise<PreparedOrder> {
+      return asActivity(async () => {
+        const connection = connectionById(input.connectionId);
+        return prepareOrderFor(connection, input, deps.stock2shopFor(connection));
+      });
+    },
+
     /** Finds the order in the source, or creates it: repeating this is safe, which is what makes a raise exactly-once. */
     async raiseInSource(input: RaiseInSourceInput): Promise<RaiseInSourceResult> {
       return asActivity(async () => {
@@ -163,14 +174,17 @@ export function createActivities(deps: ActivityDeps) {
       return asActivity(async () => {
         const connection = connectionById(connectionId);
         if (!deps.temporalClient) throw new Error('deliverWaitingOrders needs a Temporal client in the activity dependencies');
-        const { orders, invalid } = await deps.stock2shopFor(connection).listOrdersToRaise(connection.stock2shop.sourceId);
+        const { orders, withoutCode } = await deps.stock2shopFor(connection).listOrdersToRaise(connection.stock2shop.sourceId);
+        if (withoutCode > 0) {
+          Context.current().log.warn('Stock2Shop listed orders without a channel_order_code; they cannot be raised', { withoutCode });
+        }
         let delivered = 0;
         for (const order of orders) {
-          await deliverOrder(deps.temporalClient, connection, order, 'poll');
+          await deliverOrder(deps.temporalClient, connection, order.code, { via: 'poll', contentHash: orderContentHash(order.raw) });
           delivered += 1;
           Context.current().heartbeat({ delivered });
         }
-        return { delivered, invalid };
+        return { delivered, withoutCode };
       });
     },
   };

@@ -2,22 +2,24 @@
  * The engineer's command line: `npm run cli -- <command>` (or `node --import tsx client/cli.ts`).
  * Temporal's address and the connections file come from the environment (see README).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   CENTRAL_TASK_QUEUE,
   CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE,
+  orderContentHash,
   productSyncScheduleId,
   productSyncWorkflowId,
   raiseOrderWorkflowId,
   type Connection,
 } from '../domain';
 import { parseStock2ShopOrder } from '../domain/stock2shop';
-import { deliverOrder } from '../activities/deliver-order';
+import { deliverOrder } from './deliver-order';
 import { progressQuery, retrySignal, statusQuery, type OrderStatus } from '../workflows/definitions';
 import { loadConnections } from '../worker/config';
 import { connectClient } from '../worker/runtime';
+import { generateKeyRingText } from '../worker/payload-codec';
 import { applyConnectionSchedules } from './schedules';
 import { renderProgress } from './progress';
 
@@ -133,12 +135,26 @@ export function buildCli(context: CliContext): Command {
   const order = program.command('order').description('orders (Stock2Shop → source)');
   order
     .command('submit <file>')
-    .description('deliver an order (Stock2Shop JSON) to a connection, as the webhook would')
+    .description(
+      'for operators: raise an order from a file (Stock2Shop JSON) instead of reading it from Stock2Shop. ' +
+        'The webhook and the poll only ever raise what Stock2Shop holds; this command trusts the person running it',
+    )
     .requiredOption('-c, --connection <connectionId>', 'the connection to raise it in')
     .action(async (file: string, options: { connection: string }) => {
       const connection = findConnection(context, options.connection);
-      const parsed = parseStock2ShopOrder(JSON.parse(readFileSync(file, 'utf8')));
-      const outcome = await deliverOrder(await context.client(), connection, parsed, 'cli');
+      if (!existsSync(file)) throw new UsageError(`No order file at ${file}`);
+      let raw: unknown;
+      try {
+        raw = JSON.parse(readFileSync(file, 'utf8'));
+      } catch {
+        throw new UsageError(`${file} is not valid JSON`);
+      }
+      const parsed = parseStock2ShopOrder(raw);
+      const outcome = await deliverOrder(await context.client(), connection, parsed.channel_order_code, {
+        via: 'cli',
+        contentHash: orderContentHash(raw),
+        submittedOrder: raw,
+      });
       const workflowId = raiseOrderWorkflowId(connection.id, parsed.channel_order_code);
       context.out(outcome === 'already_raised' ? `${workflowId}: already raised, not raised again` : `${workflowId}: delivered`);
     });
@@ -189,6 +205,15 @@ export function buildCli(context: CliContext): Command {
     .argument('[action]', 'sync')
     .action(() => {
       throw new UsageError(CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE);
+    });
+
+  program
+    .command('keys')
+    .description('payload encryption keys')
+    .command('generate [id]')
+    .description('print a fresh key entry for PAYLOAD_CODEC_KEYS (put it first to rotate; keep the old entries after it)')
+    .action((id?: string) => {
+      context.out(generateKeyRingText(id ?? `key-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`));
     });
 
   return program;

@@ -1,35 +1,49 @@
 /**
  * The order intake: the webhook Stock2Shop calls when an order gets the `add_order` instruction.
  *
- *   POST /webhooks/orders   body {"instruction":"add_order","source_id":101,"order":{...}}
+ *   POST /webhooks/orders   signed by Stock2Shop (see webhook-request.ts);
+ *                           body {"instruction":"add_order","source_id":101,"channel_order_code":"…"}
+ *                           (an `order` in the body is ignored but for its channel_order_code)
  *     202 {"workflowId":"raise-order/<connectionId>/<code>","outcome":"delivered"|"already_raised"}
- *     422 with one sentence when the order or the instruction cannot be taken
+ *     401 unsigned, wrong signature, stale or future timestamp · 413 too large · 408 too slow
+ *     400 not JSON or names no order · 422 an instruction or source this engine does not raise
  *   POST /webhooks/customers  422: neither source supports customer sync
  *   GET  /health
  *
- * Every delivery becomes signal-with-start on the order's workflow, so Stock2Shop may retry a
- * webhook as often as it likes.
+ * The webhook is a notification, not the order: it names the source and the order's code, and the
+ * order's workflow reads the order itself from Stock2Shop. So only Stock2Shop's content is ever
+ * raised, and Stock2Shop may retry a webhook as often as it likes (signal-with-start).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE, raiseOrderWorkflowId, type Connection } from '../domain';
-import { parseStock2ShopOrder } from '../domain/stock2shop';
-import { deliverOrder } from '../activities/deliver-order';
+import { CodeSchema, CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE, raiseOrderWorkflowId, type Connection } from '../domain';
+import { deliverOrder } from './deliver-order';
+import { readBodyWithin, verifySignature, type Rejection } from './webhook-request';
 
-const WebhookSchema = z.object({
+const NotificationSchema = z.object({
   instruction: z.string(),
   source_id: z.union([z.number(), z.string()]).transform(Number),
-  order: z.unknown(),
+  channel_order_code: CodeSchema.optional(),
+  order: z.looseObject({ channel_order_code: CodeSchema.optional() }).optional(),
 });
+
+export const DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_WEBHOOK_BODY_TIMEOUT_MS = 10_000;
 
 export interface IntakeOptions {
   client: Client;
   connections: () => Connection[];
+  /** The secret that signs webhook calls for a connection's Stock2Shop source; none refuses them. */
+  webhookSecretOf: (connection: Connection) => string | undefined;
   port?: number;
   host?: string;
-  log?: (line: Record<string, unknown>) => void;
+  maxBodyBytes?: number;
+  bodyTimeoutMs?: number;
+  /** One structured line per event: `{level, event, …}`; never a body or a secret. */
+  log?: (line: { level: 'info' | 'warn' | 'error'; event: string } & Record<string, unknown>) => void;
+  nowSeconds?: () => number;
 }
 
 export interface IntakeServer {
@@ -37,34 +51,64 @@ export interface IntakeServer {
   close(): Promise<void>;
 }
 
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-}
-
 function answer(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' });
   response.end(JSON.stringify(body));
 }
 
+/** What a refused caller is told: the status's name, nothing about why (the log says why). */
+const GENERIC_ERRORS: Record<Rejection['status'], string> = {
+  400: 'bad request',
+  401: 'unauthorized',
+  408: 'request timeout',
+  413: 'payload too large',
+};
+
 export async function startIntakeServer(options: IntakeOptions): Promise<IntakeServer> {
-  const log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify({ component: 'intake', ...line })}\n`));
+  const log = options.log ?? (() => undefined);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_WEBHOOK_MAX_BODY_BYTES;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_WEBHOOK_BODY_TIMEOUT_MS;
+  const nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+
+  function reject(request: IncomingMessage, response: ServerResponse, rejection: Rejection): void {
+    log({ level: 'warn', event: 'webhook_rejected', status: rejection.status, reason: rejection.reason, remote: request.socket.remoteAddress });
+    // Stop reading: the connection closes once the answer is out.
+    response.setHeader('connection', 'close');
+    answer(response, rejection.status, { error: GENERIC_ERRORS[rejection.status] });
+    response.once('finish', () => request.socket.destroy());
+  }
 
   async function handleOrder(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const parsed = WebhookSchema.safeParse(await readJson(request));
-    if (!parsed.success) return answer(response, 422, { error: 'Expected {"instruction","source_id","order"}' });
+    const read = await readBodyWithin(request, maxBodyBytes, bodyTimeoutMs);
+    if (!read.ok) return reject(request, response, read);
+    const connections = options.connections();
+    const secretOf = new Map(connections.map((c) => [c, options.webhookSecretOf(c)]));
+    const candidates = [...new Set([...secretOf.values()].filter((s): s is string => s !== undefined))];
+    const verified = verifySignature(request.headers, read.body, candidates, nowSeconds());
+    if (!verified.ok) return reject(request, response, verified);
+
+    let json: unknown;
+    try {
+      json = JSON.parse(read.body.toString('utf8'));
+    } catch {
+      return reject(request, response, { status: 400, reason: 'body is not JSON' });
+    }
+    const parsed = NotificationSchema.safeParse(json);
+    const code = parsed.success ? (parsed.data.channel_order_code ?? parsed.data.order?.channel_order_code) : undefined;
+    if (!parsed.success || code === undefined) return reject(request, response, { status: 400, reason: 'names no source_id and channel_order_code' });
     const { instruction, source_id: sourceId } = parsed.data;
-    if (instruction !== 'add_order') return answer(response, 422, { error: `Instruction '${instruction}' is not handled here; only add_order raises orders` });
-    const connection = options.connections().find((c) => c.stock2shop.sourceId === sourceId);
-    if (!connection) return answer(response, 422, { error: `No connection is configured for Stock2Shop source ${sourceId}` });
+    // The source must be one whose secret signed this call: one client's secret cannot raise another's orders.
+    const connection = connections.find((c) => c.stock2shop.sourceId === sourceId && verified.secrets.includes(secretOf.get(c) ?? ''));
+    if (!connection) return reject(request, response, { status: 401, reason: `signature not valid for source ${sourceId}` });
+    if (instruction !== 'add_order') {
+      return answer(response, 422, { error: `Instruction '${instruction}' is not handled here; only add_order raises orders` });
+    }
     if (!connection.settings.create_order) {
       return answer(response, 422, { error: `Raising orders is switched off for connection ${connection.id} (create_order)` });
     }
-    const order = parseStock2ShopOrder(parsed.data.order);
-    const outcome = await deliverOrder(options.client, connection, order, 'webhook');
-    const workflowId = raiseOrderWorkflowId(connection.id, order.channel_order_code);
-    log({ event: 'order_delivered', via: 'webhook', workflowId, outcome });
+    const outcome = await deliverOrder(options.client, connection, code, { via: 'webhook' });
+    const workflowId = raiseOrderWorkflowId(connection.id, code);
+    log({ level: 'info', event: 'order_delivered', via: 'webhook', workflowId, outcome });
     answer(response, 202, { workflowId, outcome });
   }
 
@@ -77,17 +121,21 @@ export async function startIntakeServer(options: IntakeOptions): Promise<IntakeS
           ? Promise.resolve(answer(response, 422, { error: CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE }))
           : route === 'GET /health'
             ? Promise.resolve(answer(response, 200, { ok: true }))
-            : Promise.resolve(answer(response, 404, { error: `No route ${route}` }));
+            : Promise.resolve(answer(response, 404, { error: 'not found' }));
     handled.catch((error: Error) => {
-      const isBadOrder = error.name === 'DomainValidationError' || error instanceof SyntaxError;
-      log({ event: 'intake_error', route, error: error.message });
-      if (!response.headersSent) answer(response, isBadOrder ? 422 : 503, { error: error.message });
+      // Temporal unreachable, most likely: Stock2Shop should send the webhook again later.
+      log({ level: 'error', event: 'intake_error', route, error });
+      if (!response.headersSent) answer(response, 503, { error: 'temporarily unavailable' });
     });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

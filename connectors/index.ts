@@ -27,7 +27,7 @@ export {
 export {
   createStock2ShopClient,
   STOCK2SHOP_MAX_PUSH,
-  type InvalidOrder,
+  type WaitingOrder,
   type OrdersToRaise,
   type QueueSummary,
   type Stock2ShopClient,

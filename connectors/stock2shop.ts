@@ -5,8 +5,8 @@
  * The token travels in the `token` query parameter (Stock2Shop's convention); it is scrubbed from every error.
  */
 import { z } from 'zod';
-import { Stock2ShopOrderSchema, type Stock2ShopOrder, type Stock2ShopQueueItem } from '../domain';
-import { formatPath } from './errors';
+import type { Stock2ShopQueueItem } from '../domain';
+import { RejectedBySourceError } from './errors';
 import { createTransport, requestJson, resourcePath, type Transport } from './http';
 
 export interface Stock2ShopPaths {
@@ -35,24 +35,29 @@ export interface QueueSummary {
   pending: number;
 }
 
-export interface InvalidOrder {
-  /** The order's channel_order_code, or `#<index>` when it has none. */
+/**
+ * An order waiting to be raised, as Stock2Shop lists it: its code and its content, not yet validated
+ * (the order's workflow validates it and writes any problem back, naming the field).
+ */
+export interface WaitingOrder {
   code: string;
-  /** First failing field and why, e.g. `line_items[0].sku: required`. */
-  reason: string;
+  raw: unknown;
 }
 
 export interface OrdersToRaise {
-  orders: Stock2ShopOrder[];
-  invalid: InvalidOrder[];
+  orders: WaitingOrder[];
+  /** Listed entries without a usable channel_order_code: nothing can be raised or written back for them. */
+  withoutCode: number;
 }
 
 export interface Stock2ShopClient {
   /** Pushes up to 1000 items in one `POST /products/queue`; returns how many Stock2Shop queued. */
   pushProducts(items: Stock2ShopQueueItem[]): Promise<{ queued: number }>;
   queueSummary(): Promise<QueueSummary>;
-  /** Orders with the `add_order` instruction for this source, each validated on its own. */
+  /** Orders with the `add_order` instruction for this source. */
   listOrdersToRaise(sourceId: Stock2ShopSourceId): Promise<OrdersToRaise>;
+  /** One order as Stock2Shop holds it for this source (unvalidated), or null when it holds none. */
+  getOrder(channelOrderCode: string, sourceId: Stock2ShopSourceId): Promise<unknown>;
   writeSourceOrderCode(channelOrderCode: string, sourceId: Stock2ShopSourceId, sourceOrderCode: string): Promise<void>;
   writeOrderFailure(channelOrderCode: string, sourceId: Stock2ShopSourceId, reason: string): Promise<void>;
 }
@@ -70,6 +75,7 @@ const count = z.number().int().min(0);
 const PushAnswer = z.object({ system_products: z.looseObject({ queued: count }) });
 const SummaryAnswer = z.object({ queue: z.looseObject({ received: count, processed: count, pending: count }) });
 const OrdersAnswer = z.object({ orders: z.array(z.unknown()) });
+const OrderAnswer = z.object({ order: z.looseObject({}) });
 /** Write-backs answer 200 with a body we do not rely on. */
 const AnyAnswer = z.unknown();
 
@@ -124,20 +130,29 @@ export function createStock2ShopClient(options: Stock2ShopClientOptions): Stock2
         params: { source_id: sourceId, instruction: 'add_order' },
         schema: OrdersAnswer,
       });
-      const result: OrdersToRaise = { orders: [], invalid: [] };
-      answer.orders.forEach((raw, index) => {
-        const parsed = Stock2ShopOrderSchema.safeParse(raw);
-        if (parsed.success) {
-          result.orders.push(parsed.data);
-          return;
-        }
-        const issue = parsed.error.issues[0];
-        result.invalid.push({
-          code: rawOrderCode(raw) ?? `#${index}`,
-          reason: `${formatPath(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`,
-        });
-      });
+      const result: OrdersToRaise = { orders: [], withoutCode: 0 };
+      for (const raw of answer.orders) {
+        const code = rawOrderCode(raw);
+        if (code === undefined) result.withoutCode += 1;
+        else result.orders.push({ code, raw });
+      }
       return result;
+    },
+
+    async getOrder(channelOrderCode, sourceId) {
+      try {
+        const answer = await requestJson(transport, {
+          operation: 'getOrder',
+          method: 'GET',
+          path: `${paths.orders}/${encodeURIComponent(channelOrderCode)}`,
+          params: { source_id: sourceId },
+          schema: OrderAnswer,
+        });
+        return answer.order;
+      } catch (error) {
+        if (error instanceof RejectedBySourceError && error.status === 404) return null;
+        throw error;
+      }
     },
 
     async writeSourceOrderCode(channelOrderCode, sourceId, sourceOrderCode) {

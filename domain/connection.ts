@@ -40,6 +40,17 @@ export const OmniCredentialsRefSchema = z.object({
 });
 export type OmniCredentialsRef = z.infer<typeof OmniCredentialsRefSchema>;
 
+/**
+ * Stock2Shop's secrets of one source: the API token this connection calls Stock2Shop with (so an on-site
+ * agent holds its own client's token only), and the shared secret that signs Stock2Shop's webhook calls
+ * for this source (without one, the webhook refuses every call for the source; the poll still works).
+ */
+export const Stock2ShopCredentialsRefSchema = z.object({
+  token: EnvironmentVariableNameSchema,
+  webhookSecret: EnvironmentVariableNameSchema.optional(),
+});
+export type Stock2ShopCredentialsRef = z.infer<typeof Stock2ShopCredentialsRefSchema>;
+
 /** A yes/no setting: a boolean, or "true"/"false" (any case) as Stock2Shop's settings store them. */
 const BooleanSettingSchema = z.union([z.boolean(), z.enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False'])]).transform(
   (value) => (typeof value === 'boolean' ? value : value.toLowerCase() === 'true'),
@@ -93,6 +104,7 @@ const commonConnectionFields = {
   stock2shop: z.object({
     /** Stock2Shop's id of this source: `source.source_id` of pushed products, `sources[].source_id` of orders. */
     sourceId: NumberLikeSchema.pipe(z.number().int().positive()),
+    credentialsRef: Stock2ShopCredentialsRefSchema,
   }),
   /** Days an order keeps being retried through transient failures before it is given up. */
   orderRetryDays: z.number().positive().default(3),

@@ -73,3 +73,11 @@ export function productContentHash(item: Stock2ShopQueueItem): string {
   const { sync_token: _syncToken, fetch_token: _fetchToken, ...source } = item.source;
   return fnv1a64(canonicalJson({ source, product: item.product }));
 }
+
+/**
+ * The content hash of an order as Stock2Shop holds it (raw, before validation): a delivery names it
+ * instead of carrying the order, and a changed hash tells a waiting order that it was corrected.
+ */
+export function orderContentHash(raw: unknown): string {
+  return fnv1a64(canonicalJson(raw));
+}

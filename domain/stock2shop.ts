@@ -5,17 +5,26 @@
  * The queue item is OUR output: its schema is plain and exact, so a connector can check an item
  * before pushing it. The order is Stock2Shop's input to us: lenient on what is optional (nulls,
  * numbers as text, unknown keys dropped), strict on what raising needs (channel_order_code, and
- * line items with sku, qty > 0 and price ≥ 0).
+ * line items with sku, qty > 0 and price ≥ 0), and closed to hostile input: every text is bounded
+ * (codes 100 characters, names/address/phone/e-mail 255, titles 500, notes 5,000), no text holds
+ * control characters (notes may hold tab, CR, LF), lists are bounded (500 lines, 50 shipping
+ * lines), numbers are finite, and a SKU appears on one line only. Reasons never quote a value.
  */
 import { z } from 'zod';
-import { DomainValidationError, firstProblem } from './validation';
+import { DomainValidationError, describeValue, firstProblem } from './validation';
 import {
-  CodeSchema,
+  MAX_CODE_LENGTH,
+  MAX_NOTE_LENGTH,
+  MAX_SHORT_TEXT_LENGTH,
+  MAX_TITLE_LENGTH,
   NumberLikeSchema,
-  OptionalTextSchema,
   OrderQuantitySchema,
   PriceSchema,
-  listOrEmpty,
+  boundedCode,
+  boundedList,
+  boundedText,
+  optionalBoundedList,
+  textProblem,
 } from './values';
 
 // ---------------------------------------------------------------------------------------------
@@ -89,92 +98,138 @@ export type Stock2ShopQueueItem = z.infer<typeof Stock2ShopQueueItemSchema>;
 // Order DTO
 // ---------------------------------------------------------------------------------------------
 
+/** At most this many line items on one order. */
+export const MAX_ORDER_LINES = 500;
+/** At most this many shipping lines on one order. */
+export const MAX_SHIPPING_LINES = 50;
+/** At most this many tax lines on one line, and `sources` entries on one order. */
+export const MAX_TAX_LINES = 50;
+export const MAX_ORDER_SOURCES = 50;
+
+/** Codes: order code, SKU, customer and source codes, barcodes, tax codes. */
+const OrderCodeSchema = boundedCode(MAX_CODE_LENGTH);
+const OptionalCodeSchema = boundedText({ max: MAX_CODE_LENGTH });
+/** Names, address fields, phone numbers, e-mail addresses. */
+const ShortTextSchema = boundedText({ max: MAX_SHORT_TEXT_LENGTH });
+const TitleSchema = boundedText({ max: MAX_TITLE_LENGTH });
+/** Free text that may run over several lines (tab, CR and LF allowed). */
+const NoteSchema = boundedText({ max: MAX_NOTE_LENGTH, multiline: true });
+
+/** A Stock2Shop source id on an order: a number, or text (kept as sent, text bounded like a code). */
+const OrderSourceIdSchema = z
+  .union([z.number(), z.string()], { error: (issue) => `must be a number or text (got ${describeValue(issue.input)})` })
+  .nullish()
+  .transform((value, ctx) => {
+    if (typeof value !== 'string') return value;
+    const problem = textProblem(value.trim(), { max: MAX_CODE_LENGTH });
+    if (problem === undefined) return value;
+    ctx.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  });
+
 export const Stock2ShopAddressSchema = z.object({
-  address1: OptionalTextSchema,
-  address2: OptionalTextSchema,
-  city: OptionalTextSchema,
-  company: OptionalTextSchema,
-  country: OptionalTextSchema,
-  country_code: OptionalTextSchema,
-  first_name: OptionalTextSchema,
-  last_name: OptionalTextSchema,
-  phone: OptionalTextSchema,
-  province: OptionalTextSchema,
-  province_code: OptionalTextSchema,
-  zip: OptionalTextSchema,
+  address1: ShortTextSchema,
+  address2: ShortTextSchema,
+  city: ShortTextSchema,
+  company: ShortTextSchema,
+  country: ShortTextSchema,
+  country_code: ShortTextSchema,
+  first_name: ShortTextSchema,
+  last_name: ShortTextSchema,
+  phone: ShortTextSchema,
+  province: ShortTextSchema,
+  province_code: ShortTextSchema,
+  zip: ShortTextSchema,
 });
 export type Stock2ShopAddress = z.infer<typeof Stock2ShopAddressSchema>;
 
 export const Stock2ShopTaxLineSchema = z.object({
-  code: OptionalTextSchema,
+  code: OptionalCodeSchema,
   price: NumberLikeSchema.nullish(),
   rate: NumberLikeSchema.nullish(),
-  title: OptionalTextSchema,
+  title: TitleSchema,
 });
 export type Stock2ShopTaxLine = z.infer<typeof Stock2ShopTaxLineSchema>;
 
 export const Stock2ShopOrderLineSchema = z.object({
-  sku: CodeSchema,
-  title: OptionalTextSchema,
+  sku: OrderCodeSchema,
+  title: TitleSchema,
   qty: OrderQuantitySchema,
   /** Unit price excluding VAT, as Stock2Shop sends it. */
   price: PriceSchema,
   total_discount: NumberLikeSchema.nullish(),
-  barcode: OptionalTextSchema,
+  barcode: OptionalCodeSchema,
   grams: NumberLikeSchema.nullish(),
-  tax_lines: listOrEmpty(Stock2ShopTaxLineSchema),
+  tax_lines: optionalBoundedList(Stock2ShopTaxLineSchema, { max: MAX_TAX_LINES, noun: 'tax lines' }),
 });
 export type Stock2ShopOrderLine = z.infer<typeof Stock2ShopOrderLineSchema>;
 
 export const Stock2ShopShippingLineSchema = z.object({
-  title: OptionalTextSchema,
+  title: TitleSchema,
   /** A shipping line with no price counts as 0. */
   price: PriceSchema.nullish().transform((price) => price ?? 0),
-  tax_lines: listOrEmpty(Stock2ShopTaxLineSchema),
+  tax_lines: optionalBoundedList(Stock2ShopTaxLineSchema, { max: MAX_TAX_LINES, noun: 'tax lines' }),
 });
 export type Stock2ShopShippingLine = z.infer<typeof Stock2ShopShippingLineSchema>;
 
 export const Stock2ShopCustomerSchema = z.object({
-  email: OptionalTextSchema,
-  first_name: OptionalTextSchema,
-  last_name: OptionalTextSchema,
-  channel_customer_code: OptionalTextSchema,
+  email: ShortTextSchema,
+  first_name: ShortTextSchema,
+  last_name: ShortTextSchema,
+  channel_customer_code: OptionalCodeSchema,
 });
 export type Stock2ShopCustomer = z.infer<typeof Stock2ShopCustomerSchema>;
 
 /** The order's link to a source: the customer account there, and the document raised there. */
 export const Stock2ShopOrderSourceSchema = z.object({
-  source_id: z.union([z.number(), z.string()]).nullish(),
-  source_customer_code: OptionalTextSchema,
-  source_order_code: OptionalTextSchema,
+  source_id: OrderSourceIdSchema,
+  source_customer_code: OptionalCodeSchema,
+  source_order_code: OptionalCodeSchema,
 });
 export type Stock2ShopOrderSource = z.infer<typeof Stock2ShopOrderSourceSchema>;
 
+/** The order's lines: 1 to 500, each SKU (trimmed, case-insensitive) at most once. */
+const OrderLinesSchema = boundedList(Stock2ShopOrderLineSchema, {
+  min: 1,
+  minReason: 'must have at least one line',
+  max: MAX_ORDER_LINES,
+  noun: 'lines',
+}).superRefine((lines, ctx) => {
+  const firstLineOf = new Map<string, number>();
+  lines.forEach((line, index) => {
+    const key = line.sku.toLowerCase();
+    const first = firstLineOf.get(key);
+    if (first === undefined) firstLineOf.set(key, index);
+    else ctx.addIssue({ code: 'custom', path: [index, 'sku'], message: `duplicates line_items[${first}].sku` });
+  });
+});
+
 export const Stock2ShopOrderSchema = z.object({
-  channel_order_code: CodeSchema,
-  notes: OptionalTextSchema,
-  ordered_date: OptionalTextSchema,
+  channel_order_code: OrderCodeSchema,
+  notes: NoteSchema,
+  ordered_date: OptionalCodeSchema,
   total_discount: NumberLikeSchema.nullish(),
-  instruction: OptionalTextSchema,
+  instruction: OptionalCodeSchema,
   customer: Stock2ShopCustomerSchema.nullish(),
   billing_address: Stock2ShopAddressSchema.nullish(),
   shipping_address: Stock2ShopAddressSchema.nullish(),
-  line_items: z
-    .array(Stock2ShopOrderLineSchema, { error: (issue) => (issue.input == null ? 'required' : 'must be a list') })
-    .min(1, { error: 'must have at least one line' }),
-  shipping_lines: listOrEmpty(Stock2ShopShippingLineSchema),
-  sources: listOrEmpty(Stock2ShopOrderSourceSchema),
+  line_items: OrderLinesSchema,
+  shipping_lines: optionalBoundedList(Stock2ShopShippingLineSchema, { max: MAX_SHIPPING_LINES, noun: 'lines' }),
+  sources: optionalBoundedList(Stock2ShopOrderSourceSchema, { max: MAX_ORDER_SOURCES }),
 });
 /** An order after validation (numbers are numbers, blanks are undefined, missing lists are []). */
 export type Stock2ShopOrder = z.infer<typeof Stock2ShopOrderSchema>;
 /** An order as Stock2Shop may send it (what `Stock2ShopOrderSchema` accepts). */
 export type Stock2ShopOrderInput = z.input<typeof Stock2ShopOrderSchema>;
 
-/** The order's code for messages, read from raw input without trusting it. */
+/**
+ * The order's code for messages, read from raw input without trusting it: only a code that is
+ * itself valid (text or number, at most 100 characters, no control characters) is quoted.
+ */
 export function orderCodeOf(input: unknown): string {
-  if (input !== null && typeof input === 'object') {
-    const code = (input as { channel_order_code?: unknown }).channel_order_code;
-    if ((typeof code === 'string' && code.trim() !== '') || typeof code === 'number') return String(code).trim();
+  if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
+    const code = OrderCodeSchema.safeParse((input as { channel_order_code?: unknown }).channel_order_code);
+    if (code.success) return code.data;
   }
   return '(no channel_order_code)';
 }

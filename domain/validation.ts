@@ -87,32 +87,49 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
       if ((issue.origin === 'string' || issue.origin === 'array') && Number(issue.minimum) <= 1) {
         return 'must not be empty';
       }
-      return issue.inclusive ? `must be at least ${issue.minimum}` : `must be more than ${issue.minimum}`;
+      return issue.inclusive ? `must be at least ${issue.minimum}${unitOf(issue.origin)}` : `must be more than ${issue.minimum}${unitOf(issue.origin)}`;
     case 'too_big':
-      return issue.inclusive ? `must be at most ${issue.maximum}` : `must be less than ${issue.maximum}`;
+      return issue.inclusive ? `must be at most ${issue.maximum}${unitOf(issue.origin)}` : `must be less than ${issue.maximum}${unitOf(issue.origin)}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (got ${describeValue(value)})`;
     case 'invalid_format':
       return `must be a valid ${issue.format} (got ${describeValue(value)})`;
     case 'unrecognized_keys':
-      return `unknown field(s) ${issue.keys.join(', ')}`;
+      return issue.keys.length > 5
+        ? `unknown field(s) ${issue.keys.slice(0, 5).map(describeKey).join(', ')} and ${issue.keys.length - 5} more`
+        : `unknown field(s) ${issue.keys.map(describeKey).join(', ')}`;
     default:
       return issue.message;
   }
+}
+
+/** What a size limit counts: ` characters` of text, ` entries` of a list, nothing for numbers. */
+function unitOf(origin: string): string {
+  if (origin === 'string') return ' characters';
+  if (origin === 'array' || origin === 'set') return ' entries';
+  return '';
 }
 
 function withArticle(noun: string): string {
   return /^[aeiou]/i.test(noun) ? `an ${noun}` : `a ${noun}`;
 }
 
-/** A short rendering of an offending value for a reason text. */
+/**
+ * The TYPE of an offending value for a reason text: `text`, `a number`, `a list`, `an object`.
+ * Never the value itself: it may carry personal data, or be megabytes long.
+ */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return 'text';
   if (Array.isArray(value)) return 'a list';
-  return `a ${typeof value}`;
+  return withArticle(typeof value);
+}
+
+/** A field name from the input (an unknown key) for a reason text: short, printable. */
+function describeKey(key: PropertyKey): string {
+  const text = String(key).replace(/[\u0000-\u001F\u007F]/g, '?');
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
 /** The first problem of a failed parse as `{ field, reason }` (the one a person should fix first). */

@@ -16,6 +16,8 @@ export interface DevServerOptions {
   port?: number;
   uiPort?: number;
   namespace?: string;
+  /** The codec server the Web UI decodes payloads through. */
+  uiCodecEndpoint?: string;
 }
 
 export interface RunningDevServer {
@@ -36,6 +38,7 @@ export async function startDevServerProcess(options: DevServerOptions): Promise<
   const log = openSync(options.logFile, 'a');
   const args = ['server', 'start-dev', '--db-filename', options.dbFile, '--ip', ip, '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn'];
   for (const attribute of SEARCH_ATTRIBUTES) args.push('--search-attribute', attribute);
+  if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   const child = spawn(cli, args, { stdio: ['ignore', log, log] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -5,13 +5,21 @@
  *   the order intake (webhook). Ctrl-C stops it all; running it again resumes where it was.
  *
  * Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), OMNI_PORT (8080), ISYNC_PORT (8081),
- * STOCK2SHOP_PORT (8082), INTAKE_PORT (8090). DEMO_ITEMS sets the size of the demo catalogs.
+ * STOCK2SHOP_PORT (8082), INTAKE_PORT (8090), CODEC_PORT (8091). DEMO_ITEMS sets the size of the demo catalogs.
+ * Payloads are encrypted: with no PAYLOAD_CODEC_KEYS, a demo key is generated under the data folder,
+ * and the codec server (with a token generated the same way) lets this machine's Web UI decode them.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator } from '../simulators';
-import { dataDir, loadConnections, projectRoot } from '../worker/config';
+import { dataDir, loadConnections, projectRoot, webhookSecretOf } from '../worker/config';
 import { activityDepsFromConfig, connectClient, connectWorker } from '../worker/runtime';
+import { engineDataConverter, ensureDemoKeyRing } from '../worker/data-converter';
+import { EncryptionCodec } from '../worker/payload-codec';
+import { formatLogLine } from '../worker/log-line';
+import { startCodecServer } from '../client/codec-server';
 import { createAgentWorker, createCentralWorker } from '../worker/workers';
 import { installRuntime } from '../worker/observability';
 import { applyConnectionSchedules } from '../client/schedules';
@@ -32,8 +40,20 @@ const DEMO_SECRETS: Record<string, string> = {
   DEMO_OMNI_PASSWORD: 'omni-demo',
   DEMO_ISYNC_USER: 'demo@stock2shop.example',
   DEMO_ISYNC_PASSWORD: 'isync-demo',
-  STOCK2SHOP_TOKEN: 'demo-token',
+  DEMO_OMNI_S2S_TOKEN: 'demo-omni-token',
+  DEMO_ISYNC_S2S_TOKEN: 'demo-isync-token',
+  // The simulator has one webhook, so the demo's two sources share one signing secret.
+  DEMO_S2S_WEBHOOK_SECRET: 'demo-webhook-secret',
 };
+
+/** A secret of the demo kept under the data folder, made on the first run. */
+function demoSecret(file: string): string {
+  if (!existsSync(file)) {
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
 
 async function main(): Promise<void> {
   for (const [name, value] of Object.entries(DEMO_SECRETS)) env[name] ??= value;
@@ -55,11 +75,26 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   try {
+    const keys = ensureDemoKeyRing();
+    if (keys.created) say(`generated a demo payload key in ${keys.file} (set PAYLOAD_CODEC_KEYS in production)`);
+    say(`payloads encrypted with key '${keys.ring.currentId}' (${keys.origin})`);
+    const dataConverter = engineDataConverter(keys.ring);
+    const uiPort = port('TEMPORAL_UI_PORT', 8233);
+    const codec = await startCodecServer({
+      codec: new EncryptionCodec(keys.ring),
+      token: env.CODEC_SERVER_TOKEN ?? demoSecret(join(data, 'codec', 'server-token')),
+      port: port('CODEC_PORT', 8091),
+      allowedOrigins: [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`],
+      log: (line) => process.stdout.write(formatLogLine({ level: 'warn', component: 'codec-server', message: 'codec request refused', ...line })),
+    });
+    stops.push(() => codec.close());
+
     const temporal = await startDevServerProcess({
       dbFile: join(data, 'temporal', 'temporal.sqlite'),
       logFile: join(data, 'temporal', 'server.log'),
       port: port('TEMPORAL_PORT', 7233),
-      uiPort: port('TEMPORAL_UI_PORT', 8233),
+      uiPort,
+      uiCodecEndpoint: codec.uiEndpoint,
     });
     stops.push(() => temporal.stop());
     env.TEMPORAL_ADDRESS = temporal.address;
@@ -83,21 +118,22 @@ async function main(): Promise<void> {
     stops.push(() => isync.close());
     const stock2shop = await startStock2ShopSimulator({
       port: port('STOCK2SHOP_PORT', 8082),
-      token: env.STOCK2SHOP_TOKEN!,
+      tokens: [env.DEMO_OMNI_S2S_TOKEN!, env.DEMO_ISYNC_S2S_TOKEN!],
+      webhookSecret: env.DEMO_S2S_WEBHOOK_SECRET!,
       dataDir: join(data, 'stock2shop'),
       webhookUrl: `http://127.0.0.1:${intakePort}/webhooks/orders`,
     });
     stops.push(() => stock2shop.close());
     env.STOCK2SHOP_URL ??= stock2shop.url;
 
-    const client = await connectClient();
+    const client = await connectClient(undefined, dataConverter);
     stops.push(() => client.connection.close());
     const deps = activityDepsFromConfig(client);
     const workerConnection = await connectWorker();
-    const workers: Worker[] = [await createCentralWorker({ connection: workerConnection, deps })];
+    const workers: Worker[] = [await createCentralWorker({ connection: workerConnection, deps, dataConverter })];
     const connections = loadConnections();
     for (const connection of connections.filter((c) => c.sourceKind === 'omni')) {
-      workers.push(await createAgentWorker({ connection: workerConnection, deps }, connection.id));
+      workers.push(await createAgentWorker({ connection: workerConnection, deps, dataConverter }, connection.id));
     }
     const running = workers.map((w) => w.run());
     stops.push(async () => {
@@ -111,7 +147,13 @@ async function main(): Promise<void> {
       await client.schedule.getHandle(productSyncScheduleId(connection.id)).trigger();
       say(`schedule ${productSyncScheduleId(connection.id)}: ${outcome.productSync}, first sync triggered`);
     }
-    const intake = await startIntakeServer({ client, connections: () => loadConnections(), port: intakePort });
+    const intake = await startIntakeServer({
+      client,
+      connections: () => loadConnections(),
+      webhookSecretOf: (connection) => webhookSecretOf(connection),
+      port: intakePort,
+      log: ({ level, event, ...fields }) => process.stdout.write(formatLogLine({ level, component: 'intake', message: event, ...fields })),
+    });
     stops.push(() => intake.close());
 
     say('ready');
@@ -119,7 +161,8 @@ async function main(): Promise<void> {
     say(`  Omni Accounts     ${omni.url}   (simulator, ${items} items)`);
     say(`  iSync             ${isync.url}   (simulator)`);
     say(`  Stock2Shop        ${stock2shop.url}   (simulator, data in ${join(data, 'stock2shop')})`);
-    say(`  Order webhook     ${intake.url}/webhooks/orders`);
+    say(`  Order webhook     ${intake.url}/webhooks/orders   (signed: X-Stock2Shop-Signature)`);
+    say(`  Codec server      ${codec.url}/codec   (the Web UI decodes payloads through it; token in ${join(data, 'codec')})`);
     say(`  Workers           central + agent for ${connections.filter((c) => c.sourceKind === 'omni').map((c) => c.id).join(', ')}`);
     say('  CLI               npm run cli -- --help      (Ctrl-C stops everything)');
     await Promise.all(running);

@@ -2,24 +2,23 @@
  * The on-site agent of one Omni Accounts connection: `node --import tsx worker/agent.ts <connectionId>`.
  * Runs beside Omni, reaches it on the local network, and only dials out to Temporal and Stock2Shop.
  */
-import { activityDepsFromConfig, connectWorker } from './runtime';
+import { activityDepsFromConfig, connectWorker, dataConverterFromEnv } from './runtime';
 import { temporalSettingsFromEnv } from './temporal-settings';
 import { createAgentWorker } from './workers';
 import { installRuntime } from './observability';
+import { runUntilStopped } from './process';
 
 async function main(): Promise<void> {
   const connectionId = process.argv[2] ?? process.env.AGENT_CONNECTION_ID;
   if (!connectionId) throw new Error('usage: worker/agent.ts <connectionId> (or AGENT_CONNECTION_ID)');
   installRuntime(`agent ${connectionId}`);
   const settings = temporalSettingsFromEnv();
+  const dataConverter = dataConverterFromEnv();
   const worker = await createAgentWorker(
-    { connection: await connectWorker(settings), namespace: settings.namespace, deps: activityDepsFromConfig() },
+    { connection: await connectWorker(settings), namespace: settings.namespace, deps: activityDepsFromConfig(), dataConverter },
     connectionId,
   );
   await worker.run();
 }
 
-main().catch((error: Error) => {
-  process.stderr.write(`agent worker: ${error.message}\n`);
-  process.exit(1);
-});
+runUntilStopped(`agent worker`, main);

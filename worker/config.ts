@@ -4,7 +4,7 @@
  *
  *   CONNECTIONS_FILE  path of the connections file (default: config/connections.json when it
  *                     exists, else the demo's config/connections.demo.json)
- *   STOCK2SHOP_URL    Stock2Shop API base URL;  STOCK2SHOP_TOKEN  its API token
+ *   STOCK2SHOP_URL    Stock2Shop API base URL (each connection names its own token's variable)
  *   DATA_DIR          where the embedded default keeps its files (default: .data)
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -87,16 +87,30 @@ export function resolveSecrets(connection: Connection, env: NodeJS.ProcessEnv = 
   };
 }
 
-export interface Stock2ShopSettings {
-  endpoint: string;
-  token: string;
+/** Stock2Shop's API base URL; the token is per connection (`stock2shop.credentialsRef.token`). */
+export function stock2shopEndpointFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const endpoint = env.STOCK2SHOP_URL;
+  if (!endpoint) throw new ConfigurationError('Set STOCK2SHOP_URL (Stock2Shop API base URL)');
+  return endpoint;
 }
 
-export function stock2shopSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Stock2ShopSettings {
-  const endpoint = env.STOCK2SHOP_URL;
-  const token = env.STOCK2SHOP_TOKEN;
-  if (!endpoint || !token) throw new ConfigurationError('Set STOCK2SHOP_URL and STOCK2SHOP_TOKEN (Stock2Shop API base URL and token)');
-  return { endpoint, token };
+/** The Stock2Shop API token of a connection, from the environment variable it names. */
+export function stock2shopTokenOf(connection: Connection, env: NodeJS.ProcessEnv = process.env): string {
+  return requireEnv(env, connection, connection.stock2shop.credentialsRef.token, 'Stock2Shop token');
+}
+
+/** The secret that signs Stock2Shop's webhook calls for this connection's source, when one is configured. */
+export function webhookSecretOf(connection: Connection, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const variable = connection.stock2shop.credentialsRef.webhookSecret;
+  const value = variable === undefined ? undefined : env[variable];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Every secret value the connections name: what a log line or an error must never contain. */
+export function secretValuesOf(connections: Connection[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const names = connections.flatMap((c) => [...Object.values(c.credentialsRef), ...Object.values(c.stock2shop.credentialsRef)]);
+  const values = names.map((name) => (name === undefined ? undefined : env[name]));
+  return [...new Set(values.filter((v): v is string => typeof v === 'string' && v.length >= 4))];
 }
 
 export function dataDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -5,21 +5,26 @@
  *                        (unset: no metrics endpoint)
  */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { formatLogLine } from './log-line';
+import { loadConnections, secretValuesOf } from './config';
 
 const LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
+/** The secret values of the configured connections, read once: no log line may contain them. */
+function configuredSecrets(env: NodeJS.ProcessEnv): string[] {
+  try {
+    return secretValuesOf(loadConnections(), env);
+  } catch {
+    return []; // a broken configuration is reported by whoever loads it next
+  }
+}
+
 export function installRuntime(component: string, env: NodeJS.ProcessEnv = process.env): void {
   const level = (LEVELS as string[]).includes(env.LOG_LEVEL ?? '') ? (env.LOG_LEVEL as LogLevel) : 'INFO';
+  const secrets = configuredSecrets(env);
   const logger = new DefaultLogger(level, (entry) => {
-    // One JSON object a line: greppable, and ready for any log shipper.
-    const line = {
-      time: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(),
-      level: entry.level,
-      component,
-      message: entry.message,
-      ...entry.meta,
-    };
-    process.stdout.write(`${JSON.stringify(line, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))}\n`);
+    const time = new Date(Number(entry.timestampNanos / 1_000_000n));
+    process.stdout.write(formatLogLine({ time, level: entry.level, component, message: entry.message, ...entry.meta }, secrets));
   });
   const bindAddress = env.METRICS_BIND_ADDRESS;
   Runtime.install({

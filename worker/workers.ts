@@ -6,6 +6,7 @@
  *    beside Omni on the client's server: it only dials out to Temporal, and while it is off, that
  *    connection's tasks wait in their queue.
  */
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { CENTRAL_TASK_QUEUE, connectionTaskQueue } from '../domain';
 import { createActivities, type ActivityDeps } from '../activities';
@@ -15,16 +16,19 @@ export interface WorkerSetup {
   connection: NativeConnection;
   namespace?: string;
   deps: ActivityDeps;
+  /** The payload codec and failure converter (`engineDataConverter`): the same for every client and worker. */
+  dataConverter: DataConverter;
 }
 
 const workflowsPath = require.resolve('../workflows');
 
-export async function createCentralWorker({ connection, namespace, deps }: WorkerSetup): Promise<Worker> {
+export async function createCentralWorker({ connection, namespace, deps, dataConverter }: WorkerSetup): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: namespace ?? 'default',
     taskQueue: CENTRAL_TASK_QUEUE,
-    workflowBundle: await cachedWorkflowBundle(workflowsPath),
+    dataConverter,
+    workflowBundle: await cachedWorkflowBundle(workflowsPath, dataConverter.failureConverterPath),
     activities: createActivities(deps),
   });
 }
@@ -32,7 +36,7 @@ export async function createCentralWorker({ connection, namespace, deps }: Worke
 /** Activity slots: the connection's guard keeps the source's own limits; slots only bound waiting tasks. */
 const AGENT_ACTIVITY_SLOTS = 20;
 
-export async function createAgentWorker({ connection, namespace, deps }: WorkerSetup, connectionId: string): Promise<Worker> {
+export async function createAgentWorker({ connection, namespace, deps, dataConverter }: WorkerSetup, connectionId: string): Promise<Worker> {
   const configured = deps.connections().find((c) => c.id === connectionId);
   if (!configured) throw new Error(`No connection '${connectionId}' in the configuration`);
   if (configured.sourceKind !== 'omni') throw new Error(`Connection '${connectionId}' is ${configured.sourceKind}: only Omni Accounts connections run an agent`);
@@ -40,6 +44,7 @@ export async function createAgentWorker({ connection, namespace, deps }: WorkerS
     connection,
     namespace: namespace ?? 'default',
     taskQueue: connectionTaskQueue(configured),
+    dataConverter,
     activities: createActivities(deps),
     maxConcurrentActivityTaskExecutions: AGENT_ACTIVITY_SLOTS,
   });

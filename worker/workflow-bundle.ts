@@ -18,10 +18,15 @@ function sourceFiles(dir: string): string[] {
  * the bundle can contain (workflows, domain) and the SDK version: each test file and each worker
  * start then skips webpack, which costs seconds on a small machine.
  */
-export async function cachedWorkflowBundle(workflowsPath: string): Promise<{ codePath: string }> {
+export async function cachedWorkflowBundle(workflowsPath: string, failureConverterPath?: string): Promise<{ codePath: string }> {
   const hash = createHash('sha256');
+  // Dependency versions (the lock file) and every project file a workflow can import.
   hash.update(readFileSync(join(projectRoot, 'node_modules/@temporalio/worker/package.json')));
+  const lockFile = join(projectRoot, 'package-lock.json');
+  if (existsSync(lockFile)) hash.update(readFileSync(lockFile));
+  hash.update(readFileSync(join(projectRoot, 'activities/contracts.ts')));
   hash.update(workflowsPath);
+  if (failureConverterPath) hash.update(failureConverterPath).update(readFileSync(failureConverterPath));
   for (const dir of ['workflows', 'domain', 'test/fixtures']) {
     const full = join(projectRoot, dir);
     if (!existsSync(full)) continue;
@@ -30,7 +35,11 @@ export async function cachedWorkflowBundle(workflowsPath: string): Promise<{ cod
   const cacheDir = join(projectRoot, '.cache', 'workflow-bundles');
   const codePath = join(cacheDir, `${hash.digest('hex').slice(0, 16)}.js`);
   if (existsSync(codePath)) return { codePath };
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    logger: quietBundlerLogger,
+    ...(failureConverterPath ? { failureConverterPath } : {}),
+  });
   mkdirSync(cacheDir, { recursive: true });
   const temporary = `${codePath}.${process.pid}.tmp`;
   writeFileSync(temporary, code);

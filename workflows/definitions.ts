@@ -1,7 +1,6 @@
 // Signals and queries of the workflows, apart from the workflow code so clients and activities can
 // import them without loading workflow internals.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { Stock2ShopOrder } from '../domain/stock2shop';
 import type { InvalidRecord, ProductCounts } from '../activities/contracts';
 
 export type OrderDeliveryChannel = 'webhook' | 'poll' | 'cli';
@@ -21,10 +20,17 @@ export interface OrderStatus {
   deliveries: Record<OrderDeliveryChannel, number>;
 }
 
+/**
+ * One delivery of an order: which channel, and no personal data. The poll names the content hash of
+ * the order it listed; the webhook names none (it only announces); an operator's `order submit`
+ * carries the order itself. A delivery while the order waits for a fix re-reads the order, and a
+ * changed content starts the next attempt.
+ */
 export interface OrderDelivery {
   via: OrderDeliveryChannel;
-  /** The order as delivered; a corrected one replaces the held one before the next attempt. */
-  order?: Stock2ShopOrder;
+  contentHash?: string;
+  /** Only from `order submit` (an operator with access to the configuration). */
+  submittedOrder?: unknown;
 }
 
 /** Every delivery of the order (webhook, poll, CLI) arrives as this signal; duplicates only count. */

@@ -2,19 +2,27 @@
  * Stock2Shop, the hub, from its side: receives source products on its queue, holds orders for sources to
  * raise, takes their write-backs, and announces new orders on a webhook. See simulators/README.md.
  */
+import { createHmac } from 'node:crypto';
 import { json, type Route } from '../lib/routes';
 import { startSimulatorServer, messageOf, type ServerOptions, type SimulatorControls } from '../lib/server';
 import { isObject, validateQueueBatch } from './queue-validation';
 import { Stock2ShopStore } from './store';
-import type { HeldOrder, ReceivedProduct, Stock2ShopOrder, WebhookDelivery, WriteBack } from './types';
+import type { HeldOrder, ReceivedProduct, Stock2ShopOrder, WebhookDelivery, WebhookPayload, WriteBack } from './types';
 
 export interface Stock2ShopSimulatorOptions extends ServerOptions {
-  /** Default `demo-token`. */
+  /** Default `demo-token` (when neither `token` nor `tokens` is given). */
   token?: string;
+  /** More tokens, e.g. one per source; any of them (or `token`) authenticates. */
+  tokens?: string[];
   /** Where received products and orders are kept across restarts; none keeps them in memory only. */
   dataDir?: string;
   /** Where a new order is announced (POST); none announces nothing. */
   webhookUrl?: string;
+  /**
+   * Signs every webhook delivery: `X-Stock2Shop-Timestamp: <unix seconds>` and
+   * `X-Stock2Shop-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`. None: unsigned.
+   */
+  webhookSecret?: string;
 }
 
 export interface Stock2ShopSimulator extends SimulatorControls {
@@ -28,7 +36,16 @@ export interface Stock2ShopSimulator extends SimulatorControls {
   /** The order with its write-backs; throws when nothing is known of that code. */
   order(code: string): HeldOrder;
   orders(): HeldOrder[];
+  /**
+   * Replaces the content of a held order (same code; throws if none is held), clears its failure and
+   * announces it again, as Stock2Shop does when an order is edited and re-sent.
+   */
+  replaceOrder(order: Stock2ShopOrder): Promise<WebhookDelivery | null>;
+  /** Sends the webhook of a held order again (a duplicate delivery); throws if none is held. */
+  announce(code: string): Promise<WebhookDelivery | null>;
   setWebhookUrl(url: string | null): void;
+  /** Null (or empty) turns signing off. */
+  setWebhookSecret(secret: string | null): void;
   webhookDeliveries(): WebhookDelivery[];
 }
 
@@ -40,24 +57,51 @@ export const STOCK2SHOP_DEFAULTS = {
 
 const WEBHOOK_TIMEOUT_MS = 10_000;
 
+export const STOCK2SHOP_TIMESTAMP_HEADER = 'X-Stock2Shop-Timestamp';
+export const STOCK2SHOP_SIGNATURE_HEADER = 'X-Stock2Shop-Signature';
+
+/** `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`, over the body's exact UTF-8 bytes. */
+function signature(secret: string, timestamp: string, body: Buffer): string {
+  const mac = createHmac('sha256', secret);
+  mac.update(`${timestamp}.`, 'utf8');
+  mac.update(body);
+  return `sha256=${mac.digest('hex')}`;
+}
+
 export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptions): Promise<Stock2ShopSimulator> {
-  const token = options.token ?? STOCK2SHOP_DEFAULTS.token;
+  const given = [...(options.token !== undefined ? [options.token] : []), ...(options.tokens ?? [])];
+  const tokens = new Set(given.length > 0 ? given : [STOCK2SHOP_DEFAULTS.token]);
   const store = new Stock2ShopStore(options.dataDir ?? null);
   let webhookUrl: string | null = options.webhookUrl ?? null;
+  let webhookSecret: string | null = options.webhookSecret || null;
   const deliveries: WebhookDelivery[] = [];
 
-  const announce = async (order: Stock2ShopOrder): Promise<WebhookDelivery | null> => {
+  const deliver = async (order: Stock2ShopOrder): Promise<WebhookDelivery | null> => {
     const url = webhookUrl;
     if (!url) return null;
-    const payload = { instruction: 'add_order', source_id: order.sources?.[0]?.source_id ?? null, order };
-    const delivery: WebhookDelivery = { at: new Date().toISOString(), url, channel_order_code: order.channel_order_code, status: null };
+    const secret = webhookSecret;
+    const payload: WebhookPayload = {
+      instruction: 'add_order',
+      source_id: order.sources?.[0]?.source_id ?? null,
+      channel_order_code: order.channel_order_code,
+      order,
+    };
+    const body = Buffer.from(JSON.stringify(payload), 'utf8');
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (secret) {
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      headers[STOCK2SHOP_TIMESTAMP_HEADER] = timestamp;
+      headers[STOCK2SHOP_SIGNATURE_HEADER] = signature(secret, timestamp, body);
+    }
+    const delivery: WebhookDelivery = {
+      at: new Date().toISOString(),
+      url,
+      channel_order_code: order.channel_order_code,
+      signed: secret !== null,
+      status: null,
+    };
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(payload),
-        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-      });
+      const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS) });
       await response.arrayBuffer();
       delivery.status = response.status;
     } catch (error) {
@@ -72,7 +116,21 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
       throw new TypeError('An order needs a channel_order_code');
     }
     const held = store.addOrder({ instruction: 'add_order', ...order } as Stock2ShopOrder);
-    return announce(held.order as Stock2ShopOrder);
+    return deliver(held.order as Stock2ShopOrder);
+  };
+
+  const replaceOrder = (order: unknown): Promise<WebhookDelivery | null> => {
+    if (!isObject(order) || typeof order.channel_order_code !== 'string' || order.channel_order_code.trim() === '') {
+      throw new TypeError('An order needs a channel_order_code');
+    }
+    const held = store.replaceOrder({ instruction: 'add_order', ...order } as Stock2ShopOrder);
+    return deliver(held.order as Stock2ShopOrder);
+  };
+
+  const announce = (code: string): Promise<WebhookDelivery | null> => {
+    const order = store.order(code)?.order;
+    if (!order) throw new Error(`Stock2Shop simulator holds no order ${code}`);
+    return deliver(order);
   };
 
   const pending = (held: HeldOrder, sourceId: string | null, instruction: string | null) =>
@@ -126,6 +184,17 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
         return json(200, { orders: waiting.map((held) => held.order) });
       },
     },
+    {
+      method: 'GET',
+      path: '/orders/:code',
+      handle: ({ params, query }) => {
+        const code = params.code ?? '';
+        const order = store.order(code)?.order;
+        const sourceId = query.get('source_id');
+        const forSource = sourceId === null || (order?.sources ?? []).some((source) => String(source.source_id) === sourceId);
+        return order && forSource ? json(200, { order }) : json(404, { errors: `Order ${code} not found` });
+      },
+    },
     writeBackRoute('source_order_code', 'source_order_code'),
     writeBackRoute('failure', 'reason'),
   ];
@@ -153,6 +222,30 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
       },
     },
     {
+      method: 'PUT',
+      path: '/_control/orders/:code',
+      handle: ({ params, body }) => {
+        const code = params.code ?? '';
+        if (!isObject(body)) return json(400, { error: 'body must be a JSON object (the order)' });
+        if (body.channel_order_code !== undefined && body.channel_order_code !== code) {
+          return json(400, { error: `channel_order_code ${String(body.channel_order_code)} does not match ${code}` });
+        }
+        if (!store.order(code)?.order) return json(404, { error: `Order ${code} not found` });
+        void replaceOrder({ ...body, channel_order_code: code });
+        return json(200, { order: store.order(code) });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/_control/orders/:code/announce',
+      handle: ({ params }) => {
+        const code = params.code ?? '';
+        if (!store.order(code)?.order) return json(404, { error: `Order ${code} not found` });
+        void announce(code);
+        return json(202, { announced: code, url: webhookUrl });
+      },
+    },
+    {
       method: 'GET',
       path: '/_control/products',
       handle: ({ query }) => {
@@ -161,15 +254,19 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
         return json(200, { products });
       },
     },
-    { method: 'GET', path: '/_control/webhook', handle: () => json(200, { url: webhookUrl, deliveries }) },
+    { method: 'GET', path: '/_control/webhook', handle: () => json(200, { url: webhookUrl, signed: webhookSecret !== null, deliveries }) },
     {
       method: 'PUT',
       path: '/_control/webhook',
       handle: ({ body }) => {
-        const url = isObject(body) ? body.url : undefined;
-        if (url !== null && typeof url !== 'string') return json(400, { error: 'body must be {"url": "<url>" | null}' });
-        webhookUrl = url || null;
-        return json(200, { url: webhookUrl });
+        const usage = 'body must be {"url"?: "<url>" | null, "secret"?: "<secret>" | null} with at least one of them';
+        if (!isObject(body) || (!('url' in body) && !('secret' in body))) return json(400, { error: usage });
+        const { url, secret } = body;
+        if ('url' in body && url !== null && typeof url !== 'string') return json(400, { error: usage });
+        if ('secret' in body && secret !== null && typeof secret !== 'string') return json(400, { error: usage });
+        if ('url' in body) webhookUrl = (url as string | null) || null;
+        if ('secret' in body) webhookSecret = (secret as string | null) || null;
+        return json(200, { url: webhookUrl, signed: webhookSecret !== null });
       },
     },
   ];
@@ -183,9 +280,13 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
         received_products: store.receivedCount(),
         orders: store.orders(),
         webhook_url: webhookUrl,
+        webhook_signed: webhookSecret !== null,
         data_dir: options.dataDir ?? null,
       }),
-      authenticate: ({ query }) => query.get('token') === token,
+      authenticate: ({ query }) => {
+        const token = query.get('token');
+        return token !== null && token !== '' && tokens.has(token);
+      },
       errorBody: (message) => ({ errors: message }),
       unauthorizedMessage: 'Invalid token',
       secretQueryKeys: ['token'],
@@ -203,8 +304,13 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
       return held;
     },
     orders: () => store.orders(),
+    replaceOrder,
+    announce,
     setWebhookUrl(url) {
       webhookUrl = url;
+    },
+    setWebhookSecret(secret) {
+      webhookSecret = secret || null;
     },
     webhookDeliveries: () => [...deliveries],
   };

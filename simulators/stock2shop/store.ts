@@ -64,6 +64,32 @@ export class Stock2ShopStore {
     return held;
   }
 
+  /**
+   * Replaces the content of a held order (same code), as when an order is edited on Stock2Shop and sent
+   * again: the failure is cleared, so it waits for its source once more unless it was already raised;
+   * write-backs are kept, and a source order code already written back stays on its `sources` entry.
+   * Throws when no order with that code is held.
+   */
+  replaceOrder(order: Stock2ShopOrder): HeldOrder {
+    const code = order.channel_order_code;
+    const existing = this.held.get(code);
+    if (!existing?.order) throw new Error(`Order ${code} not found`);
+    const previous = existing.order.sources ?? [];
+    const sources = order.sources?.map((source) => {
+      if (source.source_order_code !== undefined) return source;
+      const before = previous.find((old) => String(old.source_id) === String(source.source_id));
+      return before?.source_order_code !== undefined ? { ...source, source_order_code: before.source_order_code } : source;
+    });
+    const updated: HeldOrder = {
+      ...existing,
+      order: sources ? { ...order, sources } : order,
+      replaced_at: new Date().toISOString(),
+      failure_reason: null,
+    };
+    this.save(updated);
+    return updated;
+  }
+
   /** Records a write-back, also for an order never given to this simulator (kept against its code). */
   writeBack(code: string, writeBack: WriteBack): HeldOrder {
     const current: HeldOrder = this.held.get(code) ?? {

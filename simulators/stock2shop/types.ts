@@ -60,6 +60,8 @@ export interface HeldOrder {
   /** Null when a write-back arrived for an order this simulator was never given. */
   received_at: string | null;
   order: Stock2ShopOrder | null;
+  /** When the order's content was last replaced (a corrected order); absent until then. */
+  replaced_at?: string;
   source_order_code: string | null;
   /** The latest failure; cleared when a source order code is written back. */
   failure_reason: string | null;
@@ -70,7 +72,18 @@ export interface WebhookDelivery {
   at: string;
   url: string;
   channel_order_code: string;
+  /** Whether it carried `X-Stock2Shop-Timestamp` / `X-Stock2Shop-Signature` (a webhook secret was set). */
+  signed: boolean;
   /** The intake's answer, or null when it could not be reached. */
   status: number | null;
   error?: string;
+}
+
+/** What a webhook delivery POSTs: the order announced, with the fields an intake is expected to use. */
+export interface WebhookPayload {
+  instruction: 'add_order';
+  /** The order's first `sources` entry, or null without one. */
+  source_id: number | string | null;
+  channel_order_code: string;
+  order: Stock2ShopOrder;
 }

@@ -96,22 +96,26 @@ describe('Stock2Shop client', () => {
     assert.equal(error.sourceMessage, 'system_products[0].product.title is required');
   });
 
-  test('orders to raise: validated one by one, a malformed order does not hide the others', async () => {
+  test('orders to raise: every listed order by its code, malformed ones too (their workflow reports them)', async () => {
     await sim.addOrder(order('WEB-5001'));
     await sim.addOrder(order('WEB-5002'));
     await sim.addOrder({ ...order('WEB-5003'), line_items: [] });
-    await sim.addOrder({ ...order('WEB-5004'), line_items: [{ sku: '', qty: 1, price: 10 }] } as never);
     await sim.addOrder(order('WEB-OTHER', 99));
-    const { orders, invalid } = await s2s().listOrdersToRaise(SOURCE_ID);
+    const { orders, withoutCode } = await s2s().listOrdersToRaise(SOURCE_ID);
     assert.deepEqual(
-      orders.map((o) => o.channel_order_code),
-      ['WEB-5001', 'WEB-5002'],
+      orders.map((o) => o.code),
+      ['WEB-5001', 'WEB-5002', 'WEB-5003'],
     );
-    assert.equal(orders[0]?.line_items[0]?.qty, 2);
-    assert.deepEqual(invalid, [
-      { code: 'WEB-5003', reason: 'line_items: must have at least one line' },
-      { code: 'WEB-5004', reason: 'line_items[0].sku: must not be empty' },
-    ]);
+    assert.equal((orders[0]?.raw as { line_items: { qty: number }[] }).line_items[0]?.qty, 2);
+    assert.equal(withoutCode, 0);
+  });
+
+  test('one order read back as Stock2Shop holds it; an unknown code or another source is null', async () => {
+    await sim.addOrder(order('WEB-5101'));
+    const held = (await s2s().getOrder('WEB-5101', SOURCE_ID)) as { channel_order_code: string };
+    assert.equal(held.channel_order_code, 'WEB-5101');
+    assert.equal(await s2s().getOrder('WEB-NEVER', SOURCE_ID), null);
+    assert.equal(await s2s().getOrder('WEB-5101', 99), null);
   });
 
   test('write-backs round trip: a source order code, and a failure reason; neither is listed again', async () => {
@@ -123,7 +127,7 @@ describe('Stock2Shop client', () => {
     assert.equal(sim.order('WEB 6001/A').source_order_code, 'SO000042');
     assert.equal(sim.order('WEB-6002').failure_reason, 'Stock code A1 not found');
     const { orders } = await client.listOrdersToRaise(SOURCE_ID);
-    assert.ok(!orders.some((o) => o.channel_order_code === 'WEB 6001/A' || o.channel_order_code === 'WEB-6002'));
+    assert.ok(!orders.some((o) => o.code === 'WEB 6001/A' || o.code === 'WEB-6002'));
   });
 
   test('wrong token → AuthenticationError, the token never in the error', async () => {

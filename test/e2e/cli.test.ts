@@ -8,7 +8,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { runCli } from '../../client/cli';
 import { startIntakeServer } from '../../client/intake';
 import { startDevServer } from '../helpers/temporal';
-import { startStack, runBothWorkers, type Stack } from '../helpers/stack';
+import { startStack, runBothWorkers, WEBHOOK_SECRETS, type Stack } from '../helpers/stack';
+import { callWebhook, orderNotification } from '../helpers/webhook';
 import { makeOrder, waitFor } from '../helpers/orders';
 
 describe('the command line', () => {
@@ -86,22 +87,22 @@ describe('the command line', () => {
     assert.deepEqual((await cli('order', 'submit', file, '--connection', 'acme-omni')).lines, ['raise-order/acme-omni/WEB-CLI-1: already raised, not raised again']);
   });
 
-  test('the webhook takes an order delivered three times and raises it once; customers are refused', async () => {
-    const intake = await startIntakeServer({ client: env.client, connections: () => stack.connections, log: () => undefined });
+  test('the webhook takes an order announced three times and raises it once; customers are refused', async () => {
+    const intake = await startIntakeServer({
+      client: env.client,
+      connections: () => stack.connections,
+      webhookSecretOf: (connection) => WEBHOOK_SECRETS[connection.id as keyof typeof WEBHOOK_SECRETS],
+    });
     try {
-      const order = makeOrder('WEB-HOOK-1', [{ sku: 'TOASTER-02', qty: 1, price: 260 }]);
-      const post = (path: string, body: unknown) =>
-        fetch(`${intake.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const order = { ...makeOrder('WEB-HOOK-1', [{ sku: 'TOASTER-02', qty: 1, price: 260 }]), sources: [{ source_id: 101 }] };
+      void stack.stock2shop.addOrder(order);
       for (let i = 0; i < 3; i++) {
-        const answer = await post('/webhooks/orders', { instruction: 'add_order', source_id: 101, order });
+        const answer = await callWebhook(`${intake.url}/webhooks/orders`, { body: orderNotification(101, order), secret: WEBHOOK_SECRETS['acme-omni'] });
         assert.equal(answer.status, 202);
       }
       await env.client.workflow.getHandle('raise-order/acme-omni/WEB-HOOK-1').result();
       assert.equal(stack.omni.orders().filter((d) => d.reference === 'WEB-HOOK-1').length, 1);
-      const bad = await post('/webhooks/orders', { instruction: 'add_order', source_id: 101, order: { ...order, channel_order_code: 'WEB-HOOK-2', line_items: [{ qty: 1, price: 1 }] } });
-      assert.equal(bad.status, 422);
-      assert.match(((await bad.json()) as { error: string }).error, /^Order WEB-HOOK-2: line_items\[0\]\.sku/);
-      const customers = await post('/webhooks/customers', {});
+      const customers = await fetch(`${intake.url}/webhooks/customers`, { method: 'POST', body: '{}' });
       assert.equal(customers.status, 422);
       assert.match(((await customers.json()) as { error: string }).error, /Customer sync is not supported/);
     } finally {

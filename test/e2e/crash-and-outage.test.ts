@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
-import { deliverOrder } from '../../activities/deliver-order';
 import { productSync } from '../../workflows';
 import { progressQuery, type OrderStatus } from '../../workflows/definitions';
 import { startDevServer } from '../helpers/temporal';
@@ -107,7 +106,7 @@ describe('killed workers and sources that go away', () => {
       stack.omni.setFaults({ latencyMs: 1500 });
       let agent = stack.spawnWorker('agent');
       const order = makeOrder('WEB-KILL-1', [{ sku: code, qty: 1, price: 10 }]);
-      await deliverOrder(env.client, stack.connections[0]!, order, 'webhook');
+      await stack.placeOrder(order);
       await waitFor(async () => (stack.omni.requests().some((r: { path: string }) => /Sales/.test(r.path)) ? true : undefined), 'the raise to reach Omni');
       await agent.kill();
       stack.omni.clearFaults();
@@ -131,7 +130,7 @@ describe('killed workers and sources that go away', () => {
       await stack.omni.setFaults({ refuseConnections: true });
       const outageStarted = Date.now();
       const orders = Array.from({ length: 50 }, (_, i) => makeOrder(`WEB-OUT-${i + 1}`, [{ sku: code, qty: 1, price: 10 }]));
-      for (const order of orders) await deliverOrder(env.client, stack.connections[0]!, order, 'webhook');
+      for (const order of orders) await stack.placeOrder(order);
       await new Promise((resolve) => setTimeout(resolve, 60_000 - (Date.now() - outageStarted)));
       const attemptsDuringOutage = stack.omni.requests().filter((r) => r.outcome === 'refused').length;
       await stack.omni.clearFaults();

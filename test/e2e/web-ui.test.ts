@@ -1,40 +1,59 @@
 /**
- * The Web UI as an integration engineer sees it: after a product sync and an order, headless
- * Chromium opens the workflow list, filtered by the project's search attributes, and finds both.
- * A screenshot is kept under test-output/.
+ * The Web UI as an integration engineer sees it, in headless Chromium: the workflow list filtered by
+ * the project's search attributes, and an order's payloads decoded through the codec server — and
+ * only with the codec server's token. Screenshots are kept under test-output/.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CENTRAL_TASK_QUEUE } from '../../domain';
-import { deliverOrder } from '../../activities/deliver-order';
-import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
-import { projectSearchAttributes } from '../../workflows/search-attributes';
+import { startCodecServer, type CodecServer } from '../../client/codec-server';
+import { EncryptionCodec, parseKeyRing } from '../../worker/payload-codec';
+import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack } from '../helpers/stack';
 import { makeOrder } from '../helpers/orders';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const outputDir = join(__dirname, '..', '..', 'test-output');
-const uiPort = 28233;
+const CODEC_TOKEN = 'ui-codec-token-for-this-test';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
 let browser: Browser;
+let codec: CodecServer;
+let codecPort: number;
+let uiPort: number;
 let workers: { stop(): Promise<void> } | undefined;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const startCodec = (token: string) =>
+  startCodecServer({
+    codec: new EncryptionCodec(parseKeyRing(TEST_KEY_RING_TEXT)),
+    token,
+    port: codecPort,
+    allowedOrigins: [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`],
+    log: () => undefined,
+  });
 
 before(async () => {
   assert.ok(existsSync(chromiumPath), `Chromium not found at ${chromiumPath}: run scripts/ensure-chromium.sh`);
-  env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: ensureTemporalBinaries().cli },
-      searchAttributes: projectSearchAttributes,
-      ui: true,
-      uiPort,
-    },
-  });
+  [codecPort, uiPort] = [await freePort(), await freePort()];
+  codec = await startCodec(CODEC_TOKEN);
+  env = await startDevServer({ uiPort, extraArgs: ['--ui-codec-endpoint', codec.uiEndpoint] });
   stack = await startStack(env, {
     omniItems: [{ STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 }],
   });
@@ -49,7 +68,13 @@ after(async () => {
   await workers?.stop();
   await stack?.close();
   await env?.teardown();
+  await codec?.close();
 });
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(outputDir, { recursive: true });
+  await page.screenshot({ path: join(outputDir, name), fullPage: true });
+}
 
 test('the Web UI lists the sync and the order of a connection, found by their search attributes', async () => {
   await env.client.workflow.execute('productSync', {
@@ -57,7 +82,7 @@ test('the Web UI lists the sync and the order of a connection, found by their se
     workflowId: 'product-sync/acme-omni/ui',
     args: [{ connectionId: OMNI_CONNECTION_ID }],
   });
-  await deliverOrder(env.client, stack.connections[0]!, makeOrder('WEB-UI-1', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]), 'webhook');
+  await stack.placeOrder(makeOrder('WEB-UI-1', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]));
   await env.client.workflow.getHandle('raise-order/acme-omni/WEB-UI-1').result();
 
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -65,10 +90,34 @@ test('the Web UI lists the sync and the order of a connection, found by their se
   await page.goto(`http://localhost:${uiPort}/namespaces/default/workflows?query=${query}`);
   await page.getByText('product-sync/acme-omni/ui').first().waitFor({ timeout: 60_000 });
   await page.getByText('raise-order/acme-omni/WEB-UI-1').first().waitFor({ timeout: 60_000 });
-  mkdirSync(outputDir, { recursive: true });
-  await page.screenshot({ path: join(outputDir, 'web-ui-workflows.png'), fullPage: true });
+  await screenshot(page, 'web-ui-workflows.png');
 
   await page.goto(`http://localhost:${uiPort}/namespaces/default/workflows?query=${encodeURIComponent('ChannelOrderCode="WEB-UI-1"')}`);
   await page.getByText('raise-order/acme-omni/WEB-UI-1').first().waitFor({ timeout: 60_000 });
   assert.equal(await page.getByText('product-sync/acme-omni/ui').count(), 0, 'the order code filter shows only the order');
+  await page.close();
+});
+
+test("an order's payloads are shown decoded through the codec server, and stay ciphertext without its token", async () => {
+  await stack.placeOrder(makeOrder('WEB-UI-2', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]));
+  await env.client.workflow.getHandle('raise-order/acme-omni/WEB-UI-2').result();
+  const { runId } = await env.client.workflow.getHandle('raise-order/acme-omni/WEB-UI-2').describe();
+  const workflowPage = `http://localhost:${uiPort}/namespaces/default/workflows/${encodeURIComponent('raise-order/acme-omni/WEB-UI-2')}/${runId}/history`;
+
+  const decoded = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+  await decoded.goto(workflowPage);
+  // The workflow's input, decoded by the codec server: the connection and the order's code.
+  await decoded.getByText('"channelOrderCode": "WEB-UI-2"').first().waitFor({ timeout: 60_000 });
+  await screenshot(decoded, 'web-ui-order-decoded.png');
+  await decoded.close();
+
+  // The same UI, but the codec server now expects another token (as after a rotation): no decoding.
+  await codec.close();
+  codec = await startCodec('another-token');
+  const encoded = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+  await encoded.goto(workflowPage);
+  await encoded.getByText('binary/encrypted').first().waitFor({ timeout: 60_000 });
+  await screenshot(encoded, 'web-ui-order-encoded.png');
+  assert.equal(await encoded.getByText('"channelOrderCode": "WEB-UI-2"').count(), 0, 'nothing decoded without the token');
+  await encoded.close();
 });

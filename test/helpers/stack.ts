@@ -10,15 +10,20 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { ConnectionSchema, type Connection } from '../../domain';
-import { createStock2ShopClient, type SourceSecrets } from '../../connectors';
+import { createStock2ShopClient, type SourceSecrets, type Stock2ShopClient } from '../../connectors';
 import type { ActivityDeps } from '../../activities';
 import { FileProductStateStore } from '../../activities/product-state-store';
 import { createAgentWorker, createCentralWorker } from '../../worker/workers';
 import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator } from '../../simulators';
+import { deliverOrder, type DeliveryOutcome } from '../../client/deliver-order';
+import type { Stock2ShopOrder } from '../../domain/stock2shop';
+import { TEST_KEY_RING_TEXT, testDataConverter } from './temporal';
 
 export const OMNI_CONNECTION_ID = 'acme-omni';
 export const ISYNC_CONNECTION_ID = 'bravo-isync';
-export const STOCK2SHOP_TOKEN = 'test-token';
+/** Each connection calls Stock2Shop with its own source's token, and Stock2Shop signs each source's webhooks. */
+export const STOCK2SHOP_TOKENS = { [OMNI_CONNECTION_ID]: 'acme-s2s-token', [ISYNC_CONNECTION_ID]: 'bravo-s2s-token' } as const;
+export const WEBHOOK_SECRETS = { [OMNI_CONNECTION_ID]: 'acme-webhook-secret', [ISYNC_CONNECTION_ID]: 'bravo-webhook-secret' } as const;
 
 export const omniLogin = { userName: 'Guest', password: 'omni-secret', companyName: 'Acme Trading (PTY) LTD' };
 export const isyncLogin = { userName: 'ops@bravo.example', password: 'isync-secret' };
@@ -51,6 +56,13 @@ export interface Stack {
   connections: Connection[];
   deps: ActivityDeps;
   dataDir: string;
+  /** Every secret value the stack's connections use: none may appear in history, logs or the database. */
+  secretValues: string[];
+  /**
+   * An order placed in Stock2Shop for the connection's source and announced, as the webhook does: the
+   * workflow reads it from Stock2Shop. Placing an order code already held only announces it again.
+   */
+  placeOrder(order: Stock2ShopOrder | Record<string, unknown>, connectionId?: string): Promise<DeliveryOutcome>;
   startCentralWorker(): Promise<Worker>;
   startAgentWorker(): Promise<Worker>;
   /** A worker as its own OS process (worker/central.ts or worker/agent.ts), to be killed for real. */
@@ -62,7 +74,7 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
   const dataDir = mkdtempSync(join(tmpdir(), 's2s-engine-'));
   const omni = await startOmniSimulator({ port: 0, items: options.omniItems ?? 50, ...omniLogin });
   const isync = await startISyncSimulator({ port: 0, items: options.isyncItems ?? 30, ...isyncLogin });
-  const stock2shop = await startStock2ShopSimulator({ port: 0, token: STOCK2SHOP_TOKEN, dataDir: join(dataDir, 'stock2shop') });
+  const stock2shop = await startStock2ShopSimulator({ port: 0, tokens: Object.values(STOCK2SHOP_TOKENS), dataDir: join(dataDir, 'stock2shop') });
 
   const connectionInputs = [
     {
@@ -78,7 +90,7 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
         omniUser: 'ACME_OMNI_USER',
         omniPassword: 'ACME_OMNI_PASSWORD',
       },
-      stock2shop: { sourceId: 101 },
+      stock2shop: { sourceId: 101, credentialsRef: { token: 'ACME_S2S_TOKEN', webhookSecret: 'ACME_S2S_WEBHOOK_SECRET' } },
       settings: {
         param_default_customer_code: 'CASH001',
         param_warehouse_code: '1',
@@ -96,7 +108,7 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
       sourceKind: 'isync',
       endpoint: isync.url,
       credentialsRef: { username: 'BRAVO_ISYNC_USER', password: 'BRAVO_ISYNC_PASSWORD' },
-      stock2shop: { sourceId: 202 },
+      stock2shop: { sourceId: 202, credentialsRef: { token: 'BRAVO_S2S_TOKEN', webhookSecret: 'BRAVO_S2S_WEBHOOK_SECRET' } },
       settings: { param_shipping_code: 'SHIP' },
       requestLimits: { maxConcurrent: 4, perSecond: 50 },
       ...options.isyncConnection,
@@ -112,7 +124,11 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     CONNECTIONS_FILE: connectionsFile,
     DATA_DIR: dataDir,
     STOCK2SHOP_URL: stock2shop.url,
-    STOCK2SHOP_TOKEN,
+    ACME_S2S_TOKEN: STOCK2SHOP_TOKENS[OMNI_CONNECTION_ID],
+    BRAVO_S2S_TOKEN: STOCK2SHOP_TOKENS[ISYNC_CONNECTION_ID],
+    ACME_S2S_WEBHOOK_SECRET: WEBHOOK_SECRETS[OMNI_CONNECTION_ID],
+    BRAVO_S2S_WEBHOOK_SECRET: WEBHOOK_SECRETS[ISYNC_CONNECTION_ID],
+    PAYLOAD_CODEC_KEYS: TEST_KEY_RING_TEXT,
     ACME_OMNI_USER: omniLogin.userName,
     ACME_OMNI_PASSWORD: omniLogin.password,
     ACME_OMNI_COMPANY: omniLogin.companyName,
@@ -121,7 +137,9 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     LOG_LEVEL: 'WARN',
   };
   const secrets: Record<string, SourceSecrets> = { [OMNI_CONNECTION_ID]: omniLogin, [ISYNC_CONNECTION_ID]: isyncLogin };
-  const stock2shopClient = createStock2ShopClient({ endpoint: stock2shop.url, token: STOCK2SHOP_TOKEN, timeoutMs: 5000 });
+  const stock2shopClients = new Map<string, Stock2ShopClient>(
+    Object.entries(STOCK2SHOP_TOKENS).map(([id, token]) => [id, createStock2ShopClient({ endpoint: stock2shop.url, token, timeoutMs: 5000 })]),
+  );
   const deps: ActivityDeps = {
     connections: () => connections,
     secretsOf: (connection) => {
@@ -129,12 +147,24 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
       if (!found) throw new Error(`no test secrets for ${connection.id}`);
       return found;
     },
-    stock2shopFor: () => stock2shopClient,
+    stock2shopFor: (connection) => stock2shopClients.get(connection.id)!,
     productStore: new FileProductStateStore(join(dataDir, 'product-state')),
     temporalClient: env.client,
     ...(options.guardTiming ? { guardTiming: options.guardTiming } : {}),
   };
-  const setup = { connection: env.nativeConnection, deps };
+  const setup = { connection: env.nativeConnection, deps, dataConverter: testDataConverter };
+  const connectionById = (id: string) => {
+    const found = connections.find((c) => c.id === id);
+    if (!found) throw new Error(`no test connection ${id}`);
+    return found;
+  };
+  const secretValues = [
+    ...Object.values(STOCK2SHOP_TOKENS),
+    ...Object.values(WEBHOOK_SECRETS),
+    omniLogin.password,
+    isyncLogin.password,
+    TEST_KEY_RING_TEXT.split(':')[1]!,
+  ];
   const workers: Worker[] = [];
   const children: ChildProcess[] = [];
   return {
@@ -144,6 +174,15 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     connections,
     deps,
     dataDir,
+    secretValues,
+    async placeOrder(order, connectionId = OMNI_CONNECTION_ID) {
+      const connection = connectionById(connectionId);
+      const code = String(order.channel_order_code);
+      if (!stock2shop.orders().some((held) => held.channel_order_code === code && held.order !== null)) {
+        void stock2shop.addOrder({ ...(order as Stock2ShopOrder), sources: withSource(order, connection.stock2shop.sourceId) });
+      }
+      return deliverOrder(env.client, connection, code, { via: 'webhook' });
+    },
     async startCentralWorker() {
       const worker = await createCentralWorker(setup);
       workers.push(worker);
@@ -173,6 +212,12 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
       await Promise.all([omni.close(), isync.close(), stock2shop.close()]);
     },
   };
+}
+
+/** The order's sources with the connection's source among them (Stock2Shop lists an order per source). */
+function withSource(order: { sources?: unknown }, sourceId: number): { source_id: number }[] {
+  const sources = Array.isArray(order.sources) ? (order.sources as { source_id: number }[]) : [];
+  return sources.some((s) => String(s.source_id) === String(sourceId)) ? sources : [...sources, { source_id: sourceId }];
 }
 
 /** Runs the workers until `body` settles, then shuts them down (and waits for them to stop). */

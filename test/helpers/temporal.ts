@@ -3,6 +3,13 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
 import { projectSearchAttributes } from '../../workflows/search-attributes';
+import { generateKeyRingText, parseKeyRing } from '../../worker/payload-codec';
+import { engineDataConverter } from '../../worker/data-converter';
+
+/** The payload keys of this test process: workers it spawns get the same (PAYLOAD_CODEC_KEYS). */
+export const TEST_KEY_RING_TEXT = generateKeyRingText('test');
+/** Every payload the tests' clients and workers exchange is encrypted, as in production. */
+export const testDataConverter = engineDataConverter(parseKeyRing(TEST_KEY_RING_TEXT));
 
 let runtimeInstalled = false;
 /** Worker lifecycle lines drown a test's own output; keep warnings and errors. */
@@ -16,7 +23,7 @@ function installQuietRuntime(): void {
  * A real Temporal dev server (the Temporal CLI's `server start-dev`), started for one test file,
  * with the project's search attributes registered.
  */
-export async function startDevServer(): Promise<TestWorkflowEnvironment> {
+export async function startDevServer(options: { dbFilename?: string; extraArgs?: string[]; uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   const { cli } = ensureTemporalBinaries();
   return TestWorkflowEnvironment.createLocal({
@@ -24,7 +31,11 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
       executable: { type: 'existing-path', path: cli },
       searchAttributes: projectSearchAttributes,
       log: { format: 'pretty', level: 'error' },
+      ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
+      ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
+      ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
     },
+    client: { dataConverter: testDataConverter },
   });
 }
 
@@ -34,6 +45,7 @@ export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment
   const { testServer } = ensureTemporalBinaries();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: testServer } },
+    client: { dataConverter: testDataConverter },
   });
   // The test server has no flag for them, but takes them through the operator service.
   await env.connection.operatorService.addSearchAttributes({

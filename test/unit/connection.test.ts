@@ -73,7 +73,7 @@ describe('connection validation', () => {
       name: 'Acme',
       endpoint: 'https://isync.example.com/',
       credentialsRef: { username: 'ACME_USER', password: 'ACME_PASS' },
-      stock2shop: { sourceId: 1 },
+      stock2shop: { sourceId: 1, credentialsRef: { token: 'S2S_TOKEN' } },
     };
     assert.equal(ConnectionSchema.safeParse(input).success, true);
     // the Omni credential set is not an iSync credential set

@@ -18,7 +18,7 @@ export function omniConnection(settings: Record<string, unknown> = {}, extra: Pa
       omniUser: 'ACME_OMNI_USER',
       omniPassword: 'ACME_OMNI_PASSWORD',
     },
-    stock2shop: { sourceId: SOURCE_ID },
+    stock2shop: { sourceId: SOURCE_ID, credentialsRef: { token: 'S2S_TOKEN' } },
     settings: { param_warehouse_code: 'WH-7', param_default_tax_code: '1', param_default_tax_code_exempt: '3', param_default_tax_code_shipping: '2', ...settings },
     ...extra,
   });
@@ -31,7 +31,7 @@ export function isyncConnection(settings: Record<string, unknown> = {}, extra: P
     name: 'Acme (iSync)',
     endpoint: 'https://isync.example.com/UAT2EAI/MessageService.svc',
     credentialsRef: { username: 'ACME_ISYNC_USERNAME', password: 'ACME_ISYNC_PASSWORD' },
-    stock2shop: { sourceId: SOURCE_ID },
+    stock2shop: { sourceId: SOURCE_ID, credentialsRef: { token: 'S2S_TOKEN' } },
     settings,
     ...extra,
   });

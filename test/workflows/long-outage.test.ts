@@ -10,7 +10,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { raiseOrderWorkflowId } from '../../domain';
-import { deliverOrder } from '../../activities/deliver-order';
 import type { OrderStatus } from '../../workflows/definitions';
 import { startTimeSkippingServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, startStack, type Stack } from '../helpers/stack';
@@ -39,8 +38,7 @@ test('Omni down for 6 hours: every waiting order is raised once when it is back,
     const codes = ['WEB-6H-1', 'WEB-6H-2', 'WEB-6H-3'];
     for (const code of codes) {
       const order = makeOrder(code, [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]);
-      stack.stock2shop.addOrder({ ...order, sources: [{ source_id: 101 }] });
-      await deliverOrder(env.client, stack.connections[0]!, order, 'webhook');
+      await stack.placeOrder(order);
     }
     const serverStart = await env.currentTimeMs();
     // In ten-minute steps: one long sleep call can outlive the test server's tolerance of client

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { raiseOrderWorkflowId } from '../../domain';
-import { deliverOrder } from '../../activities/deliver-order';
+import { deliverOrder } from '../../client/deliver-order';
 import { retrySignal, statusQuery, type OrderStatus } from '../../workflows/definitions';
 import { ChannelOrderCodeKey, ConnectionIdKey, SourceKindKey } from '../../workflows/search-attributes';
 import { startDevServer } from '../helpers/temporal';
@@ -40,9 +40,7 @@ describe('order raise on the real dev server', () => {
 
   test('the same order delivered five times, by webhook and by poll, is raised once', async () => {
     const order = makeOrder('WEB-1001', [{ sku: 'KETTLE-01', qty: 2, price: 304.34 }], { shipping: 60 });
-    stack.stock2shop.addOrder({ ...order, sources: [{ source_id: 101 }] });
-    const outcomes = [];
-    for (let i = 0; i < 3; i++) outcomes.push(await deliverOrder(env.client, omni(), order, 'webhook'));
+    for (let i = 0; i < 3; i++) await stack.placeOrder(order);
     for (let i = 0; i < 2; i++) {
       await env.client.workflow.execute('pollOrders', {
         taskQueue: 'central',
@@ -65,7 +63,7 @@ describe('order raise on the real dev server', () => {
       ],
     );
     // A delivery after the raise completed is refused by the id reuse policy: no second order.
-    assert.equal(await deliverOrder(env.client, omni(), order, 'webhook'), 'already_raised');
+    assert.equal(await deliverOrder(env.client, omni(), 'WEB-1001', { via: 'webhook' }), 'already_raised');
     assert.equal(documentsFor('WEB-1001').length, 1);
     const description = await handleOf('WEB-1001').describe();
     assert.equal(description.typedSearchAttributes.get(ConnectionIdKey), OMNI_CONNECTION_ID);
@@ -76,7 +74,7 @@ describe('order raise on the real dev server', () => {
   test('a create whose response is lost still leaves exactly one document', async () => {
     stack.omni.setFaults({ loseCreateResponse: 1 });
     const order = makeOrder('WEB-1002', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]);
-    await deliverOrder(env.client, omni(), order, 'webhook');
+    await stack.placeOrder(order);
     const result = (await handleOf('WEB-1002').result()) as OrderStatus;
     assert.equal(result.state, 'raised');
     assert.equal(result.alreadyExisted, true, 'the retry found the document the lost answer created');
@@ -85,8 +83,7 @@ describe('order raise on the real dev server', () => {
 
   test('an unknown SKU waits for a fix, tells Stock2Shop why, and a retry raises it once', async () => {
     const order = makeOrder('WEB-1003', [{ sku: 'GHOST-99', qty: 1, price: 10 }]);
-    stack.stock2shop.addOrder({ ...order, sources: [{ source_id: 101 }] });
-    await deliverOrder(env.client, omni(), order, 'webhook');
+    await stack.placeOrder(order);
     const waiting = await untilState('WEB-1003', 'needs_attention');
     assert.match(waiting.reason ?? '', /GHOST-99 not found/);
     assert.match(stack.stock2shop.order('WEB-1003').failure_reason ?? '', /GHOST-99 not found/);
@@ -106,8 +103,7 @@ describe('order raise on the real dev server', () => {
     connection.settings.param_default_customer_code = undefined;
     try {
       const order = makeOrder('WEB-1004', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]);
-      stack.stock2shop.addOrder({ ...order, sources: [{ source_id: 101 }] });
-      await deliverOrder(env.client, connection, order, 'webhook');
+      await stack.placeOrder(order);
       const waiting = await untilState('WEB-1004', 'needs_attention');
       assert.match(waiting.reason ?? '', /No default customer code given or source customer code/);
       assert.match(stock2shopFailure('WEB-1004'), /No default customer code given or source customer code/);
@@ -123,8 +119,7 @@ describe('order raise on the real dev server', () => {
   test('a refused login (401) names the cause; after the fix a retry raises the order once', async () => {
     stack.omni.setFaults({ authFailure: true });
     const order = makeOrder('WEB-1005', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]);
-    stack.stock2shop.addOrder({ ...order, sources: [{ source_id: 101 }] });
-    await deliverOrder(env.client, omni(), order, 'webhook');
+    await stack.placeOrder(order);
     const waiting = await untilState('WEB-1005', 'needs_attention');
     assert.match(waiting.reason ?? '', /refused the login/);
     assert.doesNotMatch(waiting.reason ?? '', /omni-secret/);
@@ -139,7 +134,7 @@ describe('order raise on the real dev server', () => {
     const isync = stack.connections.find((c) => c.id === ISYNC_CONNECTION_ID)!;
     const sku = stack.isync.catalog()[0]!.SKU as string;
     const order = makeOrder('WEB-2001', [{ sku, qty: 3, price: 120 }], { shipping: 75 });
-    await deliverOrder(env.client, isync, order, 'webhook');
+    await stack.placeOrder(order, ISYNC_CONNECTION_ID);
     const result = (await handleOf('WEB-2001', ISYNC_CONNECTION_ID).result()) as OrderStatus;
     assert.equal(result.state, 'raised');
     const matching = stack.isync.orders().filter((o) => o.PONumber === 'WEB-2001');

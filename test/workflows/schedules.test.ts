@@ -28,7 +28,7 @@ const connection = ConnectionSchema.parse({
     omniUser: 'X_USER',
     omniPassword: 'X_PASSWORD',
   },
-  stock2shop: { sourceId: 9 },
+  stock2shop: { sourceId: 9, credentialsRef: { token: 'S2S_TOKEN' } },
 });
 
 async function scheduleIds(): Promise<string[]> {

@@ -1,0 +1,223 @@
+/**
+ * A codec server (Temporal's remote codec protocol) so the Web UI and `temporal` CLI can show payloads
+ * that the workers encrypted: `POST <endpoint>/encode` and `POST <endpoint>/decode`, each taking and
+ * answering `{"payloads":[...]}` as proto3 JSON (every bytes field base64).
+ *
+ *   POST /codec/encode, /codec/decode            `Authorization: Bearer <token>` (CLI, scripts)
+ *   POST /codec/<token>/encode, .../decode       the token as a path segment (Web UI: it can send an
+ *                                                Authorization header only with an OIDC login)
+ *   GET  /health
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+
+export interface CodecServerOptions {
+  codec: PayloadCodec;
+  token: string;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Browser origins (e.g. the Web UI's `http://localhost:8233`) given CORS access. */
+  allowedOrigins: string[];
+  /** Default 4 MB. */
+  maxBodyBytes?: number;
+  /** One structured line per rejected request; default a JSON line on stdout. */
+  log?: (line: Record<string, unknown>) => void;
+}
+
+export interface CodecServer {
+  url: string;
+  /** For `temporal server start-dev --ui-codec-endpoint`. */
+  uiEndpoint: string;
+  close(): Promise<void>;
+}
+
+const Payloads = temporal.api.common.v1.Payloads;
+const ROUTE_WORDS = new Set(['codec', 'encode', 'decode', 'health']);
+
+class Rejection extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly body: Record<string, unknown> = { error: reason },
+  ) {
+    super(reason);
+  }
+}
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+
+/** Every path segment that is not a route word is redacted: it may be a token, right or wrong. */
+const redactPath = (path: string): string =>
+  path
+    .split('/')
+    .map((segment) => (segment === '' || ROUTE_WORDS.has(segment) ? segment : ':redacted'))
+    .join('/');
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const tooLarge = () => new Rejection(413, 'body too large', { error: `body exceeds ${limit} bytes` });
+  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(tooLarge());
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) reject(new Rejection(400, 'request aborted'));
+    });
+  });
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** proto3 JSON → Payloads; protobufjs's fromObject skips fields of the wrong type silently, so the shape is checked first. */
+function parsePayloads(body: Buffer): Payload[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new Rejection(400, 'body is not JSON');
+  }
+  const shapeError = new Rejection(400, 'body is not {"payloads":[{"metadata":{...},"data":"<base64>"}]}');
+  if (!isRecord(json) || (json.payloads !== undefined && !Array.isArray(json.payloads))) throw shapeError;
+  for (const payload of (json.payloads as unknown[] | undefined) ?? []) {
+    if (!isRecord(payload)) throw shapeError;
+    if (payload.data !== undefined && typeof payload.data !== 'string') throw shapeError;
+    if (payload.metadata !== undefined && !(isRecord(payload.metadata) && Object.values(payload.metadata).every((v) => typeof v === 'string'))) {
+      throw shapeError;
+    }
+  }
+  try {
+    return Payloads.fromObject(json).payloads;
+  } catch {
+    throw new Rejection(400, 'body holds invalid base64');
+  }
+}
+
+const serializePayloads = (payloads: Payload[]): string => JSON.stringify(Payloads.toObject(Payloads.fromObject({ payloads }), { bytes: String }));
+
+export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
+  if (!options.token) throw new Error('The codec server needs a non-empty token.');
+  const { codec, allowedOrigins } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), component: 'codec-server', ...line })}\n`));
+  const tokenDigest = digest(options.token);
+  const tokenMatches = (candidate: string | undefined): boolean => candidate !== undefined && timingSafeEqual(digest(candidate), tokenDigest);
+
+  function corsHeaders(req: IncomingMessage): Record<string, string> {
+    const origin = req.headers.origin;
+    if (!origin || !allowedOrigins.includes(origin)) return {};
+    return { 'Access-Control-Allow-Origin': origin, Vary: 'Origin', 'Access-Control-Allow-Credentials': 'true' };
+  }
+
+  function send(req: IncomingMessage, res: ServerResponse, status: number, body?: unknown, extra: Record<string, string> = {}): void {
+    const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+    res.writeHead(status, {
+      ...corsHeaders(req),
+      ...extra,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) }),
+    });
+    res.end(text);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/health') {
+      if (req.method !== 'GET') throw new Rejection(405, 'method not allowed');
+      return send(req, res, 200, { status: 'ok' });
+    }
+    // ['', 'codec', 'encode'] or ['', 'codec', '<token>', 'encode']
+    const segments = path.split('/');
+    const action = segments.at(-1);
+    if (segments[1] !== 'codec' || (segments.length !== 3 && segments.length !== 4) || (action !== 'encode' && action !== 'decode')) {
+      throw new Rejection(404, 'not found');
+    }
+    if (req.method === 'OPTIONS') {
+      // A preflight carries no credentials; only an allowed origin gets the CORS headers that let the browser go on.
+      const cors = corsHeaders(req);
+      const preflight: Record<string, string> = cors['Access-Control-Allow-Origin']
+        ? { 'Access-Control-Allow-Methods': 'POST, OPTIONS', 'Access-Control-Allow-Headers': 'content-type, x-namespace, authorization', 'Access-Control-Max-Age': '600' }
+        : {};
+      return send(req, res, 204, undefined, preflight);
+    }
+    if (req.method !== 'POST') throw new Rejection(405, 'method not allowed', { error: 'method not allowed' });
+
+    let presented: string | undefined;
+    if (segments.length === 4) {
+      try {
+        presented = decodeURIComponent(segments[2]!);
+      } catch {
+        presented = undefined;
+      }
+    } else {
+      const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+      presented = match?.[1];
+    }
+    if (!tokenMatches(presented)) throw new Rejection(401, 'unauthorized');
+
+    const payloads = parsePayloads(await readBody(req, maxBodyBytes));
+    let result: Payload[];
+    if (action === 'encode') {
+      result = await codec.encode(payloads);
+    } else {
+      try {
+        result = await codec.decode(payloads);
+      } catch (error) {
+        // Our codec's messages name a key id only; another codec's might quote content, so they are not echoed.
+        const message = error instanceof Error && error.name === 'PayloadCodecError' ? error.message : 'payloads could not be decoded';
+        throw new Rejection(422, 'decode failed', { error: message });
+      }
+    }
+    send(req, res, 200, serializePayloads(result));
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      const rejection = error instanceof Rejection ? error : new Rejection(500, 'internal error');
+      const namespace = req.headers['x-namespace'];
+      log({
+        event: 'codec request rejected',
+        reason: rejection.reason,
+        method: req.method,
+        path: redactPath((req.url ?? '/').split('?')[0]!),
+        status: rejection.status,
+        ...(typeof namespace === 'string' ? { namespace: namespace.slice(0, 256) } : {}),
+      });
+      if (res.headersSent) return void res.destroy();
+      // After a 413 the rest of the body is not worth reading: close the connection instead.
+      send(req, res, rejection.status, rejection.body, rejection.status === 413 ? { Connection: 'close' } : {});
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  return {
+    url,
+    uiEndpoint: `${url}/codec/${encodeURIComponent(options.token)}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
