@@ -18,15 +18,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { CodeSchema, CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE, raiseOrderWorkflowId, type Connection } from '../domain';
+import { CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE, OrderCodeSchema, raiseOrderWorkflowId, type Connection } from '../domain';
 import { deliverOrder } from './deliver-order';
 import { readBodyWithin, verifySignature, type Rejection } from './webhook-request';
 
 const NotificationSchema = z.object({
   instruction: z.string(),
   source_id: z.union([z.number(), z.string()]).transform(Number),
-  channel_order_code: CodeSchema.optional(),
-  order: z.looseObject({ channel_order_code: CodeSchema.optional() }).optional(),
+  channel_order_code: OrderCodeSchema.optional(),
+  order: z.looseObject({ channel_order_code: OrderCodeSchema.optional() }).optional(),
 });
 
 export const DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1024 * 1024;

@@ -107,7 +107,8 @@ export const MAX_TAX_LINES = 50;
 export const MAX_ORDER_SOURCES = 50;
 
 /** Codes: order code, SKU, customer and source codes, barcodes, tax codes. */
-const OrderCodeSchema = boundedCode(MAX_CODE_LENGTH);
+/** An order code or SKU: trimmed text, never empty, at most 100 characters, no control characters. */
+export const OrderCodeSchema = boundedCode(MAX_CODE_LENGTH);
 const OptionalCodeSchema = boundedText({ max: MAX_CODE_LENGTH });
 /** Names, address fields, phone numbers, e-mail addresses. */
 const ShortTextSchema = boundedText({ max: MAX_SHORT_TEXT_LENGTH });

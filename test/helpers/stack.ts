@@ -43,6 +43,8 @@ export interface StackOptions {
 
 export interface WorkerProcess {
   child: ChildProcess;
+  /** Everything the process wrote (stdout and stderr): its log lines. */
+  output(): string;
   /** SIGKILL: no shutdown, no goodbye, as when a machine loses power. */
   kill(): Promise<void>;
 }
@@ -66,7 +68,7 @@ export interface Stack {
   startCentralWorker(): Promise<Worker>;
   startAgentWorker(): Promise<Worker>;
   /** A worker as its own OS process (worker/central.ts or worker/agent.ts), to be killed for real. */
-  spawnWorker(kind: 'central' | 'agent'): WorkerProcess;
+  spawnWorker(kind: 'central' | 'agent', extraEnv?: NodeJS.ProcessEnv): WorkerProcess;
   close(): Promise<void>;
 }
 
@@ -193,14 +195,21 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
       workers.push(worker);
       return worker;
     },
-    spawnWorker(kind) {
+    spawnWorker(kind, extraEnv = {}) {
       const entry = kind === 'central' ? 'worker/central.ts' : 'worker/agent.ts';
       const args = ['--import', 'tsx', entry, ...(kind === 'agent' ? [OMNI_CONNECTION_ID] : [])];
-      const child = spawn(process.execPath, args, { cwd: projectRoot, env: processEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, args, { cwd: projectRoot, env: { ...processEnv, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+      child.stderr?.on('data', (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        process.stderr.write(chunk);
+      });
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       children.push(child);
       return {
         child,
+        output: () => output,
         async kill() {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
           await exited;
