@@ -152,6 +152,8 @@ async function main(): Promise<void> {
       connections: () => loadConnections(),
       webhookSecretOf: (connection) => webhookSecretOf(connection),
       port: intakePort,
+      ...(env.WEBHOOK_MAX_BODY_BYTES ? { maxBodyBytes: Number(env.WEBHOOK_MAX_BODY_BYTES) } : {}),
+      ...(env.WEBHOOK_BODY_TIMEOUT_MS ? { bodyTimeoutMs: Number(env.WEBHOOK_BODY_TIMEOUT_MS) } : {}),
       log: ({ level, event, ...fields }) => process.stdout.write(formatLogLine({ level, component: 'intake', message: event, ...fields })),
     });
     stops.push(() => intake.close());

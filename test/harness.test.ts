@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
-import { startDevServer, startTimeSkippingServer } from './helpers/temporal';
+import { startDevServer, startTimeSkippingServer, testDataConverter } from './helpers/temporal';
 import * as activities from './fixtures/activities';
 import { greetingWorkflow, retriedAfterTwoDays } from './fixtures/workflows';
 import { cachedWorkflowBundle } from '../worker/workflow-bundle';
@@ -15,7 +15,8 @@ test('a workflow with a real activity completes on the real dev server', async (
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: 'harness',
-      workflowBundle: await cachedWorkflowBundle(fixtureWorkflows),
+      workflowBundle: await cachedWorkflowBundle(fixtureWorkflows, testDataConverter.failureConverterPath),
+      dataConverter: testDataConverter,
       activities,
     });
     const handle = await env.client.workflow.start(greetingWorkflow, {
@@ -40,7 +41,8 @@ test('on the time-skipping server, a retry after a 2-day backoff completes in se
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: 'harness-time',
-      workflowBundle: await cachedWorkflowBundle(fixtureWorkflows),
+      workflowBundle: await cachedWorkflowBundle(fixtureWorkflows, testDataConverter.failureConverterPath),
+      dataConverter: testDataConverter,
       activities,
     });
     const wallStart = Date.now();

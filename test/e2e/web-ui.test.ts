@@ -116,8 +116,9 @@ test("an order's payloads are shown decoded through the codec server, and stay c
   codec = await startCodec('another-token');
   const encoded = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
   await encoded.goto(workflowPage);
-  await encoded.getByText('Codec Server could not connect').first().waitFor({ timeout: 60_000 });
-  await encoded.getByText('Workflow Execution Completed').first().waitFor({ timeout: 60_000 });
+  const shown = (text: string) => encoded.waitForFunction((t) => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText.includes(t), text, { timeout: 60_000 });
+  await shown('Codec Server could not connect');
+  await shown('Workflow Execution Completed');
   await screenshot(encoded, 'web-ui-order-encoded.png');
   assert.equal(await encoded.getByText('"channelOrderCode": "WEB-UI-2"').count(), 0, 'nothing decoded without the token');
   await encoded.close();

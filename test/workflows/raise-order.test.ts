@@ -150,6 +150,40 @@ describe('order raise on the real dev server', () => {
     assert.equal(raised.DeliveryDetail?.City, 'Cape Town');
   });
 
+  test('a corrected order announced while it waits for a fix starts the next attempt by itself; an unchanged one does not', async () => {
+    const order = makeOrder('WEB-1006', [{ sku: 'NOPE-1', qty: 1, price: 10 }]);
+    await stack.placeOrder(order);
+    const waiting = await untilState('WEB-1006', 'needs_attention');
+    assert.match(waiting.reason ?? '', /NOPE-1 not found/);
+    // Announced again unchanged (a duplicate webhook): read again, no new attempt.
+    await deliverOrder(env.client, omni(), 'WEB-1006', { via: 'webhook' });
+    await waitFor(async () => ((await statusOf('WEB-1006')).deliveries.webhook === 2 ? true : undefined), 'the second delivery');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal((await statusOf('WEB-1006')).attempts, 1);
+    // Corrected in Stock2Shop and announced: the next attempt raises the corrected order.
+    void stack.stock2shop.replaceOrder({ ...makeOrder('WEB-1006', [{ sku: 'KETTLE-01', qty: 3, price: 304.34 }]), sources: [{ source_id: 101 }] });
+    await deliverOrder(env.client, omni(), 'WEB-1006', { via: 'webhook' });
+    const result = (await handleOf('WEB-1006').result()) as OrderStatus;
+    assert.equal(result.state, 'raised');
+    assert.equal(result.attempts, 2);
+    assert.deepEqual(
+      documentsFor('WEB-1006')[0]!.order_lines.map((l: { stock_code: string; quantity: number }) => [l.stock_code, l.quantity]),
+      [['KETTLE-01', 3]],
+    );
+  });
+
+  test('an order Stock2Shop shows as raised already is not raised again', async () => {
+    void stack.stock2shop.addOrder({
+      ...makeOrder('WEB-1007', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]),
+      sources: [{ source_id: 101, source_order_code: 'SO-EARLIER' }],
+    });
+    await deliverOrder(env.client, omni(), 'WEB-1007', { via: 'poll' });
+    const result = (await handleOf('WEB-1007').result()) as OrderStatus;
+    assert.equal(result.state, 'raised');
+    assert.equal(result.sourceOrderCode, 'SO-EARLIER');
+    assert.equal(documentsFor('WEB-1007').length, 0);
+  });
+
   function stock2shopFailure(code: string): string {
     return stack.stock2shop.order(code).failure_reason ?? '';
   }
