@@ -116,6 +116,10 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
 
   let reread: PreparedOrder | undefined;
   for (;;) {
+    // Cleared when an attempt starts, not when the wait starts: a retry sent while the failure is
+    // still being written back is kept.
+    retryRequested = false;
+    recheckRequested = false;
     status.attempts += 1;
     status.state = 'raising';
     setCurrentDetails(`Raising order ${channelOrderCode} (attempt ${status.attempts})`);
@@ -141,8 +145,6 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
    * Returns the re-read order when a delivery brought a change, undefined on a retry.
    */
   async function waitForFixOrCorrection(): Promise<PreparedOrder | undefined> {
-    retryRequested = false;
-    recheckRequested = false;
     const deadline = Date.now() + WAIT_FOR_FIX_MS;
     for (;;) {
       const remaining = deadline - Date.now();

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startIntakeServer, type IntakeServer } from '../../client/intake';
+import type { IntakeServer } from '../../client/intake';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
 import { statusQuery } from '../../workflows/definitions';
 import { DomainValidationError, parseStock2ShopOrder } from '../../domain';
@@ -15,7 +15,7 @@ import { BAD_ORDERS } from '../fixtures/bad-orders';
 import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, WEBHOOK_SECRETS, type Stack } from '../helpers/stack';
 import { waitFor } from '../helpers/orders';
-import { callWebhook } from '../helpers/webhook';
+import { callWebhook, startSignedIntake } from '../helpers/webhook';
 
 type RawOrder = { channel_order_code?: unknown };
 const codeOf = (order: unknown) => (order as RawOrder).channel_order_code;
@@ -53,12 +53,7 @@ describe('a corpus of bad orders', () => {
       ],
     });
     workers = await runBothWorkers(stack);
-    intake = await startIntakeServer({
-      client: env.client,
-      connections: () => stack.connections,
-      webhookSecretOf: (connection) => WEBHOOK_SECRETS[connection.id as keyof typeof WEBHOOK_SECRETS],
-      log: () => undefined,
-    });
+    intake = await startSignedIntake(env.client, stack);
   });
   after(async () => {
     await intake?.close();

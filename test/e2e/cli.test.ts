@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { runCli } from '../../client/cli';
-import { startIntakeServer } from '../../client/intake';
 import { startDevServer } from '../helpers/temporal';
 import { startStack, runBothWorkers, WEBHOOK_SECRETS, type Stack } from '../helpers/stack';
-import { callWebhook, orderNotification } from '../helpers/webhook';
+import { callWebhook, orderNotification, startSignedIntake } from '../helpers/webhook';
 import { makeOrder, waitFor } from '../helpers/orders';
 
 describe('the command line', () => {
@@ -88,11 +87,7 @@ describe('the command line', () => {
   });
 
   test('the webhook takes an order announced three times and raises it once; customers are refused', async () => {
-    const intake = await startIntakeServer({
-      client: env.client,
-      connections: () => stack.connections,
-      webhookSecretOf: (connection) => WEBHOOK_SECRETS[connection.id as keyof typeof WEBHOOK_SECRETS],
-    });
+    const intake = await startSignedIntake(env.client, stack);
     try {
       const order = { ...makeOrder('WEB-HOOK-1', [{ sku: 'TOASTER-02', qty: 1, price: 260 }]), sources: [{ source_id: 101 }] };
       void stack.stock2shop.addOrder(order);

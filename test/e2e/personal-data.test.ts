@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Payload } from '@temporalio/common';
-import { startIntakeServer, type IntakeServer } from '../../client/intake';
+import type { IntakeServer } from '../../client/intake';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
 import { retrySignal, type OrderStatus } from '../../workflows/definitions';
 import { EncryptionCodec, parseKeyRing } from '../../worker/payload-codec';
@@ -21,7 +21,7 @@ import { formatLogLine } from '../../worker/log-line';
 import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';
 import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, WEBHOOK_SECRETS, type Stack, type WorkerProcess } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';
-import { callWebhook, orderNotification } from '../helpers/webhook';
+import { callWebhook, orderNotification, startSignedIntake } from '../helpers/webhook';
 
 /** Everything personal in `makeOrder`'s orders. */
 const PERSONAL_DATA = ['Thandi', 'Nkosi', 'thandi@example.co.za', '+27 21 555 0101', '12 Loop Street', 'Unit 4'];
@@ -46,10 +46,7 @@ describe('personal data and secrets at rest', () => {
     });
     central = stack.spawnWorker('central', { LOG_LEVEL: 'INFO' });
     agent = stack.spawnWorker('agent', { LOG_LEVEL: 'INFO' });
-    intake = await startIntakeServer({
-      client: env.client,
-      connections: () => stack.connections,
-      webhookSecretOf: (connection) => WEBHOOK_SECRETS[connection.id as keyof typeof WEBHOOK_SECRETS],
+    intake = await startSignedIntake(env.client, stack, {
       log: ({ level, event, ...fields }) => intakeLog.push(formatLogLine({ level, component: 'intake', message: event, ...fields }, stack.secretValues)),
     });
   });

@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startIntakeServer, type IntakeServer } from '../../client/intake';
+import type { IntakeServer } from '../../client/intake';
 import { raiseOrderWorkflowId } from '../../domain';
 import type { OrderStatus } from '../../workflows/definitions';
 import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, WEBHOOK_SECRETS, type Stack } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';
-import { callWebhook, orderNotification, stock2shopSignature } from '../helpers/webhook';
+import { callWebhook, orderNotification, startSignedIntake, stock2shopSignature } from '../helpers/webhook';
 
 const ACME_SECRET = WEBHOOK_SECRETS['acme-omni'];
 const BRAVO_SECRET = WEBHOOK_SECRETS['bravo-isync'];
@@ -36,13 +36,7 @@ describe('the signed order webhook', () => {
       omniItems: [{ STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 }],
     });
     workers = await runBothWorkers(stack);
-    intake = await startIntakeServer({
-      client: env.client,
-      connections: () => stack.connections,
-      webhookSecretOf: (connection) => WEBHOOK_SECRETS[connection.id as keyof typeof WEBHOOK_SECRETS],
-      bodyTimeoutMs: 1_000,
-      log: (line) => logLines.push(JSON.stringify(line)),
-    });
+    intake = await startSignedIntake(env.client, stack, { bodyTimeoutMs: 1_000, log: (line) => logLines.push(JSON.stringify(line)) });
   });
   after(async () => {
     await intake?.close();

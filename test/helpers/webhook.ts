@@ -3,6 +3,9 @@
  * side with node:crypto, sharing no code with the intake's verification.
  */
 import { createHmac } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { startIntakeServer, type IntakeOptions, type IntakeServer } from '../../client/intake';
+import { WEBHOOK_SECRETS, type Stack } from './stack';
 
 export interface WebhookCall {
   body: string | Buffer;
@@ -39,4 +42,15 @@ export async function callWebhook(url: string, call: WebhookCall): Promise<{ sta
 /** The notification Stock2Shop sends for an order of a source. */
 export function orderNotification(sourceId: number, order: { channel_order_code: string } & Record<string, unknown>): string {
   return JSON.stringify({ instruction: 'add_order', source_id: sourceId, channel_order_code: order.channel_order_code, order });
+}
+
+/** The engine's intake for a test stack, each connection's webhook secret as Stock2Shop has it. */
+export function startSignedIntake(client: Client, stack: Pick<Stack, 'connections'>, options: Partial<IntakeOptions> = {}): Promise<IntakeServer> {
+  return startIntakeServer({
+    client,
+    connections: () => stack.connections,
+    webhookSecretOf: (connection) => WEBHOOK_SECRETS[connection.id as keyof typeof WEBHOOK_SECRETS],
+    log: () => undefined,
+    ...options,
+  });
 }

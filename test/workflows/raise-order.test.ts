@@ -184,6 +184,21 @@ describe('order raise on the real dev server', () => {
     assert.equal(documentsFor('WEB-1007').length, 0);
   });
 
+  test('a retry sent while the failure is still being written back is kept', async () => {
+    await stack.placeOrder(makeOrder('WEB-1008', [{ sku: 'LATE-1', qty: 1, price: 10 }]));
+    stack.stock2shop.setFaults({ latencyMs: 2000 });
+    try {
+      await untilState('WEB-1008', 'needs_attention');
+      stack.omni.addItem({ STOCKCODE: 'LATE-1', DESCRIPTION: 'Late', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 10, OAvailable: 1 });
+      await handleOf('WEB-1008').signal(retrySignal);
+      assert.equal(stack.stock2shop.order('WEB-1008').failure_reason, null, 'the retry arrived before the write-back finished');
+    } finally {
+      stack.stock2shop.clearFaults();
+    }
+    const result = await untilState('WEB-1008', 'raised');
+    assert.equal(result.attempts, 2);
+  });
+
   function stock2shopFailure(code: string): string {
     return stack.stock2shop.order(code).failure_reason ?? '';
   }
