@@ -91,6 +91,9 @@ export interface RaiseInSourceInput {
   document: unknown;
 }
 
+/** What a raise attempt has done so far, in its heartbeat details (shown as the pending activity's details). */
+export type RaiseStage = 'finding' | 'found' | 'creating' | 'created';
+
 export interface RaiseInSourceResult {
   sourceOrderCode: string;
   /** True when the source already held the document (an earlier create whose answer was lost). */
@@ -110,12 +113,23 @@ export interface DeliverWaitingOrdersResult {
 
 export type { SourceKind };
 
-/** Error types that activities raise as non-retryable: a person must fix something first. */
+/**
+ * The one list of failures a person must fix (retrying alone cannot help): activities raise these
+ * types as non-retryable, and workflows read them as "needs attention" and name them in every
+ * `nonRetryableErrorTypes`.
+ */
 export const NEEDS_ATTENTION_ERROR_TYPES = [
   'AuthenticationError',
   'RejectedBySourceError',
   'MalformedAnswerError',
+  'UnconfirmedOrderError',
   'DomainValidationError',
   'UnknownConnectionError',
-  'MissingCredentialsError',
 ] as const;
+
+/**
+ * A create whose answer never came (timeout, a connection lost after the request was sent, a garbled
+ * answer): the source may have created the document. Retried, after the connection's commit delay,
+ * as a find first; never as a blind second create.
+ */
+export const UNCERTAIN_CREATE_ERROR_TYPE = 'UncertainCreateError';

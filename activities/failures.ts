@@ -1,27 +1,24 @@
 // Turns what connectors and the domain throw into the failures Temporal retries, or does not.
 import { ApplicationFailure } from '@temporalio/common';
-import { AuthenticationError, ConnectorError, MalformedAnswerError, RejectedBySourceError, TransientError } from '../connectors/errors';
+import { ConnectorError, TransientError } from '../connectors/errors';
 import { DomainValidationError } from '../domain';
+import { NEEDS_ATTENTION_ERROR_TYPES, UNCERTAIN_CREATE_ERROR_TYPE } from './contracts';
+
+const needsAttentionTypes: readonly string[] = NEEDS_ATTENTION_ERROR_TYPES;
 
 export function toActivityFailure(error: unknown): Error {
   if (error instanceof ApplicationFailure) return error;
-  if (error instanceof TransientError) {
+  if (error instanceof ConnectorError || error instanceof DomainValidationError) {
+    if (needsAttentionTypes.includes(error.name)) {
+      return ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true });
+    }
     return ApplicationFailure.create({
       type: 'TransientError',
       message: error.message,
       nonRetryable: false,
-      nextRetryDelay: error.retryAfterMs,
+      ...(error instanceof TransientError && error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}),
     });
   }
-  const needsAttention =
-    error instanceof AuthenticationError ||
-    error instanceof RejectedBySourceError ||
-    error instanceof MalformedAnswerError ||
-    error instanceof DomainValidationError;
-  if (needsAttention) {
-    return ApplicationFailure.create({ type: error.constructor.name, message: error.message, nonRetryable: true });
-  }
-  if (error instanceof ConnectorError) return ApplicationFailure.create({ type: 'TransientError', message: error.message });
   return error instanceof Error ? error : new Error(String(error));
 }
 
@@ -41,4 +38,32 @@ export function unknownConnection(connectionId: string, known: string[]): Applic
     message: `Unknown connection '${connectionId}'. Configured connections: ${known.join(', ') || 'none'}`,
     nonRetryable: true,
   });
+}
+
+/**
+ * Did this failed create perhaps create the document? Only a request that certainly never reached
+ * the source (no connection, 429), or that the source refused outright (4xx, login), did not.
+ */
+export function isUncertainCreate(error: unknown): boolean {
+  if (error instanceof TransientError) return !error.notDelivered;
+  return error instanceof ConnectorError && error.kind === 'malformed';
+}
+
+/** The failure of an uncertain create: retried after `commitDelayMs`, by a find first. */
+export function uncertainCreate(channelOrderCode: string, error: Error, commitDelayMs: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: UNCERTAIN_CREATE_ERROR_TYPE,
+    message:
+      `the create of order ${channelOrderCode} got no clear answer (${error.message}); ` +
+      `looking for it again in ${Math.round(commitDelayMs / 1000)} s before any new create`,
+    nonRetryable: false,
+    nextRetryDelay: commitDelayMs,
+  });
+}
+
+/** The same failure, retryable whatever its kind: for work that must go on until it succeeds. */
+export function alwaysRetryable(error: unknown): ApplicationFailure {
+  const failure = toActivityFailure(error);
+  const type = failure instanceof ApplicationFailure ? (failure.type ?? 'Error') : failure.name;
+  return ApplicationFailure.create({ type, message: failure.message, nonRetryable: false });
 }

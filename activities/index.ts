@@ -3,6 +3,7 @@
  * configuration, calls the outside systems through the connection's guard, and turns failures into
  * the ones Temporal retries (transient) or hands to a person (non-retryable, with the cause).
  */
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { connectionTaskQueue, orderContentHash, type Connection } from '../domain';
@@ -16,6 +17,7 @@ import type {
   PrepareOrderInput,
   RaiseInSourceInput,
   RaiseInSourceResult,
+  RaiseStage,
   ReconcileRemovedInput,
   ReconcileRemovedResult,
   SyncProductPageInput,
@@ -23,7 +25,7 @@ import type {
 } from './contracts';
 import { deliverOrder } from '../client/deliver-order';
 import { prepareOrderFor } from './prepare-order';
-import { asActivity, unknownConnection } from './failures';
+import { alwaysRetryable, asActivity, isUncertainCreate, uncertainCreate, unknownConnection } from './failures';
 import type { ProductStateStore } from './product-state-store';
 import { deactivateRemovedProducts, syncOneProductPage } from './product-pages';
 import { SourceGuard, type SourceGuardOptions, type WaitHooks } from './source-guard';
@@ -44,18 +46,25 @@ export interface ActivityDeps {
  * Heartbeats every few seconds while `body` runs (a slow answer from a source is not a dead worker),
  * so the heartbeat timeout can stay short and a killed worker's task is retried elsewhere quickly.
  */
-async function withHeartbeats<T>(body: () => Promise<T>): Promise<T> {
+async function withHeartbeats<T>(body: (beat: (details: Record<string, unknown>) => void) => Promise<T>): Promise<T> {
   const context = Context.current();
-  const ticker = setInterval(() => context.heartbeat(), 5_000);
+  // The ticker repeats the latest details, so the pending activity always says where it stands.
+  let latest: Record<string, unknown> | undefined;
+  const beat = (details: Record<string, unknown>) => {
+    latest = details;
+    context.heartbeat(details);
+  };
+  const ticker = setInterval(() => context.heartbeat(latest), 5_000);
   try {
-    return await body();
+    return await body(beat);
   } finally {
     clearInterval(ticker);
   }
 }
 
 export function createActivities(deps: ActivityDeps) {
-  const guards = new Map<string, SourceGuard>();
+  /** One guard per connection, rebuilt when its endpoint, limits or credentials change. */
+  const guards = new Map<string, { fingerprint: string; guard: SourceGuard }>();
 
   function connectionById(connectionId: string): Connection {
     const all = deps.connections();
@@ -66,17 +75,22 @@ export function createActivities(deps: ActivityDeps) {
 
   /** The connection's source, every request of it through the connection's guard. */
   function guardedSource(connection: Connection): { source: SourceConnector<unknown>; guard: SourceGuard } {
-    const source = createSourceConnector(connection, deps.secretsOf(connection)) as SourceConnector<unknown>;
-    let guard = guards.get(connection.id);
-    if (!guard) {
-      guard = new SourceGuard(`${connection.sourceKind} source of ${connection.id}`, connection.sourceKind, () => source.ping(), {
+    const secrets = deps.secretsOf(connection);
+    const source = createSourceConnector(connection, secrets) as SourceConnector<unknown>;
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([connection.endpoint, connection.requestLimits, secrets]))
+      .digest('hex');
+    let entry = guards.get(connection.id);
+    if (entry?.fingerprint !== fingerprint) {
+      const guard = new SourceGuard(`${connection.sourceKind} source of ${connection.id}`, connection.sourceKind, () => source.ping(), {
         maxConcurrent: connection.requestLimits.maxConcurrent,
         perSecond: connection.requestLimits.perSecond,
         ...deps.guardTiming,
       });
-      guards.set(connection.id, guard);
+      entry = { fingerprint, guard };
+      guards.set(connection.id, entry);
     }
-    const g = guard;
+    const g = entry.guard;
     const guarded: SourceConnector<unknown> = {
       kind: source.kind,
       ping: () => g.request(() => source.ping()),
@@ -87,10 +101,10 @@ export function createActivities(deps: ActivityDeps) {
     return { source: guarded, guard: g };
   }
 
-  const heartbeatWhileWaiting: WaitHooks = {
-    onWait: (details) => Context.current().heartbeat({ waitingForSource: true, ...details }),
+  const whileWaiting = (beat: (details: Record<string, unknown>) => void): WaitHooks => ({
+    onWait: (details) => beat({ waitingForSource: true, ...details }),
     sleep: (ms) => Context.current().sleep(ms),
-  };
+  });
 
   return {
     async describeConnection(connectionId: string): Promise<ConnectionProfile> {
@@ -104,13 +118,13 @@ export function createActivities(deps: ActivityDeps) {
       return asActivity(async () => {
         const connection = connectionById(input.connectionId);
         const { source, guard } = guardedSource(connection);
-        return withHeartbeats(() =>
+        return withHeartbeats((beat) =>
           syncOneProductPage(input, {
             connection,
-            listPage: () => guard.whenReachable(() => source.listProducts(input.cursor, connection.pageSize), heartbeatWhileWaiting),
+            listPage: () => guard.whenReachable(() => source.listProducts(input.cursor, connection.pageSize), whileWaiting(beat)),
             stock2shop: deps.stock2shopFor(connection),
             store: deps.productStore,
-            heartbeat: (details) => Context.current().heartbeat(details),
+            heartbeat: beat,
           }),
         );
       });
@@ -137,29 +151,48 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Finds the order in the source, or creates it: repeating this is safe, which is what makes a raise exactly-once. */
+    /**
+     * Finds the order in the source, or creates it. A find proves identity (the exact order code) or
+     * fails as unconfirmed; a create whose answer never came is retried as a find, after the
+     * connection's commit delay. Both are what make a raise exactly-once.
+     */
     async raiseInSource(input: RaiseInSourceInput): Promise<RaiseInSourceResult> {
       return asActivity(async () => {
         const connection = connectionById(input.connectionId);
         const { source, guard } = guardedSource(connection);
-        return withHeartbeats(() =>
-          guard.whenReachable(async () => {
+        return withHeartbeats((beat) => {
+          const stage = (name: RaiseStage, sourceOrderCode?: string) => beat({ stage: name, ...(sourceOrderCode ? { sourceOrderCode } : {}) });
+          return guard.whenReachable(async () => {
+            stage('finding');
             const existing = await source.findOrder(input.channelOrderCode);
-            if (existing) return { sourceOrderCode: existing.sourceOrderCode, alreadyExisted: true };
-            const created = await source.createOrder(input.document);
-            return { sourceOrderCode: created.sourceOrderCode, alreadyExisted: false };
-          }, heartbeatWhileWaiting),
-        );
+            if (existing) {
+              stage('found', existing.sourceOrderCode);
+              return { sourceOrderCode: existing.sourceOrderCode, alreadyExisted: true };
+            }
+            stage('creating');
+            try {
+              const created = await source.createOrder(input.document);
+              stage('created', created.sourceOrderCode);
+              return { sourceOrderCode: created.sourceOrderCode, alreadyExisted: false };
+            } catch (error) {
+              if (!isUncertainCreate(error)) throw error;
+              throw uncertainCreate(input.channelOrderCode, error as Error, connection.createCommitDelaySeconds * 1000);
+            }
+          }, whileWaiting(beat));
+        });
       });
     },
 
+    /** Every failure is retried: once the source holds the order, Stock2Shop must learn its number, however long it takes. */
     async writeBackSourceOrderCode(input: OrderWriteBack & { sourceOrderCode: string }): Promise<void> {
-      return asActivity(async () => {
+      try {
         const connection = connectionById(input.connectionId);
         await deps
           .stock2shopFor(connection)
           .writeSourceOrderCode(input.channelOrderCode, connection.stock2shop.sourceId, input.sourceOrderCode);
-      });
+      } catch (error) {
+        throw alwaysRetryable(error);
+      }
     },
 
     async writeBackOrderFailure(input: OrderWriteBack & { reason: string }): Promise<void> {

@@ -21,7 +21,7 @@ export interface ProductPageDeps {
   listPage: () => Promise<ProductPage>;
   stock2shop: Stock2ShopClient;
   store: ProductStateStore;
-  heartbeat: (details: unknown) => void;
+  heartbeat: (details: Record<string, unknown>) => void;
 }
 
 export async function syncOneProductPage(input: SyncProductPageInput, deps: ProductPageDeps): Promise<SyncProductPageResult> {

@@ -51,7 +51,9 @@ export class SourceGuard {
       this.down = false;
       return result;
     } catch (error) {
-      if (error instanceof TransientError && error.sourceUnreachable) this.down = true;
+      // Any answer (a 401, a 404 on the probe's path) proves the source is there: the real call
+      // classifies the error; only "unreachable" keeps callers waiting.
+      this.down = error instanceof TransientError && error.sourceUnreachable;
       throw error;
     } finally {
       this.releaseSlot();

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import {
   CENTRAL_TASK_QUEUE,
   CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE,
@@ -16,7 +16,7 @@ import {
 } from '../domain';
 import { parseStock2ShopOrder } from '../domain/stock2shop';
 import { deliverOrder } from './deliver-order';
-import { progressQuery, retrySignal, statusQuery, type OrderStatus } from '../workflows/definitions';
+import { progressQuery, retryUpdate, statusQuery, type OrderStatus } from '../workflows/definitions';
 import { loadConnections } from '../worker/config';
 import { connectClient } from '../worker/runtime';
 import { generateKeyRingText } from '../worker/payload-codec';
@@ -170,13 +170,23 @@ export function buildCli(context: CliContext): Command {
     .description('raise an order again after its cause was fixed')
     .action(async (connectionId: string, code: string) => {
       findConnection(context, connectionId);
-      const handle = (await context.client()).workflow.getHandle(raiseOrderWorkflowId(connectionId, code));
-      const { status } = await handle.describe();
-      if (status.name !== 'RUNNING') {
-        throw new UsageError(`Order ${code} is ${status.name.toLowerCase()}; only an order waiting for a fix can be retried (submit it again to start over)`);
+      const client = await context.client();
+      const current = await orderStatus(client, connectionId, code);
+      const handle = client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code));
+      if ((await handle.describe()).status.name !== 'RUNNING') {
+        throw new UsageError(
+          current.state === 'raised'
+            ? `Order ${code} is already raised as ${current.sourceOrderCode}; there is nothing to retry`
+            : `Order ${code} stopped waiting for a fix (${current.reason ?? current.state}); announce it again from Stock2Shop to start over`,
+        );
       }
-      await handle.signal(retrySignal);
-      context.out(`${handle.workflowId}: retry sent`);
+      try {
+        const accepted = await handle.executeUpdate(retryUpdate);
+        context.out(`${handle.workflowId}: retry accepted (attempt ${accepted.attempt})`);
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError) throw new UsageError(error.cause?.message ?? error.message);
+        throw error;
+      }
     });
   program
     .command('orders')
@@ -232,7 +242,7 @@ export function describeOrder(status: OrderStatus): string {
   const deliveries = Object.values(status.deliveries).reduce((a, b) => a + b, 0);
   const detail =
     status.state === 'raised'
-      ? ` as ${status.sourceOrderCode}${status.alreadyExisted ? ' (found already in the source)' : ''}`
+      ? ` as ${status.sourceOrderCode}${status.alreadyExisted ? ' (found already in the source)' : ''}${status.writeBackPending ? ', write-back to Stock2Shop pending' : ''}`
       : status.reason
         ? `: ${status.reason}`
         : '';

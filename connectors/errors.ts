@@ -7,6 +7,8 @@
  *  - AuthenticationError      stop: a person must fix the login.
  *  - RejectedBySourceError    stop: the source refused the request itself (unknown stock code, ...), message verbatim.
  *  - MalformedAnswerError     stop: the answer was not the documented shape.
+ *  - UnconfirmedOrderError    stop: a find answered documents that do not prove which order they are, so
+ *                             nobody can tell whether the order exists (creating it could raise it twice).
  *
  * Credentials never travel with these errors: messages are built from the operation, the status and the
  * source's own message (scrubbed of the connector's secrets); the `cause` attached is a fresh, sanitised
@@ -23,7 +25,7 @@ export const SYSTEM_LABEL: Record<SystemName, string> = {
   stock2shop: 'Stock2Shop',
 };
 
-export type ConnectorErrorKind = 'transient' | 'authentication' | 'rejected' | 'malformed';
+export type ConnectorErrorKind = 'transient' | 'authentication' | 'rejected' | 'malformed' | 'unconfirmed';
 
 export interface ConnectorErrorOptions {
   cause?: unknown;
@@ -63,6 +65,7 @@ export abstract class ConnectorError extends Error {
 export interface TransientErrorOptions extends ConnectorErrorOptions {
   retryAfterMs?: number;
   sourceUnreachable?: boolean;
+  notDelivered?: boolean;
 }
 
 /** Network failure, timeout, 5xx or 429: retry. */
@@ -73,15 +76,21 @@ export class TransientError extends ConnectorError {
   readonly retryAfterMs: number | undefined;
   /** The source itself is down (connection refused / reset / host unreachable / timeout), not answering 5xx. */
   readonly sourceUnreachable: boolean;
+  /**
+   * The request certainly never reached the source (no connection was made, or it answered 429): a
+   * create that failed so did not happen. Anything else may have reached it (a lost answer).
+   */
+  readonly notDelivered: boolean;
 
   constructor(system: SystemName, operation: string, message: string, options: TransientErrorOptions = {}) {
     super(system, operation, message, options);
     this.retryAfterMs = options.retryAfterMs;
     this.sourceUnreachable = options.sourceUnreachable ?? false;
+    this.notDelivered = options.notDelivered ?? false;
   }
 
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), retryAfterMs: this.retryAfterMs, sourceUnreachable: this.sourceUnreachable };
+    return { ...super.toJSON(), retryAfterMs: this.retryAfterMs, sourceUnreachable: this.sourceUnreachable, notDelivered: this.notDelivered };
   }
 }
 
@@ -111,6 +120,15 @@ export class RejectedBySourceError extends ConnectorError {
 
   override toJSON(): Record<string, unknown> {
     return { ...super.toJSON(), sourceMessage: this.sourceMessage };
+  }
+}
+
+/** A find answered documents that do not prove they are (or are not) the order: its existence is unknown. */
+export class UnconfirmedOrderError extends ConnectorError {
+  readonly kind = 'unconfirmed' as const;
+  readonly retryable = false;
+  constructor(system: SystemName, operation: string, message: string, options: ConnectorErrorOptions = {}) {
+    super(system, operation, message, options);
   }
 }
 
@@ -243,6 +261,19 @@ const UNREACHABLE_CODES = new Set([
   'UND_ERR_SOCKET',
 ]);
 
+/** Codes that prove no connection was made: the request never reached the source. */
+const NOT_DELIVERED_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
 /** Statuses answered by a live server that still mean "try again later". */
 function isTransientStatus(status: number): boolean {
   return status >= 500 || status === 429 || status === 408;
@@ -371,6 +402,7 @@ export function classifyHttpFailure(
       return new TransientError(system, operation, `${label} ${operation}: unreachable (${code})`, {
         cause,
         sourceUnreachable: true,
+        notDelivered: NOT_DELIVERED_CODES.has(code),
       });
     }
     if (/socket hang up|network error|connection/i.test(error.message)) {
@@ -392,6 +424,7 @@ export function classifyHttpFailure(
     return new TransientError(system, operation, `${label} ${operation}: unreachable (${code})`, {
       cause,
       sourceUnreachable: true,
+      notDelivered: NOT_DELIVERED_CODES.has(code),
     });
   }
   const text = error instanceof Error ? error.message : String(error);
@@ -428,7 +461,7 @@ export function classifyStatus(
   }
   if (isTransientStatus(status)) {
     const retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after'));
-    const transientOptions: TransientErrorOptions = { cause, status, sourceUnreachable: false };
+    const transientOptions: TransientErrorOptions = { cause, status, sourceUnreachable: false, notDelivered: status === 429 };
     if (retryAfterMs !== undefined) transientOptions.retryAfterMs = retryAfterMs;
     return new TransientError(system, operation, `${label} ${operation}: HTTP ${status}${said}`, transientOptions);
   }

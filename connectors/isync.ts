@@ -23,7 +23,7 @@ import {
   SYSTEM_LABEL,
 } from './errors';
 import { classifyOptions, createTransport, pageSizeWithin, requestJson, resourcePath, type Transport } from './http';
-import { combineSource, type OrderWriter, type ProductReader, type SourceConnector, type SourceOrderRef } from './source';
+import { combineSource, documentOfOrder, type OrderWriter, type ProductReader, type SourceConnector, type SourceOrderRef } from './source';
 
 export interface ISyncConnectorOptions {
   /** Base URL, e.g. `http://host:81`. */
@@ -164,8 +164,7 @@ function isyncProductReader(context: ISyncContext): ProductReader {
 function isyncOrderWriter(context: ISyncContext): OrderWriter<ISyncOrder> {
   async function findOrder(channelOrderCode: string): Promise<SourceOrderRef | null> {
     const data = await send(context, 'FindOrder', { PONumber: channelOrderCode }, FindOrderData);
-    const found = data.Orders.find((order) => order.PONumber === undefined || order.PONumber === channelOrderCode);
-    return found ? { sourceOrderCode: found.OrderID } : null;
+    return documentOfOrder('isync', channelOrderCode, data.Orders, (order) => order.PONumber, (order) => order.OrderID);
   }
 
   async function createOrder(order: ISyncOrder): Promise<SourceOrderRef> {

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { OmniSalesDocument } from '../domain';
 import { MalformedAnswerError, RejectedBySourceError } from './errors';
 import { createTransport, pageSizeWithin, requestJson, resourcePath, type Transport } from './http';
-import { combineSource, type OrderWriter, type ProductPage, type ProductReader, type SourceConnector, type SourceOrderRef } from './source';
+import { combineSource, documentOfOrder, type OrderWriter, type ProductPage, type ProductReader, type SourceConnector, type SourceOrderRef } from './source';
 
 export interface OmniPaths {
   /** Ping resource; default `/Company/`. */
@@ -137,9 +137,7 @@ function omniOrderWriter({ transport, paths }: OmniContext): OrderWriter<OmniSal
       params: { reference: channelOrderCode },
       schema: SalesOrderListAnswer,
     });
-    // Omni filters by reference; trust but verify when the document says which reference it has.
-    const found = answer.sales_orders.find((doc) => doc.reference === undefined || doc.reference === channelOrderCode);
-    return found ? { sourceOrderCode: found.document_number } : null;
+    return documentOfOrder('omni', channelOrderCode, answer.sales_orders, (doc) => doc.reference, (doc) => doc.document_number);
   }
 
   async function createOrder(document: OmniSalesDocument): Promise<SourceOrderRef> {

@@ -4,6 +4,7 @@
  * with the read-only user) can be combined with a different order writer (Omni's REST service).
  */
 import type { SourceKind } from '../domain';
+import { SYSTEM_LABEL, UnconfirmedOrderError, type SystemName } from './errors';
 
 /** One page of raw source records; `nextCursor` is null on the last page. */
 export interface ProductPage {
@@ -49,4 +50,29 @@ export function combineSource<TDocument>(
     findOrder: (code) => writer.findOrder(code),
     createOrder: (document) => writer.createOrder(document),
   };
+}
+
+/**
+ * The document of exactly this order among a find's answer. A document counts only when it carries
+ * the order's code; an answer with documents that carry no code or another code shows the source did
+ * not filter (or does not say), so nobody can tell whether the order exists: that is never "not
+ * found", which would create it a second time.
+ */
+export function documentOfOrder<D>(
+  system: SystemName,
+  channelOrderCode: string,
+  documents: readonly D[],
+  codeOf: (document: D) => string | undefined,
+  numberOf: (document: D) => string,
+): SourceOrderRef | null {
+  const match = documents.find((document) => codeOf(document) === channelOrderCode);
+  if (match) return { sourceOrderCode: numberOf(match) };
+  if (documents.length === 0) return null;
+  const unlabelled = documents.filter((document) => codeOf(document) === undefined).length;
+  throw new UnconfirmedOrderError(
+    system,
+    'findOrder',
+    `cannot confirm whether order ${channelOrderCode} exists in ${SYSTEM_LABEL[system]}: the search for it answered ` +
+      `${documents.length} document(s), ${unlabelled > 0 ? `${unlabelled} without an order code` : 'none with its code'}; check the source before a retry`,
+  );
 }

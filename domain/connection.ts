@@ -108,6 +108,11 @@ const commonConnectionFields = {
   }),
   /** Days an order keeps being retried through transient failures before it is given up. */
   orderRetryDays: z.number().positive().default(3),
+  /**
+   * After a create whose answer never came, how long the source may take to commit it: the next try
+   * is a find after this delay, and a create only if the find is sure there is none.
+   */
+  createCommitDelaySeconds: z.number().min(0).default(60),
   /** What to do with products that vanished from the source: report them, or push them inactive. */
   removedProducts: z.enum(['report', 'deactivate']).default('report'),
   requestLimits: RequestLimitsSchema.prefault({}),

@@ -1,17 +1,19 @@
 // Signals and queries of the workflows, apart from the workflow code so clients and activities can
 // import them without loading workflow internals.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { InvalidRecord, ProductCounts } from '../activities/contracts';
 
 export type OrderDeliveryChannel = 'webhook' | 'poll' | 'cli';
 
-export type OrderState = 'received' | 'raising' | 'writing_back' | 'raised' | 'needs_attention' | 'failed';
+export type OrderState = 'received' | 'raising' | 'raised' | 'needs_attention' | 'failed';
 
 export interface OrderStatus {
   connectionId: string;
   channelOrderCode: string;
   state: OrderState;
   sourceOrderCode?: string;
+  /** Raised, and Stock2Shop not told yet: the write-back retries on its own for as long as it takes. */
+  writeBackPending?: boolean;
   /** The source already held the document when we asked (an earlier create whose answer was lost). */
   alreadyExisted?: boolean;
   /** Why the order is waiting for a person, or why it failed. */
@@ -35,8 +37,17 @@ export interface OrderDelivery {
 
 /** Every delivery of the order (webhook, poll, CLI) arrives as this signal; duplicates only count. */
 export const orderDeliveredSignal = defineSignal<[OrderDelivery]>('orderDelivered');
-/** A person fixed the cause (SKU, customer, credentials, settings): try again. */
-export const retrySignal = defineSignal('retry');
+export interface RetryAccepted {
+  /** The attempt the retry starts. */
+  attempt: number;
+}
+
+/**
+ * A person fixed the cause (SKU, customer, credentials, settings): try again. An Update, so the caller
+ * learns at once whether it was taken; one sent while the order is not waiting for a fix is refused
+ * by the validator, with the reason, and leaves no trace in history.
+ */
+export const retryUpdate = defineUpdate<RetryAccepted>('retry');
 export const statusQuery = defineQuery<OrderStatus>('status');
 
 export type ProductSyncState = 'starting' | 'syncing' | 'reconciling' | 'done';

@@ -1,12 +1,23 @@
 // How a workflow reads a failure: does a person have to fix something, and what do we tell them.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import { NEEDS_ATTENTION_ERROR_TYPES } from '../activities/contracts';
+import { NEEDS_ATTENTION_ERROR_TYPES, UNCERTAIN_CREATE_ERROR_TYPE } from '../activities/contracts';
 
 const needsAttentionTypes: readonly string[] = NEEDS_ATTENTION_ERROR_TYPES;
 
-/** True when retrying alone cannot help: bad data, unknown SKU or customer, refused credentials. */
+/** The retry window ran out right after a create that got no clear answer: the order may exist. */
+function lastCreateWasUncertain(error: Error): boolean {
+  if (!(error instanceof ActivityFailure) || !(error.cause instanceof TimeoutFailure)) return false;
+  const last = error.cause.cause;
+  return last instanceof ApplicationFailure && last.type === UNCERTAIN_CREATE_ERROR_TYPE;
+}
+
+/**
+ * True when retrying alone cannot help: bad data, unknown SKU or customer, refused credentials, or
+ * an order whose existence in the source nobody can confirm (a person looks before it is retried).
+ */
 export function isNeedsAttention(error: Error): boolean {
   if (needsAttentionTypes.includes(error.name)) return true;
+  if (lastCreateWasUncertain(error)) return true;
   if (error instanceof ActivityFailure) {
     const cause = error.cause;
     if (cause instanceof ApplicationFailure) return cause.nonRetryable || needsAttentionTypes.includes(cause.type ?? '');
@@ -16,11 +27,17 @@ export function isNeedsAttention(error: Error): boolean {
 
 /** The sentence a person reads in Stock2Shop and the Web UI. */
 export function describeFailure(error: Error): string {
+  if (lastCreateWasUncertain(error)) {
+    return (
+      "cannot confirm whether the order exists in the source: its last create got no clear answer before the connection's " +
+      'retry window ran out. A retry looks for it before creating anything'
+    );
+  }
   if (error instanceof ActivityFailure) {
     const cause = error.cause;
     if (cause instanceof TimeoutFailure) {
       const last = cause.cause?.message;
-      return `gave up after the connection's retry window${last ? `; last error: ${last}` : ''}`;
+      return `not raised: gave up after the connection's retry window${last ? `; last error: ${last}` : ''}`;
     }
     if (cause) return cause.message;
   }

@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   condition,
+  isCancellation,
   log,
   proxyActivities,
   setCurrentDetails,
@@ -8,9 +9,9 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PreparedOrder } from '../activities/contracts';
+import { NEEDS_ATTENTION_ERROR_TYPES, type PreparedOrder } from '../activities/contracts';
 import { CENTRAL_TASK_QUEUE } from '../domain/connection';
-import { orderDeliveredSignal, retrySignal, statusQuery, type OrderStatus } from './definitions';
+import { orderDeliveredSignal, retryUpdate, statusQuery, type OrderStatus } from './definitions';
 import { describeFailure, isNeedsAttention } from './failures';
 import { ChannelOrderCodeKey, ConnectionIdKey, SourceKindKey } from './search-attributes';
 
@@ -23,7 +24,7 @@ export interface RaiseOrderInput {
 /** How long an order that needs a person waits for a `retry` before its workflow closes as failed. */
 export const WAIT_FOR_FIX_MS = 30 * 24 * 60 * 60 * 1000;
 
-const { prepareOrder, writeBackSourceOrderCode, writeBackOrderFailure } = proxyActivities<Activities>({
+const { prepareOrder, writeBackOrderFailure } = proxyActivities<Activities>({
   taskQueue: CENTRAL_TASK_QUEUE,
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '7 days',
@@ -31,23 +32,31 @@ const { prepareOrder, writeBackSourceOrderCode, writeBackOrderFailure } = proxyA
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
     maximumInterval: '10 minutes',
-    nonRetryableErrorTypes: ['UnknownConnectionError', 'AuthenticationError', 'RejectedBySourceError', 'MalformedAnswerError'],
+    nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES],
   },
+});
+
+/** Once the source holds the order, Stock2Shop is told however long it takes: no window, no give-up. */
+const { writeBackSourceOrderCode } = proxyActivities<Activities>({
+  taskQueue: CENTRAL_TASK_QUEUE,
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
 });
 
 function sourceActivities(prepared: Extract<PreparedOrder, { outcome: 'ready' }>) {
   return proxyActivities<Activities>({
     taskQueue: prepared.taskQueue,
-    // An attempt may wait (heartbeating) for a source that is down; the heartbeat notices a dead worker.
+    // An attempt may wait (heartbeating) for a source that is down; the heartbeat notices a dead worker,
+    // with room for an office internet line's hiccups.
     startToCloseTimeout: '1 hour',
-    heartbeatTimeout: '20 seconds',
+    heartbeatTimeout: '60 seconds',
     // The retry window includes the time the task waits for an agent that is switched off.
     scheduleToCloseTimeout: `${prepared.orderRetryDays} days`,
     retry: {
       initialInterval: '5 seconds',
       backoffCoefficient: 2,
       maximumInterval: '10 minutes',
-      nonRetryableErrorTypes: ['AuthenticationError', 'RejectedBySourceError', 'MalformedAnswerError', 'MissingCredentialsError'],
+      nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES],
     },
   });
 }
@@ -77,9 +86,22 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
     if (submitted !== undefined) submittedOrder = submitted;
     if (waitingForFix() && (contentHash === undefined || contentHash !== attemptedHash)) recheckRequested = true;
   });
-  setHandler(retrySignal, () => {
-    if (waitingForFix()) retryRequested = true;
-  });
+  setHandler(
+    retryUpdate,
+    () => {
+      retryRequested = true;
+      return { attempt: status.attempts + 1 };
+    },
+    {
+      validator: () => {
+        if (waitingForFix()) return;
+        if (retryRequested) throw new Error(`Order ${channelOrderCode}: a retry is already on its way`);
+        const where =
+          status.state === 'raised' ? `already raised as ${status.sourceOrderCode}` : `being raised now (attempt ${status.attempts})`;
+        throw new Error(`Order ${channelOrderCode} is ${where}; a retry is taken only while it waits for a fix`);
+      },
+    },
+  );
   upsertSearchAttributes([
     { key: ConnectionIdKey, value: connectionId },
     { key: ChannelOrderCodeKey, value: channelOrderCode },
@@ -91,7 +113,7 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
     return prepared;
   };
 
-  /** One attempt: raised, or why not (a cause for a person, or the retry window ran out). */
+  /** One attempt: raised in the source, or why not (a cause for a person, or the retry window ran out). */
   const attempt = async (preparedBefore: PreparedOrder | undefined): Promise<AttemptOutcome> => {
     try {
       const prepared = preparedBefore ?? (await prepare());
@@ -99,17 +121,16 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
       if (prepared.outcome === 'already_raised') {
         status.sourceOrderCode = prepared.sourceOrderCode;
         status.alreadyExisted = true;
-      } else {
-        upsertSearchAttributes([{ key: SourceKindKey, value: prepared.sourceKind }]);
-        const raised = await sourceActivities(prepared).raiseInSource({ connectionId, channelOrderCode, document: prepared.document });
-        status.sourceOrderCode = raised.sourceOrderCode;
-        status.alreadyExisted = raised.alreadyExisted;
-        status.state = 'writing_back';
-        await writeBackSourceOrderCode({ connectionId, channelOrderCode, sourceOrderCode: raised.sourceOrderCode });
+        return { state: 'raised' };
       }
+      upsertSearchAttributes([{ key: SourceKindKey, value: prepared.sourceKind }]);
+      const raised = await sourceActivities(prepared).raiseInSource({ connectionId, channelOrderCode, document: prepared.document });
+      status.sourceOrderCode = raised.sourceOrderCode;
+      status.alreadyExisted = raised.alreadyExisted;
+      status.writeBackPending = true;
       return { state: 'raised' };
     } catch (error) {
-      if (!(error instanceof Error)) throw error;
+      if (isCancellation(error) || !(error instanceof Error)) throw error;
       return { state: isNeedsAttention(error) ? 'needs_attention' : 'failed', reason: describeFailure(error) };
     }
   };
@@ -127,16 +148,24 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
     status.state = outcome.state;
     if (outcome.state === 'raised') {
       status.reason = undefined;
-      setCurrentDetails(`Raised as ${status.sourceOrderCode}${status.alreadyExisted ? ' (found already raised)' : ''}`);
+      const how = status.alreadyExisted ? ' (found already raised)' : '';
+      if (status.writeBackPending) {
+        // From here on the order is raised, whatever Stock2Shop answers and however long it takes.
+        setCurrentDetails(`Raised as ${status.sourceOrderCode}${how}; writing it back to Stock2Shop (pending until Stock2Shop takes it)`);
+        await writeBackSourceOrderCode({ connectionId, channelOrderCode, sourceOrderCode: status.sourceOrderCode! });
+        status.writeBackPending = false;
+      }
+      setCurrentDetails(`Raised as ${status.sourceOrderCode}${how}`);
       return status;
     }
     const { reason } = outcome;
     status.reason = reason;
     setCurrentDetails(`${outcome.state === 'failed' ? 'Failed' : 'Needs attention'}: ${reason}. Send 'retry' after the fix.`);
-    await writeBackOrderFailure({ connectionId, channelOrderCode, reason }).catch((writeBackError: Error) =>
+    await writeBackOrderFailure({ connectionId, channelOrderCode, reason }).catch((writeBackError: unknown) => {
+      if (isCancellation(writeBackError)) throw writeBackError;
       // The order's own state stays visible here and in the Web UI even when Stock2Shop cannot be told.
-      log.warn('Could not write the failure reason back to Stock2Shop', { channelOrderCode, error: writeBackError.message }),
-    );
+      log.warn('Could not write the failure reason back to Stock2Shop', { channelOrderCode, error: String(writeBackError) });
+    });
     reread = await waitForFixOrCorrection();
   }
 

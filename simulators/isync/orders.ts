@@ -4,27 +4,46 @@ import type { ISyncOrder, ISyncOrderLine, ISyncProduct } from './types';
 
 export type CreateResult = { order: ISyncOrder } | { error: string };
 
+/** When a create happens: `visibleAt` (ms since the epoch) is when it commits; default at once. */
+export interface CreateTiming {
+  visibleAt?: number;
+}
+
+interface Stored {
+  order: ISyncOrder;
+  /** Until then (ms since the epoch) the order is still committing: not found, no duplicate. */
+  visibleAt: number;
+}
+
 export class ISyncOrders {
-  private readonly orders: ISyncOrder[] = [];
-  private readonly byPONumber = new Map<string, ISyncOrder>();
+  private readonly stored: Stored[] = [];
+  private readonly byPONumber = new Map<string, Stored[]>();
   private barcodes = new Map<string, string>();
   private barcodesVersion = -1;
 
   constructor(private readonly catalog: KeyedCatalog<ISyncProduct>) {}
 
+  /** Every order, committed or not, in the order created. */
   all(): ISyncOrder[] {
-    return [...this.orders];
+    return this.stored.map((entry) => entry.order);
   }
 
-  find(poNumber: string): ISyncOrder | undefined {
-    return this.byPONumber.get(poNumber);
+  /** The orders committed by `now`, in the order created. */
+  visible(now = Date.now()): ISyncOrder[] {
+    return committed(this.stored, now);
   }
 
-  create(order: unknown): CreateResult {
+  /** The committed orders with this PONumber (more than one only if a commit delay let a duplicate in). */
+  find(poNumber: string, now = Date.now()): ISyncOrder[] {
+    return committed(this.byPONumber.get(poNumber) ?? [], now);
+  }
+
+  create(order: unknown, timing: CreateTiming = {}): CreateResult {
+    const now = Date.now();
     if (!isObject(order)) return { error: 'Order is required' };
     const poNumber = order.PONumber;
     if (typeof poNumber !== 'string' || poNumber.trim() === '') return { error: 'PONumber is required' };
-    if (this.byPONumber.has(poNumber)) return { error: `PONumber ${poNumber} already exists` };
+    if (this.find(poNumber, now).length > 0) return { error: `PONumber ${poNumber} already exists` };
     if (order.DeliveryDetail !== undefined && !isObject(order.DeliveryDetail)) return { error: 'DeliveryDetail must be an object' };
     const lines = order.Lines;
     if (!Array.isArray(lines) || lines.length === 0) return { error: 'Order has no lines' };
@@ -36,11 +55,14 @@ export class ISyncOrders {
       ...order,
       PONumber: poNumber,
       Lines: lines as ISyncOrderLine[],
-      OrderID: `SO-${String(this.orders.length + 1).padStart(6, '0')}`,
+      OrderID: `SO-${String(this.stored.length + 1).padStart(6, '0')}`,
       OrderDate: new Date().toISOString(),
     };
-    this.orders.push(created);
-    this.byPONumber.set(poNumber, created);
+    const entry: Stored = { order: created, visibleAt: timing.visibleAt ?? now };
+    this.stored.push(entry);
+    let same = this.byPONumber.get(poNumber);
+    if (!same) this.byPONumber.set(poNumber, (same = []));
+    same.push(entry);
     return { order: created };
   }
 
@@ -67,6 +89,10 @@ export class ISyncOrders {
     }
     return this.barcodes.get(barcode);
   }
+}
+
+function committed(entries: readonly Stored[], now: number): ISyncOrder[] {
+  return entries.filter((entry) => entry.visibleAt <= now).map((entry) => entry.order);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -54,7 +54,7 @@ export async function startISyncSimulator(options: ISyncSimulatorOptions): Promi
   const company = options.company ?? ISYNC_DEFAULTS.company;
   const servicePath = (options.servicePath ?? ISYNC_DEFAULTS.servicePath).replace(/\/+$/, '');
 
-  const operations: Record<string, (params: Record<string, unknown>) => SimResponse> = {
+  const operations: Record<string, (params: Record<string, unknown>, request: SimRequest) => SimResponse> = {
     Ping: () => success({ Company: company }),
     GetProducts: (params) => {
       const after = params.AfterSKU ?? null;
@@ -66,13 +66,16 @@ export async function startISyncSimulator(options: ISyncSimulatorOptions): Promi
       const page = catalog.page(after || null, pageSize);
       return success({ Products: page.items, NextAfterSKU: page.nextAfter });
     },
-    FindOrder: (params) => {
+    FindOrder: (params, { faults }) => {
       if (typeof params.PONumber !== 'string') return failure(400, 'PONumber is required');
-      const found = orders.find(params.PONumber);
-      return success({ Orders: found ? [{ OrderID: found.OrderID, PONumber: found.PONumber }] : [] });
+      // Faults of a source with a broken filter, or one that does not echo the key.
+      const found = faults.ignoreFindFilter ? orders.visible() : orders.find(params.PONumber);
+      return success({
+        Orders: found.map((order) => (faults.omitFindReference ? { OrderID: order.OrderID } : { OrderID: order.OrderID, PONumber: order.PONumber })),
+      });
     },
-    CreateOrder: (params) => {
-      const result = orders.create(params.Order);
+    CreateOrder: (params, { faults, receivedAt }) => {
+      const result = orders.create(params.Order, { visibleAt: receivedAt + (faults.commitDelayMs ?? 0) });
       return 'order' in result ? success({ OrderID: result.order.OrderID }) : failure(422, result.error);
     },
   };
@@ -86,7 +89,7 @@ export async function startISyncSimulator(options: ISyncSimulatorOptions): Promi
         method: 'POST',
         path: `${servicePath}/${name}`,
         creates: name === 'CreateOrder',
-        handle: (request) => operation(paramsOf(request)),
+        handle: (request) => operation(paramsOf(request), request),
       }),
     ),
     {

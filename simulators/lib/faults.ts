@@ -13,6 +13,12 @@ export const FaultSetSchema = z.strictObject({
   loseCreateResponse: z.number().int().min(0).optional(),
   /** Keep the port but reset every connection at once (logged as `refused`), so refusals can be counted. */
   refuseConnections: z.boolean().optional(),
+  /** A created order becomes visible (find, list, duplicate check) only this long after its create arrived. */
+  commitDelayMs: z.number().int().min(0).optional(),
+  /** A find by reference / PONumber ignores the filter and answers every visible order. */
+  ignoreFindFilter: z.boolean().optional(),
+  /** A find answers its orders without the reference / PONumber field. */
+  omitFindReference: z.boolean().optional(),
 });
 
 export type FaultSet = z.infer<typeof FaultSetSchema>;

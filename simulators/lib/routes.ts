@@ -1,3 +1,5 @@
+import type { ActiveFaults } from './faults';
+
 /** A request as a simulator's route sees it: path decoded, body parsed from JSON. */
 export interface SimRequest {
   method: string;
@@ -8,6 +10,10 @@ export interface SimRequest {
   body: unknown;
   /** Values of the route's `:name` segments, decoded. */
   params: Record<string, string>;
+  /** The fault set active when the request arrived, for the faults a system applies itself (e.g. commitDelayMs). */
+  faults: Readonly<ActiveFaults>;
+  /** When the request arrived (ms since the epoch), before any injected latency. */
+  receivedAt: number;
 }
 
 export interface SimResponse {

@@ -269,7 +269,8 @@ export async function startSimulatorServer(system: SimulatorSystem, options: Ser
     if (isControl) {
       const found = matchRoute(controlRoutes, method, segments);
       if (!found.route) return answer(json(404, { error: `No control route ${method} ${path}` }), 'not-found');
-      return answer(await found.route.handle({ method, path, query: url.searchParams, body, params: found.params }), 'answered');
+      const controlRequest: SimRequest = { method, path, query: url.searchParams, body, params: found.params, faults: active, receivedAt: started };
+      return answer(await found.route.handle(controlRequest), 'answered');
     }
 
     const faultsNow = active;
@@ -287,7 +288,7 @@ export async function startSimulatorServer(system: SimulatorSystem, options: Ser
         ? answer(json(405, system.errorBody(`Method ${method} is not allowed on ${path}`)), 'not-found')
         : answer(json(404, system.errorBody(`Not found: ${path}`)), 'not-found');
     }
-    const simRequest: SimRequest = { method, path, query: url.searchParams, body, params: found.params };
+    const simRequest: SimRequest = { method, path, query: url.searchParams, body, params: found.params, faults: faultsNow, receivedAt: started };
     if (!system.authenticate(simRequest)) return answer(json(401, system.errorBody(system.unauthorizedMessage)), 'unauthorized');
     if (faultsNow.malformed === 'text') return answer({ status: 200, text: MALFORMED_TEXT, contentType: 'text/html' }, 'fault:malformed');
     if (faultsNow.malformed) return answer(json(200, MALFORMED_JSON), 'fault:malformed');

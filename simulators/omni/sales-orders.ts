@@ -4,10 +4,21 @@ import type { OmniOrderLine, OmniSalesOrder, OmniStockItem } from './types';
 
 export type CreateResult = { document: OmniSalesOrder } | { status: 400 | 409 | 422; error: string };
 
+/** When a create happens: `visibleAt` (ms since the epoch) is when it commits; default at once. */
+export interface CreateTiming {
+  visibleAt?: number;
+}
+
+interface Stored {
+  document: OmniSalesOrder;
+  /** Until then (ms since the epoch) the document is still committing: not found, not listed, no duplicate. */
+  visibleAt: number;
+}
+
 export class OmniSalesOrders {
-  private readonly documents: OmniSalesOrder[] = [];
-  private readonly byReference = new Map<string, OmniSalesOrder>();
-  private readonly numbers = new Set<string>();
+  private readonly stored: Stored[] = [];
+  private readonly byReference = new Map<string, Stored[]>();
+  private readonly byNumber = new Map<string, Stored[]>();
   private nextNumber = 1;
 
   constructor(
@@ -16,24 +27,34 @@ export class OmniSalesOrders {
     private readonly warehouses: readonly string[],
   ) {}
 
+  /** Every document, committed or not, in the order created. */
   all(): OmniSalesOrder[] {
-    return [...this.documents];
+    return this.stored.map((entry) => entry.document);
   }
 
-  byReferenceOf(reference: string): OmniSalesOrder | undefined {
-    return this.byReference.get(reference);
+  /** The documents committed by `now`, in the order created. */
+  visible(now = Date.now()): OmniSalesOrder[] {
+    return committed(this.stored, now);
   }
 
-  create(body: unknown): CreateResult {
+  /** The committed documents with this reference (more than one only if a commit delay let a duplicate in). */
+  byReferenceOf(reference: string, now = Date.now()): OmniSalesOrder[] {
+    return committed(this.byReference.get(reference) ?? [], now);
+  }
+
+  create(body: unknown, timing: CreateTiming = {}): CreateResult {
+    const now = Date.now();
     if (!isObject(body)) return { status: 400, error: 'The sales order must be a JSON object' };
     const reference = body.reference;
     if (typeof reference !== 'string' || reference.trim() === '') return { status: 422, error: 'Reference is required' };
-    if (this.byReference.has(reference)) return { status: 409, error: `Document reference ${reference} already exists` };
+    if (this.byReferenceOf(reference, now).length > 0) return { status: 409, error: `Document reference ${reference} already exists` };
 
     const requestedNumber = body.document_number;
     if (requestedNumber !== undefined && requestedNumber !== null) {
       if (typeof requestedNumber !== 'string' || requestedNumber.trim() === '') return { status: 422, error: 'Document number must be text' };
-      if (this.numbers.has(requestedNumber)) return { status: 409, error: `Document number ${requestedNumber} already exists` };
+      if (committed(this.byNumber.get(requestedNumber) ?? [], now).length > 0) {
+        return { status: 409, error: `Document number ${requestedNumber} already exists` };
+      }
     }
 
     const customer = body.customer_account_code;
@@ -61,9 +82,10 @@ export class OmniSalesOrders {
       document_number: typeof requestedNumber === 'string' ? requestedNumber : this.assignNumber(),
       document_date: new Date().toISOString(),
     };
-    this.documents.push(document);
-    this.byReference.set(reference, document);
-    this.numbers.add(document.document_number);
+    const entry: Stored = { document, visibleAt: timing.visibleAt ?? now };
+    this.stored.push(entry);
+    indexed(this.byReference, reference).push(entry);
+    indexed(this.byNumber, document.document_number).push(entry);
     return { document };
   }
 
@@ -80,9 +102,20 @@ export class OmniSalesOrders {
   private assignNumber(): string {
     for (;;) {
       const number = `SO${String(this.nextNumber++).padStart(6, '0')}`;
-      if (!this.numbers.has(number)) return number;
+      // Numbers of documents still committing are taken too: a generated number never repeats.
+      if (!this.byNumber.has(number)) return number;
     }
   }
+}
+
+function committed(entries: readonly Stored[], now: number): OmniSalesOrder[] {
+  return entries.filter((entry) => entry.visibleAt <= now).map((entry) => entry.document);
+}
+
+function indexed<K, V>(map: Map<K, V[]>, key: K): V[] {
+  let list = map.get(key);
+  if (!list) map.set(key, (list = []));
+  return list;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -73,19 +73,21 @@ export async function startOmniSimulator(options: OmniSimulatorOptions): Promise
     {
       method: 'GET',
       path: '/Sales Order/',
-      handle: ({ query }) => {
+      handle: ({ query, faults }) => {
         const reference = query.get('reference');
-        if (reference === null) return json(200, { sales_orders: salesOrders.all() });
-        const found = salesOrders.byReferenceOf(reference);
-        return json(200, { sales_orders: found ? [found] : [] });
+        if (reference === null) return json(200, { sales_orders: salesOrders.visible() });
+        // Faults of a source with a broken filter, or one that does not echo the key.
+        const found = faults.ignoreFindFilter ? salesOrders.visible() : salesOrders.byReferenceOf(reference);
+        const answered = faults.omitFindReference ? found.map(({ reference: _reference, ...rest }) => rest) : found;
+        return json(200, { sales_orders: answered });
       },
     },
     {
       method: 'POST',
       path: '/Sales Order/',
       creates: true,
-      handle: ({ body }) => {
-        const result = salesOrders.create(body);
+      handle: ({ body, faults, receivedAt }) => {
+        const result = salesOrders.create(body, { visibleAt: receivedAt + (faults.commitDelayMs ?? 0) });
         return 'document' in result ? json(201, { sales_order: result.document }) : json(result.status, { error: result.error });
       },
     },

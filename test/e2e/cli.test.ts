@@ -75,7 +75,7 @@ describe('the command line', () => {
     assert.match((await cli('orders')).lines.join('\n'), /WEB-CLI-1: needs attention/);
 
     stack.omni.addItem({ STOCKCODE: 'FAN-99', DESCRIPTION: 'Fan', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 100, OAvailable: 3 });
-    assert.deepEqual((await cli('order', 'retry', 'acme-omni', 'WEB-CLI-1')).lines, ['raise-order/acme-omni/WEB-CLI-1: retry sent']);
+    assert.deepEqual((await cli('order', 'retry', 'acme-omni', 'WEB-CLI-1')).lines, ['raise-order/acme-omni/WEB-CLI-1: retry accepted (attempt 2)']);
     const raised = await waitFor(async () => {
       const { lines } = await cli('order', 'status', 'acme-omni', 'WEB-CLI-1');
       return /raised as/.test(lines[0]!) ? lines[0] : undefined;
@@ -84,6 +84,11 @@ describe('the command line', () => {
     assert.equal(stack.omni.orders().filter((d) => d.reference === 'WEB-CLI-1').length, 1);
     assert.deepEqual((await cli('orders', '--connection', 'acme-omni')).lines, ['No order needs attention']);
     assert.deepEqual((await cli('order', 'submit', file, '--connection', 'acme-omni')).lines, ['raise-order/acme-omni/WEB-CLI-1: already raised, not raised again']);
+    const again = await cli('order', 'retry', 'acme-omni', 'WEB-CLI-1');
+    assert.equal(again.code, 2);
+    assert.match(again.lines[0]!, /^error: Order WEB-CLI-1 is already raised as SO\d+; there is nothing to retry$/);
+    const unknown = await cli('order', 'retry', 'acme-omni', 'WEB-NEVER');
+    assert.deepEqual(unknown.lines, ['error: No order WEB-NEVER has been delivered to acme-omni']);
   });
 
   test('the webhook takes an order announced three times and raises it once; customers are refused', async () => {

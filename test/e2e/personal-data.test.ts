@@ -15,7 +15,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Payload } from '@temporalio/common';
 import type { IntakeServer } from '../../client/intake';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
-import { retrySignal, type OrderStatus } from '../../workflows/definitions';
+import { retryUpdate, type OrderStatus } from '../../workflows/definitions';
 import { EncryptionCodec, parseKeyRing } from '../../worker/payload-codec';
 import { formatLogLine } from '../../worker/log-line';
 import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';
@@ -91,7 +91,7 @@ describe('personal data and secrets at rest', () => {
     await waitFor(async () => (stack.stock2shop.order('PII-4').failure_reason ? true : undefined), 'PII-4 to be refused');
     assert.match(stack.stock2shop.order('PII-4').failure_reason!, /^Order PII-4: line_items\[0\]\.qty: must be a whole number/);
     stack.omni.addItem({ STOCKCODE: 'FAN-77', DESCRIPTION: 'Fan', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 10, OAvailable: 3 });
-    await handleOf(OMNI_CONNECTION_ID, 'PII-3').signal(retrySignal);
+    await handleOf(OMNI_CONNECTION_ID, 'PII-3').executeUpdate(retryUpdate);
     assert.equal(((await handleOf(OMNI_CONNECTION_ID, 'PII-3').result()) as OrderStatus).state, 'raised');
     // The source got the personal data: it is the customer's order.
     assert.match(JSON.stringify(stack.isync.orders()), /12 Loop Street/);

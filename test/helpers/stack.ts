@@ -102,6 +102,7 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
         param_default_tax_code_shipping: '1',
       },
       requestLimits: { maxConcurrent: 4, perSecond: 50 },
+      createCommitDelaySeconds: 1,
       ...options.omniConnection,
     },
     {
@@ -113,6 +114,7 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
       stock2shop: { sourceId: 202, credentialsRef: { token: 'BRAVO_S2S_TOKEN', webhookSecret: 'BRAVO_S2S_WEBHOOK_SECRET' } },
       settings: { param_shipping_code: 'SHIP' },
       requestLimits: { maxConcurrent: 4, perSecond: 50 },
+      createCommitDelaySeconds: 1,
       ...options.isyncConnection,
     },
   ];

@@ -127,3 +127,55 @@ test('a 100,000-SKU catalog generates quickly', async () => {
   });
   assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('commitDelayMs: an order still committing is not found and not a duplicate, so a repeat creates a second one', async () => {
+  await withISync({ items: 10 }, async (isync) => {
+    const sku = isync.catalog()[0]?.SKU;
+    const order = { Order: { PONumber: 'WEB-SLOW', Lines: [{ ProductStockID: sku, Units: 1, SellingPrice: 5 }] } };
+    const set = await postJson(`${isync.url}/_control/faults`, { commitDelayMs: 1500 });
+    assert.equal(set.status, 200);
+    const started = Date.now();
+
+    assert.deepEqual((await call(isync, 'CreateOrder', order)).body.Data, { OrderID: 'SO-000001' });
+    assert.deepEqual((await call(isync, 'FindOrder', { PONumber: 'WEB-SLOW' })).body.Data, { Orders: [] });
+    const second = await call(isync, 'CreateOrder', order);
+    assert.deepEqual([second.status, second.body.Data], [200, { OrderID: 'SO-000002' }]);
+    assert.deepEqual(isync.orders().map((held) => held.PONumber), ['WEB-SLOW', 'WEB-SLOW']);
+    assert.ok(Date.now() - started < 1500, 'the window was still open');
+
+    await sleep(1500 - (Date.now() - started) + 100);
+    const found = await call(isync, 'FindOrder', { PONumber: 'WEB-SLOW' });
+    assert.deepEqual(found.body.Data, {
+      Orders: [
+        { OrderID: 'SO-000001', PONumber: 'WEB-SLOW' },
+        { OrderID: 'SO-000002', PONumber: 'WEB-SLOW' },
+      ],
+    });
+    assert.equal((await call(isync, 'CreateOrder', order)).body.Message, 'PONumber WEB-SLOW already exists');
+  });
+});
+
+test('ignoreFindFilter answers every order to FindOrder; omitFindReference leaves PONumber out', async () => {
+  await withISync({ items: 10 }, async (isync) => {
+    const sku = isync.catalog()[0]?.SKU;
+    for (const poNumber of ['WEB-A', 'WEB-B', 'WEB-C']) {
+      const created = await call(isync, 'CreateOrder', { Order: { PONumber: poNumber, Lines: [{ ProductStockID: sku, Units: 1, SellingPrice: 5 }] } });
+      assert.equal(created.body.Result, 'Success');
+    }
+    const find = async (poNumber: string) => (await call(isync, 'FindOrder', { PONumber: poNumber })).body.Data.Orders;
+
+    await isync.setFaults({ ignoreFindFilter: true });
+    assert.deepEqual(
+      (await find('WEB-A')).map((order: { PONumber: string }) => order.PONumber),
+      ['WEB-A', 'WEB-B', 'WEB-C'],
+    );
+
+    await isync.setFaults({ ignoreFindFilter: false, omitFindReference: true });
+    assert.deepEqual(await find('WEB-B'), [{ OrderID: 'SO-000002' }]);
+
+    await isync.clearFaults();
+    assert.deepEqual(await find('WEB-B'), [{ OrderID: 'SO-000002', PONumber: 'WEB-B' }]);
+  });
+});

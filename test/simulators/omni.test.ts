@@ -162,3 +162,60 @@ test('the catalog can be changed while running, by handle and by control route',
     assert.throws(() => omni.removeItem('B2'), /B2 not found/);
   });
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('commitDelayMs: a document still committing is not found, not listed and not a duplicate, so a repeat creates a second one', async () => {
+  await withOmni({ items: 20 }, async (omni) => {
+    const stockCode = omni.catalog()[0]?.STOCKCODE ?? '';
+    const order = { customer_account_code: 'WEB001', reference: 'WEB-SLOW', document_number: 'WEB-SLOW', order_lines: [{ stock_code: stockCode, quantity: 1, selling_price: 10 }] };
+    const url = omniUrl(omni.url, 'Sales Order');
+    const set = await postJson(`${omni.url}/_control/faults`, { commitDelayMs: 1500 });
+    assert.equal(set.status, 200);
+    assert.equal(omni.faults().commitDelayMs, 1500);
+    const started = Date.now();
+
+    const first = await postJson(url, order);
+    assert.equal(first.status, 201);
+    assert.deepEqual((await getJson(omniUrl(omni.url, 'Sales Order', { reference: 'WEB-SLOW' }))).body, { sales_orders: [] });
+    assert.deepEqual((await getJson(url)).body, { sales_orders: [] }, 'not listed either');
+    const second = await postJson(url, order);
+    assert.equal(second.status, 201, 'neither the reference nor the chosen number is seen as taken');
+    const third = await postJson(url, { ...order, document_number: undefined });
+    assert.equal(third.body.sales_order.document_number, 'SO000001', 'numbers are assigned at create time');
+    assert.deepEqual(omni.orders().map((document) => document.reference), ['WEB-SLOW', 'WEB-SLOW', 'WEB-SLOW']);
+    assert.ok(Date.now() - started < 1500, 'the window was still open');
+
+    await sleep(1500 - (Date.now() - started) + 100);
+    const found = await getJson(omniUrl(omni.url, 'Sales Order', { reference: 'WEB-SLOW' }));
+    assert.equal(found.body.sales_orders.length, 3);
+    assert.equal((await getJson(url)).body.sales_orders.length, 3);
+    assert.equal((await postJson(url, order)).status, 409, 'committed documents are duplicates again');
+  });
+});
+
+test('ignoreFindFilter answers every document to a find; omitFindReference leaves the reference out', async () => {
+  await withOmni({ items: 20 }, async (omni) => {
+    const stockCode = omni.catalog()[0]?.STOCKCODE ?? '';
+    const url = omniUrl(omni.url, 'Sales Order');
+    for (const reference of ['WEB-A', 'WEB-B', 'WEB-C']) {
+      const created = await postJson(url, { customer_account_code: 'WEB001', reference, order_lines: [{ stock_code: stockCode, quantity: 1, selling_price: 10 }] });
+      assert.equal(created.status, 201);
+    }
+    const find = async (reference: string) => (await getJson(omniUrl(omni.url, 'Sales Order', { reference }))).body.sales_orders;
+
+    await omni.setFaults({ ignoreFindFilter: true });
+    assert.deepEqual((await find('WEB-A')).map((document: { reference: string }) => document.reference), ['WEB-A', 'WEB-B', 'WEB-C']);
+    assert.equal((await find('WEB-404')).length, 3);
+
+    await omni.setFaults({ ignoreFindFilter: false, omitFindReference: true });
+    const [entry, ...rest] = await find('WEB-B');
+    assert.deepEqual(rest, []);
+    assert.equal(entry.document_number, 'SO000002');
+    assert.equal('reference' in entry, false);
+    assert.ok((await getJson(url)).body.sales_orders.every((document: object) => 'reference' in document), 'a listing is no find');
+
+    await omni.clearFaults();
+    assert.equal((await find('WEB-B'))[0].reference, 'WEB-B');
+  });
+});

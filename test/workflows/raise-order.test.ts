@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { raiseOrderWorkflowId } from '../../domain';
 import { deliverOrder } from '../../client/deliver-order';
-import { retrySignal, statusQuery, type OrderStatus } from '../../workflows/definitions';
+import { retryUpdate, statusQuery, type OrderStatus } from '../../workflows/definitions';
 import { ChannelOrderCodeKey, ConnectionIdKey, SourceKindKey } from '../../workflows/search-attributes';
 import { startDevServer } from '../helpers/temporal';
 import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, runBothWorkers, type Stack } from '../helpers/stack';
@@ -90,7 +90,7 @@ describe('order raise on the real dev server', () => {
     assert.equal(documentsFor('WEB-1003').length, 0);
 
     stack.omni.addItem({ STOCKCODE: 'GHOST-99', DESCRIPTION: 'Found it', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 10, OAvailable: 1 });
-    await handleOf('WEB-1003').signal(retrySignal);
+    await handleOf('WEB-1003').executeUpdate(retryUpdate);
     const result = (await handleOf('WEB-1003').result()) as OrderStatus;
     assert.equal(result.state, 'raised');
     assert.equal(documentsFor('WEB-1003').length, 1);
@@ -108,7 +108,7 @@ describe('order raise on the real dev server', () => {
       assert.match(waiting.reason ?? '', /No default customer code given or source customer code/);
       assert.match(stock2shopFailure('WEB-1004'), /No default customer code given or source customer code/);
       connection.settings.param_default_customer_code = 'CASH001';
-      await handleOf('WEB-1004').signal(retrySignal);
+      await handleOf('WEB-1004').executeUpdate(retryUpdate);
       assert.equal(((await handleOf('WEB-1004').result()) as OrderStatus).state, 'raised');
       assert.equal(documentsFor('WEB-1004').length, 1);
     } finally {
@@ -125,7 +125,7 @@ describe('order raise on the real dev server', () => {
     assert.doesNotMatch(waiting.reason ?? '', /omni-secret/);
     assert.match(stock2shopFailure('WEB-1005'), /refused the login/);
     stack.omni.clearFaults();
-    await handleOf('WEB-1005').signal(retrySignal);
+    await handleOf('WEB-1005').executeUpdate(retryUpdate);
     assert.equal(((await handleOf('WEB-1005').result()) as OrderStatus).state, 'raised');
     assert.equal(documentsFor('WEB-1005').length, 1);
   });
@@ -190,7 +190,7 @@ describe('order raise on the real dev server', () => {
     try {
       await untilState('WEB-1008', 'needs_attention');
       stack.omni.addItem({ STOCKCODE: 'LATE-1', DESCRIPTION: 'Late', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 10, OAvailable: 1 });
-      await handleOf('WEB-1008').signal(retrySignal);
+      await handleOf('WEB-1008').executeUpdate(retryUpdate);
       assert.equal(stack.stock2shop.order('WEB-1008').failure_reason, null, 'the retry arrived before the write-back finished');
     } finally {
       stack.stock2shop.clearFaults();
