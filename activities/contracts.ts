@@ -133,3 +133,15 @@ export const NEEDS_ATTENTION_ERROR_TYPES = [
  * as a find first; never as a blind second create.
  */
 export const UNCERTAIN_CREATE_ERROR_TYPE = 'UncertainCreateError';
+
+/**
+ * The source did not answer (refused, reset, timed out) before anything was created: the attempt ends
+ * at once, not retried by Temporal, and the order waits in its workflow for the connection's probe.
+ */
+export const SOURCE_UNREACHABLE_ERROR_TYPE = 'SourceUnreachableError';
+
+export interface SourceWaiter {
+  connectionId: string;
+  /** The workflow to wake (signal `sourceAvailable`) once the source answers. */
+  workflowId: string;
+}

@@ -2,7 +2,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ConnectorError, TransientError } from '../connectors/errors';
 import { DomainValidationError } from '../domain';
-import { NEEDS_ATTENTION_ERROR_TYPES, UNCERTAIN_CREATE_ERROR_TYPE } from './contracts';
+import { NEEDS_ATTENTION_ERROR_TYPES, SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE } from './contracts';
+import { SYSTEM_LABEL } from '../connectors/errors';
+import type { Connection } from '../domain';
 
 const needsAttentionTypes: readonly string[] = NEEDS_ATTENTION_ERROR_TYPES;
 
@@ -66,4 +68,13 @@ export function alwaysRetryable(error: unknown): ApplicationFailure {
   const failure = toActivityFailure(error);
   const type = failure instanceof ApplicationFailure ? (failure.type ?? 'Error') : failure.name;
   return ApplicationFailure.create({ type, message: failure.message, nonRetryable: false });
+}
+
+/** The source did not answer: the attempt ends now, and the order waits for the connection's probe. */
+export function sourceUnreachable(connection: Pick<Connection, 'id' | 'sourceKind'>, why: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: SOURCE_UNREACHABLE_ERROR_TYPE,
+    message: `${SYSTEM_LABEL[connection.sourceKind]} of ${connection.id} is unreachable (${why})`,
+    nonRetryable: true,
+  });
 }

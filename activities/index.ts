@@ -18,6 +18,7 @@ import type {
   RaiseInSourceInput,
   RaiseInSourceResult,
   RaiseStage,
+  SourceWaiter,
   ReconcileRemovedInput,
   ReconcileRemovedResult,
   SyncProductPageInput,
@@ -25,7 +26,9 @@ import type {
 } from './contracts';
 import { deliverOrder } from '../client/deliver-order';
 import { prepareOrderFor } from './prepare-order';
-import { alwaysRetryable, asActivity, isUncertainCreate, uncertainCreate, unknownConnection } from './failures';
+import { alwaysRetryable, asActivity, isUncertainCreate, sourceUnreachable, uncertainCreate, unknownConnection } from './failures';
+import { TransientError } from '../connectors/errors';
+import { watchSourceFor } from '../client/source-watch';
 import type { ProductStateStore } from './product-state-store';
 import { deactivateRemovedProducts, syncOneProductPage } from './product-pages';
 import { SourceGuard, type SourceGuardOptions, type WaitHooks } from './source-guard';
@@ -154,32 +157,62 @@ export function createActivities(deps: ActivityDeps) {
     /**
      * Finds the order in the source, or creates it. A find proves identity (the exact order code) or
      * fails as unconfirmed; a create whose answer never came is retried as a find, after the
-     * connection's commit delay. Both are what make a raise exactly-once.
+     * connection's commit delay. Both are what make a raise exactly-once. A source that does not
+     * answer ends the attempt at once (the order waits in its workflow, holding no worker slot).
      */
     async raiseInSource(input: RaiseInSourceInput): Promise<RaiseInSourceResult> {
       return asActivity(async () => {
         const connection = connectionById(input.connectionId);
         const { source, guard } = guardedSource(connection);
-        return withHeartbeats((beat) => {
+        const knownDownWithinMs = connection.sourceProbeSeconds * 2000;
+        if (guard.isKnownDown(knownDownWithinMs)) throw sourceUnreachable(connection, 'it did not answer moments ago');
+        return withHeartbeats(async (beat) => {
           const stage = (name: RaiseStage, sourceOrderCode?: string) => beat({ stage: name, ...(sourceOrderCode ? { sourceOrderCode } : {}) });
-          return guard.whenReachable(async () => {
-            stage('finding');
-            const existing = await source.findOrder(input.channelOrderCode);
-            if (existing) {
-              stage('found', existing.sourceOrderCode);
-              return { sourceOrderCode: existing.sourceOrderCode, alreadyExisted: true };
-            }
-            stage('creating');
-            try {
-              const created = await source.createOrder(input.document);
-              stage('created', created.sourceOrderCode);
-              return { sourceOrderCode: created.sourceOrderCode, alreadyExisted: false };
-            } catch (error) {
-              if (!isUncertainCreate(error)) throw error;
-              throw uncertainCreate(input.channelOrderCode, error as Error, connection.createCommitDelaySeconds * 1000);
-            }
-          }, whileWaiting(beat));
+          stage('finding');
+          let existing;
+          try {
+            existing = await source.findOrder(input.channelOrderCode);
+          } catch (error) {
+            if (error instanceof TransientError && error.sourceUnreachable) throw sourceUnreachable(connection, error.message);
+            throw error;
+          }
+          if (existing) {
+            stage('found', existing.sourceOrderCode);
+            return { sourceOrderCode: existing.sourceOrderCode, alreadyExisted: true };
+          }
+          stage('creating');
+          try {
+            const created = await source.createOrder(input.document);
+            stage('created', created.sourceOrderCode);
+            return { sourceOrderCode: created.sourceOrderCode, alreadyExisted: false };
+          } catch (error) {
+            if (isUncertainCreate(error)) throw uncertainCreate(input.channelOrderCode, error as Error, connection.createCommitDelaySeconds * 1000);
+            if (error instanceof TransientError && error.sourceUnreachable) throw sourceUnreachable(connection, error.message);
+            throw error;
+          }
         });
+      });
+    },
+
+    /** One probe of a connection's source (on its task queue): does it answer at all? */
+    async probeSource(connectionId: string): Promise<boolean> {
+      return asActivity(async () => {
+        const { source } = guardedSource(connectionById(connectionId));
+        try {
+          await source.ping();
+          return true;
+        } catch (error) {
+          // Any answer, even a refusal of the login, means the source is there.
+          return !(error instanceof TransientError && error.sourceUnreachable);
+        }
+      });
+    },
+
+    /** Puts an order on the list of the connection's source watch (starting the watch when needed). */
+    async registerSourceWaiter(waiter: SourceWaiter): Promise<void> {
+      return asActivity(async () => {
+        if (!deps.temporalClient) throw new Error('registerSourceWaiter needs a Temporal client in the activity dependencies');
+        await watchSourceFor(deps.temporalClient, waiter);
       });
     },
 

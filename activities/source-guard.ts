@@ -29,6 +29,7 @@ export class SourceGuard {
   private readonly slotWaiters: (() => void)[] = [];
   private nextStartAt = 0;
   private down = false;
+  private lastVerdictAt = 0;
   private probe: Promise<void> | undefined;
 
   constructor(
@@ -42,6 +43,11 @@ export class SourceGuard {
     return this.down;
   }
 
+  /** Down, and known to be so within `withinMs` (an old verdict may be stale: let a real call find out). */
+  isKnownDown(withinMs: number): boolean {
+    return this.down && Date.now() - this.lastVerdictAt <= withinMs;
+  }
+
   /** One request to the source, within the concurrency and rate limits. */
   async request<T>(call: () => Promise<T>): Promise<T> {
     await this.acquireSlot();
@@ -49,11 +55,13 @@ export class SourceGuard {
       await this.takeRateToken();
       const result = await call();
       this.down = false;
+      this.lastVerdictAt = Date.now();
       return result;
     } catch (error) {
       // Any answer (a 401, a 404 on the probe's path) proves the source is there: the real call
       // classifies the error; only "unreachable" keeps callers waiting.
       this.down = error instanceof TransientError && error.sourceUnreachable;
+      this.lastVerdictAt = Date.now();
       throw error;
     } finally {
       this.releaseSlot();

@@ -113,6 +113,11 @@ const commonConnectionFields = {
    * is a find after this delay, and a create only if the find is sure there is none.
    */
   createCommitDelaySeconds: z.number().min(0).default(60),
+  /**
+   * While the source is unreachable, orders wait in their workflows and one probe per connection runs
+   * this often; the first probe that gets an answer wakes them all.
+   */
+  sourceProbeSeconds: z.number().positive().default(5),
   /** What to do with products that vanished from the source: report them, or push them inactive. */
   removedProducts: z.enum(['report', 'deactivate']).default('report'),
   requestLimits: RequestLimitsSchema.prefault({}),
@@ -175,6 +180,11 @@ export function productSyncScheduleId(connectionId: string): string {
  */
 export function productSyncWorkflowId(connectionId: string): string {
   return `product-sync/${connectionId}`;
+}
+
+/** `source-watch/<connectionId>`: probes a source that is down, and wakes the orders waiting for it. */
+export function sourceWatchWorkflowId(connectionId: string): string {
+  return `source-watch/${connectionId}`;
 }
 
 /** `raise-order/<connectionId>/<channel_order_code>`: one workflow per order, so a duplicate delivery is never a second order. */

@@ -12,6 +12,8 @@ export interface OrderStatus {
   channelOrderCode: string;
   state: OrderState;
   sourceOrderCode?: string;
+  /** The source did not answer: the order waits for the connection's probe to find it back. */
+  waitingForSource?: boolean;
   /** Raised, and Stock2Shop not told yet: the write-back retries on its own for as long as it takes. */
   writeBackPending?: boolean;
   /** The source already held the document when we asked (an earlier create whose answer was lost). */
@@ -61,3 +63,8 @@ export interface ProductSyncProgress extends ProductCounts {
 }
 
 export const progressQuery = defineQuery<ProductSyncProgress>('progress');
+
+/** An order that found its source down asks the connection's source watch to wake it. */
+export const registerWaiterSignal = defineSignal<[{ workflowId: string }]>('registerWaiter');
+/** The source answers again: the waiting order tries now. */
+export const sourceAvailableSignal = defineSignal('sourceAvailable');

@@ -1,6 +1,6 @@
 // How a workflow reads a failure: does a person have to fix something, and what do we tell them.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import { NEEDS_ATTENTION_ERROR_TYPES, UNCERTAIN_CREATE_ERROR_TYPE } from '../activities/contracts';
+import { NEEDS_ATTENTION_ERROR_TYPES, SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE } from '../activities/contracts';
 
 const needsAttentionTypes: readonly string[] = NEEDS_ATTENTION_ERROR_TYPES;
 
@@ -11,6 +11,11 @@ function lastCreateWasUncertain(error: Error): boolean {
   return last instanceof ApplicationFailure && last.type === UNCERTAIN_CREATE_ERROR_TYPE;
 }
 
+/** The attempt ended because the source did not answer: the order waits for the connection's probe. */
+export function isSourceUnreachable(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === SOURCE_UNREACHABLE_ERROR_TYPE;
+}
+
 /**
  * True when retrying alone cannot help: bad data, unknown SKU or customer, refused credentials, or
  * an order whose existence in the source nobody can confirm (a person looks before it is retried).
@@ -18,6 +23,7 @@ function lastCreateWasUncertain(error: Error): boolean {
 export function isNeedsAttention(error: Error): boolean {
   if (needsAttentionTypes.includes(error.name)) return true;
   if (lastCreateWasUncertain(error)) return true;
+  if (isSourceUnreachable(error)) return false;
   if (error instanceof ActivityFailure) {
     const cause = error.cause;
     if (cause instanceof ApplicationFailure) return cause.nonRetryable || needsAttentionTypes.includes(cause.type ?? '');
@@ -33,6 +39,9 @@ export function describeFailure(error: Error): string {
       'retry window ran out. A retry looks for it before creating anything'
     );
   }
+  if (isSourceUnreachable(error)) {
+    return `not raised: the source stayed unreachable through the connection's retry window; last: ${(error as ActivityFailure).cause?.message}`;
+  }
   if (error instanceof ActivityFailure) {
     const cause = error.cause;
     if (cause instanceof TimeoutFailure) {
@@ -42,4 +51,9 @@ export function describeFailure(error: Error): string {
     if (cause) return cause.message;
   }
   return error.message;
+}
+
+/** The innermost message of an activity's failure, as the activity put it. */
+export function causeMessage(error: Error): string {
+  return error instanceof ActivityFailure && error.cause ? error.cause.message : error.message;
 }

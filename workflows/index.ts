@@ -1,3 +1,4 @@
 export { productSync } from './productSync';
 export { raiseOrder } from './raiseOrder';
 export { pollOrders } from './pollOrders';
+export { watchSource } from './watchSource';

@@ -7,12 +7,13 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { NEEDS_ATTENTION_ERROR_TYPES, type PreparedOrder } from '../activities/contracts';
 import { CENTRAL_TASK_QUEUE } from '../domain/connection';
-import { orderDeliveredSignal, retryUpdate, statusQuery, type OrderStatus } from './definitions';
-import { describeFailure, isNeedsAttention } from './failures';
+import { orderDeliveredSignal, retryUpdate, sourceAvailableSignal, statusQuery, type OrderStatus } from './definitions';
+import { causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable } from './failures';
 import { ChannelOrderCodeKey, ConnectionIdKey, SourceKindKey } from './search-attributes';
 
 /** Codes only: the order itself is read from Stock2Shop by `prepareOrder`. */
@@ -23,8 +24,11 @@ export interface RaiseOrderInput {
 
 /** How long an order that needs a person waits for a `retry` before its workflow closes as failed. */
 export const WAIT_FOR_FIX_MS = 30 * 24 * 60 * 60 * 1000;
+/** While its source is down, an order tries again at least this often, even if no probe wakes it. */
+const SOURCE_WAIT_FALLBACK_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
-const { prepareOrder, writeBackOrderFailure } = proxyActivities<Activities>({
+const { prepareOrder, writeBackOrderFailure, registerSourceWaiter } = proxyActivities<Activities>({
   taskQueue: CENTRAL_TASK_QUEUE,
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '7 days',
@@ -78,9 +82,13 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
   let attemptedHash: string | undefined;
   let retryRequested = false;
   let recheckRequested = false;
+  let sourceAvailable = false;
   const waitingForFix = () => status.state === 'needs_attention' || status.state === 'failed';
 
   setHandler(statusQuery, () => status);
+  setHandler(sourceAvailableSignal, () => {
+    sourceAvailable = true;
+  });
   setHandler(orderDeliveredSignal, ({ via, contentHash, submittedOrder: submitted }) => {
     status.deliveries[via] += 1;
     if (submitted !== undefined) submittedOrder = submitted;
@@ -124,7 +132,7 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
         return { state: 'raised' };
       }
       upsertSearchAttributes([{ key: SourceKindKey, value: prepared.sourceKind }]);
-      const raised = await sourceActivities(prepared).raiseInSource({ connectionId, channelOrderCode, document: prepared.document });
+      const raised = await raiseWhenReachable(prepared);
       status.sourceOrderCode = raised.sourceOrderCode;
       status.alreadyExisted = raised.alreadyExisted;
       status.writeBackPending = true;
@@ -134,6 +142,29 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
       return { state: isNeedsAttention(error) ? 'needs_attention' : 'failed', reason: describeFailure(error) };
     }
   };
+
+  /**
+   * The raise, through outages: a source that does not answer ends the attempt at once, and the order
+   * waits here, holding no worker slot, until the connection's source watch finds the source back
+   * (or an hour passes), for up to the connection's retry window.
+   */
+  async function raiseWhenReachable(prepared: Extract<PreparedOrder, { outcome: 'ready' }>) {
+    const windowEnd = Date.now() + prepared.orderRetryDays * DAY_MS;
+    for (;;) {
+      try {
+        return await sourceActivities(prepared).raiseInSource({ connectionId, channelOrderCode, document: prepared.document });
+      } catch (error) {
+        if (!isSourceUnreachable(error) || Date.now() >= windowEnd) throw error;
+        status.waitingForSource = true;
+        setCurrentDetails(`Waiting for the source of ${connectionId} to answer (attempt ${status.attempts}): ${causeMessage(error as Error)}`);
+        sourceAvailable = false;
+        await registerSourceWaiter({ connectionId, workflowId: workflowInfo().workflowId });
+        await condition(() => sourceAvailable, Math.max(1, Math.min(SOURCE_WAIT_FALLBACK_MS, windowEnd - Date.now())));
+        status.waitingForSource = false;
+        setCurrentDetails(`Raising order ${channelOrderCode} (attempt ${status.attempts}, the source answers again)`);
+      }
+    }
+  }
 
   let reread: PreparedOrder | undefined;
   for (;;) {

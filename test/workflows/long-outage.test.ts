@@ -9,6 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
 import { raiseOrderWorkflowId } from '../../domain';
 import type { OrderStatus } from '../../workflows/definitions';
 import { startTimeSkippingServer } from '../helpers/temporal';
@@ -21,8 +22,9 @@ before(async () => {
   env = await startTimeSkippingServer();
   stack = await startStack(env, {
     omniItems: [{ STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 }],
-    // Each attempt waits only briefly for the source, so the outage is spent in Temporal's backoff timers.
-    guardTiming: { probeIntervalMs: 10, maxWaitMs: 0 },
+    // One probe every 30 minutes: the outage is spent in the orders' workflows and the source watch's timers
+    // (few workflow tasks: the time-skipping server expires a task in flight when a sleep skips time).
+    omniConnection: { sourceProbeSeconds: 1800 },
   });
 });
 after(async () => {
@@ -30,12 +32,18 @@ after(async () => {
   await env?.teardown();
 });
 
-test('Omni down for 6 hours: every waiting order is raised once when it is back, and written back', async () => {
+/** How many times the run scheduled activities of this type (each schedule is one attempt here: no retries). */
+async function scheduledActivities(handle: WorkflowHandle, activityType: string): Promise<number> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType).length;
+}
+
+test('Omni down for 6 hours: every waiting order is raised once when it is back, with few attempts', async (t) => {
   const workers = [await stack.startCentralWorker(), await stack.startAgentWorker()];
   const running = workers.map((w) => w.run());
   try {
     await stack.omni.setOffline(true);
-    const codes = ['WEB-6H-1', 'WEB-6H-2', 'WEB-6H-3'];
+    const codes = Array.from({ length: 5 }, (_, i) => `WEB-6H-${i + 1}`);
     for (const code of codes) {
       const order = makeOrder(code, [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]);
       await stack.placeOrder(order);
@@ -57,6 +65,21 @@ test('Omni down for 6 hours: every waiting order is raised once when it is back,
       assert.equal(stack.omni.orders().filter((d) => d.reference === code).length, 1);
       assert.equal(stack.stock2shop.order(code).source_order_code, results[i]!.sourceOrderCode);
     }
+    // The waiting costs few activity attempts: an order's first try, a try per hour at most (the
+    // fallback) and the one after the source watch woke it; the watch probes every 30 minutes here.
+    const raiseAttempts = (await Promise.all(handles.map((h) => scheduledActivities(h, 'raiseInSource')))).reduce((a, b) => a + b, 0);
+    // The watch's runs, newest first, back through continue-as-new (the test server has no visibility list).
+    let probes = 0;
+    let runId: string | undefined;
+    do {
+      const run = env.client.workflow.getHandle(`source-watch/${OMNI_CONNECTION_ID}`, runId);
+      probes += await scheduledActivities(run, 'probeSource');
+      const started = (await run.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+      runId = started?.continuedExecutionRunId ?? undefined;
+    } while (runId);
+    t.diagnostic(`6 h outage, ${codes.length} orders: ${raiseAttempts} raise attempts, ${probes} probes`);
+    assert.ok(raiseAttempts <= codes.length * 10, `${raiseAttempts} raise attempts for ${codes.length} orders`);
+    assert.ok(probes <= 6 * 2 + 4, `${probes} probes in 6 h`);
   } finally {
     for (const worker of workers) worker.shutdown();
     await Promise.allSettled(running);

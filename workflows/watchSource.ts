@@ -1,0 +1,77 @@
+import {
+  continueAsNew,
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { NEEDS_ATTENTION_ERROR_TYPES } from '../activities/contracts';
+import { CENTRAL_TASK_QUEUE } from '../domain/connection';
+import { registerWaiterSignal, sourceAvailableSignal } from './definitions';
+
+export interface WatchSourceInput {
+  connectionId: string;
+  /** Workflows waiting for the source, carried across continue-as-new. */
+  waiters: string[];
+}
+
+const { describeConnection } = proxyActivities<Activities>({
+  taskQueue: CENTRAL_TASK_QUEUE,
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES] },
+});
+
+/** Probes continued as new after this many, so the history stays small through a long outage. */
+const PROBES_PER_RUN = 500;
+
+/**
+ * One per connection while its source is down: a single probe every `sourceProbeSeconds` stands in
+ * for every waiting order, and the first answer wakes them all. Started by the first order that
+ * finds the source down, ended once no order waits.
+ */
+export async function watchSource(input: WatchSourceInput): Promise<{ woken: number; probes: number }> {
+  const waiters = new Set(input.waiters);
+  setHandler(registerWaiterSignal, ({ workflowId }) => {
+    waiters.add(workflowId);
+  });
+  const profile = await describeConnection(input.connectionId);
+  // No retries: a probe that finds no worker (an agent switched off) or no answer is simply "still down".
+  const { probeSource } = proxyActivities<Activities>({
+    taskQueue: profile.taskQueue,
+    scheduleToCloseTimeout: '1 minute',
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumAttempts: 1 },
+  });
+  let woken = 0;
+  for (let probes = 1; ; probes++) {
+    setCurrentDetails(`${waiters.size} order(s) waiting for the source of ${input.connectionId}; probe ${probes} of this run`);
+    const reachable = await probeSource(input.connectionId).catch(() => false);
+    if (reachable) {
+      const toWake = [...waiters];
+      waiters.clear();
+      for (const workflowId of toWake) {
+        await getExternalWorkflowHandle(workflowId)
+          .signal(sourceAvailableSignal)
+          .catch((error: Error) => log.info('A waiting order is gone', { workflowId, error: error.message }));
+      }
+      woken += toWake.length;
+      // Orders that joined while these were woken get a probe of their own; with none, the watch ends.
+      if (waiters.size === 0) {
+        await condition(allHandlersFinished);
+        if (waiters.size === 0) return { woken, probes };
+      }
+      continue;
+    }
+    if (probes >= PROBES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof watchSource>({ connectionId: input.connectionId, waiters: [...waiters] });
+    }
+    await sleep(profile.sourceProbeSeconds * 1000);
+  }
+}
