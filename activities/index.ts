@@ -29,6 +29,7 @@ import { prepareOrderFor } from './prepare-order';
 import { alwaysRetryable, asActivity, isUncertainCreate, sourceUnreachable, uncertainCreate, unknownConnection } from './failures';
 import { TransientError } from '../connectors/errors';
 import { watchSourceFor } from '../client/source-watch';
+import { otherRunningPass } from '../client/running-pass';
 import type { ProductStateStore } from './product-state-store';
 import { deactivateRemovedProducts, syncOneProductPage } from './product-pages';
 import { SourceGuard, type SourceGuardOptions, type WaitHooks } from './source-guard';
@@ -205,6 +206,17 @@ export function createActivities(deps: ActivityDeps) {
           // Any answer, even a refusal of the login, means the source is there.
           return !(error instanceof TransientError && error.sourceUnreachable);
         }
+      });
+    },
+
+    /**
+     * Another pass of the connection that is running now (the schedule's, or a manual one), if any:
+     * two passes at once would each see only part of the catalog.
+     */
+    async otherRunningPass(input: { connectionId: string; workflowId: string }): Promise<string | null> {
+      return asActivity(async () => {
+        if (!deps.temporalClient) throw new Error('otherRunningPass needs a Temporal client in the activity dependencies');
+        return otherRunningPass(deps.temporalClient, input.connectionId, input.workflowId);
       });
     },
 

@@ -12,7 +12,7 @@ import { productContentHash } from '../domain';
 import { SOURCE_MAPPINGS } from '../domain/sources';
 import type { Stock2ShopQueueItem } from '../domain/stock2shop';
 import type { ProductPage, Stock2ShopClient } from '../connectors';
-import { STOCK2SHOP_MAX_PUSH } from '../connectors';
+import { RejectedBySourceError, STOCK2SHOP_MAX_PUSH } from '../connectors';
 import type { SyncProductPageInput, SyncProductPageResult } from './contracts';
 import type { ProductStateStore, PushedProduct } from './product-state-store';
 
@@ -41,7 +41,7 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
     invalid: 0,
     invalidRecords: [],
   };
-  const changed: { item: Stock2ShopQueueItem; pushed: PushedProduct }[] = [];
+  const changed: ChangedProduct[] = [];
   const seen: string[] = [];
 
   for (const record of page.records) {
@@ -68,17 +68,44 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
   }
 
   for (let start = 0; start < changed.length; start += STOCK2SHOP_MAX_PUSH) {
-    const batch = changed.slice(start, start + STOCK2SHOP_MAX_PUSH);
-    await deps.stock2shop.pushProducts(batch.map((c) => c.item));
-    store.recordPushed(connection.id, batch.map((c) => c.pushed));
-    for (const { item } of batch) {
+    const { accepted, refused } = await pushFindingRefused(deps.stock2shop, changed.slice(start, start + STOCK2SHOP_MAX_PUSH));
+    store.recordPushed(connection.id, accepted.map((c) => c.pushed));
+    for (const { item } of accepted) {
       if (item.source.product_active === 'false') result.deleted += 1;
       else result.pushed += 1;
     }
-    deps.heartbeat({ cursor: input.cursor, stage: 'pushed', pushed: start + batch.length, of: changed.length });
+    for (const { entry, reason } of refused) {
+      result.invalid += 1;
+      result.invalidRecords.push({ code: entry.pushed.code, field: '(Stock2Shop)', reason: `refused by Stock2Shop: ${reason}` });
+    }
+    deps.heartbeat({ cursor: input.cursor, stage: 'pushed', pushed: start + accepted.length + refused.length, of: changed.length });
   }
   store.markSeen(connection.id, input.passId, seen);
   return result;
+}
+
+type ChangedProduct = { item: Stock2ShopQueueItem; pushed: PushedProduct };
+
+/**
+ * Pushes a batch; when Stock2Shop refuses it as invalid (4xx), splits it in halves until the items
+ * it refuses are found, so one bad item never holds back the others (nor fails the page forever).
+ */
+async function pushFindingRefused(
+  stock2shop: Stock2ShopClient,
+  batch: ChangedProduct[],
+): Promise<{ accepted: ChangedProduct[]; refused: { entry: ChangedProduct; reason: string }[] }> {
+  if (batch.length === 0) return { accepted: [], refused: [] };
+  try {
+    await stock2shop.pushProducts(batch.map((c) => c.item));
+    return { accepted: batch, refused: [] };
+  } catch (error) {
+    if (!(error instanceof RejectedBySourceError)) throw error;
+    if (batch.length === 1) return { accepted: [], refused: [{ entry: batch[0]!, reason: error.sourceMessage }] };
+    const middle = Math.ceil(batch.length / 2);
+    const first = await pushFindingRefused(stock2shop, batch.slice(0, middle));
+    const second = await pushFindingRefused(stock2shop, batch.slice(middle));
+    return { accepted: [...first.accepted, ...second.accepted], refused: [...first.refused, ...second.refused] };
+  }
 }
 
 /** Sends products that left the source as inactive, for connections that ask for it. */

@@ -4,13 +4,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import {
   CENTRAL_TASK_QUEUE,
   CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE,
   orderContentHash,
   productSyncScheduleId,
-  productSyncWorkflowId,
+  manualProductSyncWorkflowId,
   raiseOrderWorkflowId,
   type Connection,
 } from '../domain';
@@ -76,11 +76,13 @@ export function buildCli(context: CliContext): Command {
     .action(async (connectionId: string, options: { full?: boolean; wait?: boolean }) => {
       const connection = findConnection(context, connectionId);
       const client = await context.client();
-      const handle = await client.workflow.start('productSync', {
-        taskQueue: CENTRAL_TASK_QUEUE,
-        workflowId: productSyncWorkflowId(connection.id),
-        args: [{ connectionId: connection.id, full: options.full ?? false }],
-      });
+      const workflowId = manualProductSyncWorkflowId(connection.id);
+      const handle = await client.workflow
+        .start('productSync', { taskQueue: CENTRAL_TASK_QUEUE, workflowId, args: [{ connectionId: connection.id, full: options.full ?? false }] })
+        .catch((error: Error) => {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          throw new UsageError(`A manual pass of ${connection.id} is running already (${workflowId}); \`sync watch ${connection.id}\` follows it`);
+        });
       context.out(`Started ${handle.workflowId}`);
       if (options.wait) context.out((await handle.result()).summary);
     });

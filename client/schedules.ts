@@ -31,6 +31,8 @@ interface ScheduledWorkflow {
   workflowType: string;
   workflowId: string;
   everyMinutes: number;
+  /** Stops a run (across continue-as-new) that has gone on this long, so it never blocks its schedule. */
+  timeoutMinutes: number;
   summary?: string;
 }
 
@@ -45,6 +47,7 @@ function connectionScheduleOptions(connection: Connection, scheduled: ScheduledW
       workflowId: scheduled.workflowId,
       taskQueue: CENTRAL_TASK_QUEUE,
       args: [{ connectionId: connection.id }],
+      workflowExecutionTimeout: `${scheduled.timeoutMinutes} minutes`,
       typedSearchAttributes: searchAttributesOf(connection),
       ...(scheduled.summary ? { staticSummary: scheduled.summary } : {}),
     },
@@ -59,6 +62,7 @@ export function productSyncScheduleOptions(connection: Connection): ScheduleOpti
     workflowType: 'productSync' satisfies (typeof productSync)['name'],
     workflowId: productSyncWorkflowId(connection.id),
     everyMinutes: connection.syncIntervalMinutes,
+    timeoutMinutes: connection.passTimeoutMinutes,
     summary: `Product sync of ${connection.name} (${connection.sourceKind})`,
   });
 }
@@ -69,6 +73,7 @@ export function orderPollScheduleOptions(connection: Connection): ScheduleOption
     workflowType: 'pollOrders' satisfies (typeof pollOrders)['name'],
     workflowId: orderPollScheduleId(connection.id),
     everyMinutes: ORDER_POLL_INTERVAL_MINUTES,
+    timeoutMinutes: 60,
   });
 }
 

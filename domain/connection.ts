@@ -118,6 +118,10 @@ const commonConnectionFields = {
    * this often; the first probe that gets an answer wakes them all.
    */
   sourceProbeSeconds: z.number().positive().default(5),
+  /** A page of a product sync that keeps failing gives up after this long, and the pass fails with the reason. */
+  pageRetryMinutes: z.number().positive().default(60),
+  /** A whole product pass (across continue-as-new) is stopped after this long, so a stuck pass never blocks its schedule. */
+  passTimeoutMinutes: z.number().positive().default(360),
   /** What to do with products that vanished from the source: report them, or push them inactive. */
   removedProducts: z.enum(['report', 'deactivate']).default('report'),
   requestLimits: RequestLimitsSchema.prefault({}),
@@ -180,6 +184,11 @@ export function productSyncScheduleId(connectionId: string): string {
  */
 export function productSyncWorkflowId(connectionId: string): string {
   return `product-sync/${connectionId}`;
+}
+
+/** `product-sync/<connectionId>/manual`: a pass started by hand (`cli sync run`); one at a time. */
+export function manualProductSyncWorkflowId(connectionId: string): string {
+  return `product-sync/${connectionId}/manual`;
 }
 
 /** `source-watch/<connectionId>`: probes a source that is down, and wakes the orders waiting for it. */

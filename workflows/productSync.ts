@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   continueAsNew,
   proxyActivities,
   setCurrentDetails,
@@ -7,7 +8,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { InvalidRecord, ProductCounts, SyncProductPageResult } from '../activities/contracts';
+import { NEEDS_ATTENTION_ERROR_TYPES, type ConnectionProfile, type InvalidRecord, type ProductCounts, type SyncProductPageResult } from '../activities/contracts';
+import { causeMessage } from './failures';
 import { CENTRAL_TASK_QUEUE } from '../domain/connection';
 import { progressQuery, type ProductSyncState } from './definitions';
 import { describeSyncSummary } from './summaries';
@@ -39,6 +41,8 @@ export interface ProductSyncSummary extends ProductCounts {
   removedCodes: string[];
   deactivated: number;
   invalidRecords: InvalidRecord[];
+  /** Another pass of the connection was running: this one did nothing. */
+  skippedFor?: string;
   /** One line for a person reading the Web UI. */
   summary: string;
 }
@@ -48,24 +52,25 @@ export const MAX_PAGES_PER_RUN = 100;
 /** The summary lists this many bad records; the count covers them all. */
 export const MAX_LISTED_INVALID_RECORDS = 100;
 
-const { describeConnection } = proxyActivities<Activities>({
+const { describeConnection, otherRunningPass } = proxyActivities<Activities>({
   taskQueue: CENTRAL_TASK_QUEUE,
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['UnknownConnectionError'] },
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES] },
 });
 
-function sourceActivities(taskQueue: string) {
+function sourceActivities(profile: ConnectionProfile) {
   return proxyActivities<Activities>({
-    taskQueue,
+    taskQueue: profile.taskQueue,
     startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: '20 seconds',
+    heartbeatTimeout: '60 seconds',
+    // A page that keeps failing (a source down, a batch always refused, a bug) gives up after the
+    // connection's page window, so the pass fails visibly instead of stalling its schedule forever.
+    scheduleToCloseTimeout: `${profile.pageRetryMinutes} minutes`,
     retry: {
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
-      // An unreachable source is retried for as long as it takes, at most every 5 minutes; the
-      // schedule's overlap policy skips further runs meanwhile, and the pass resumes from its cursor.
       maximumInterval: '5 minutes',
-      nonRetryableErrorTypes: ['AuthenticationError', 'MissingCredentialsError', 'UnknownConnectionError'],
+      nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES],
     },
   });
 }
@@ -101,17 +106,33 @@ export async function productSync(input: ProductSyncInput): Promise<ProductSyncS
   setHandler(progressQuery, () => ({ connectionId, state, pages, cursor, invalidRecords, ...counts }));
 
   const profile = await describeConnection(connectionId);
+  if (!input.carried) {
+    // A manual pass and a scheduled one must not overlap: each would see only part of the catalog.
+    const other = await otherRunningPass({ connectionId, workflowId: workflowInfo().workflowId });
+    if (other) {
+      const summary = `${connectionId}: skipped, pass ${other} is running`;
+      setCurrentDetails(summary);
+      return { connectionId, sourceKind: profile.sourceKind, full, pages: 0, ...emptyCounts(), removed: 0, removedCodes: [], deactivated: 0, invalidRecords: [], skippedFor: other, summary };
+    }
+  }
   upsertSearchAttributes([
     { key: ConnectionIdKey, value: connectionId },
     { key: SourceKindKey, value: profile.sourceKind },
   ]);
-  const { syncProductPage, reconcileRemovedProducts } = sourceActivities(profile.taskQueue);
+  const { syncProductPage, reconcileRemovedProducts } = sourceActivities(profile);
+  const failPass = (what: string, error: unknown): never => {
+    const reason = `${what} failed: ${error instanceof Error ? causeMessage(error) : String(error)}`;
+    setCurrentDetails(`Failed: ${reason}`);
+    throw ApplicationFailure.create({ type: 'ProductPassFailed', message: `Product sync of ${connectionId}: ${reason}`, nonRetryable: true });
+  };
 
   state = 'syncing';
   let pagesThisRun = 0;
   do {
     setCurrentDetails(`Syncing page ${pages + 1} of ${connectionId} (${counts.listed} records read so far)`);
-    const page = await syncProductPage({ connectionId, cursor, full, passId: carried.passId });
+    const page = await syncProductPage({ connectionId, cursor, full, passId: carried.passId }).catch((error: unknown) =>
+      failPass(`page ${pages + 1} (after cursor ${cursor ?? 'start'})`, error),
+    );
     pages += 1;
     pagesThisRun += 1;
     counts = addCounts(counts, page);
@@ -127,7 +148,9 @@ export async function productSync(input: ProductSyncInput): Promise<ProductSyncS
   } while (cursor !== null);
 
   state = 'reconciling';
-  const removal = await reconcileRemovedProducts({ connectionId, passId: carried.passId });
+  const removal = await reconcileRemovedProducts({ connectionId, passId: carried.passId }).catch((error: unknown) =>
+    failPass('the removed-products step', error),
+  );
   state = 'done';
   const result: Omit<ProductSyncSummary, 'summary'> = {
     connectionId,

@@ -110,6 +110,31 @@ describe('the command line', () => {
     }
   });
 
+  test('a manual pass and a scheduled one never overlap: the later one is skipped, saying why', async () => {
+    await cli('schedules');
+    await stack.omni.setFaults({ latencyMs: 3000 });
+    try {
+      assert.deepEqual((await cli('sync', 'run', 'acme-omni')).lines, ['Started product-sync/acme-omni/manual']);
+      const twice = await cli('sync', 'run', 'acme-omni');
+      assert.equal(twice.code, 2);
+      assert.match(twice.lines[0]!, /A manual pass of acme-omni is running already \(product-sync\/acme-omni\/manual\)/);
+      const schedule = env.client.schedule.getHandle('product-sync/acme-omni');
+      const before = (await schedule.describe()).info.numActionsTaken;
+      await schedule.trigger();
+      const scheduled = await waitFor(async () => {
+        const info = (await schedule.describe()).info;
+        return info.numActionsTaken > before ? info.recentActions.at(-1)?.action.workflow.workflowId : undefined;
+      }, 'the scheduled run');
+      const skipped = (await env.client.workflow.getHandle(scheduled).result()) as { summary: string; skippedFor?: string };
+      assert.equal(skipped.skippedFor, 'product-sync/acme-omni/manual');
+      assert.match(skipped.summary, /acme-omni: skipped, pass product-sync\/acme-omni\/manual is running/);
+      const manual = (await env.client.workflow.getHandle('product-sync/acme-omni/manual').result()) as { summary: string };
+      assert.match(manual.summary, /acme-omni: 1 page\(s\), \d+ read/);
+    } finally {
+      await stack.omni.clearFaults();
+    }
+  });
+
   test('customers sync answers that neither source supports it', async () => {
     const { code, lines } = await cli('customers', 'sync');
     assert.equal(code, 2);

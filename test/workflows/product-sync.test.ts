@@ -150,4 +150,29 @@ describe('product sync on the real dev server', () => {
     assert.equal(receivedFor(101).length, before, 'nothing is pushed for it');
     assert.match(summary.summary, /1 removed from the source \(reported, not deleted\)/);
   });
+
+  test('a page that keeps failing gives up after the connection\'s page window: the pass fails, saying which page and why', async () => {
+    const connection = stack.connections.find((c) => c.id === ISYNC_CONNECTION_ID)!;
+    const saved = connection.pageRetryMinutes;
+    connection.pageRetryMinutes = 0.1; // six seconds
+    await stack.isync.setFaults({ errorRate: 1, status: 500 });
+    try {
+      const workers = [await stack.startCentralWorker()];
+      await withWorkers(workers, async () => {
+        const handle = await env.client.workflow.start(productSync, {
+          taskQueue: CENTRAL_TASK_QUEUE,
+          workflowId: 'product-sync/bravo-isync/stuck',
+          args: [{ connectionId: ISYNC_CONNECTION_ID }],
+        });
+        await assert.rejects(handle.result(), (error: Error) => {
+          assert.match((error.cause as Error | undefined)?.message ?? '', /^Product sync of bravo-isync: page 1 \(after cursor start\) failed: .*HTTP 500/);
+          return true;
+        });
+        assert.equal((await handle.describe()).status.name, 'FAILED');
+      });
+    } finally {
+      connection.pageRetryMinutes = saved;
+      await stack.isync.clearFaults();
+    }
+  });
 });
