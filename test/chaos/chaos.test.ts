@@ -143,6 +143,7 @@ const orderHandle = (scenario: Scenario, code: string) => scenario.client.workfl
 /** Waits for every order to leave the source's hands: raised, or waiting for a person. */
 async function settledOrders(scenario: Scenario): Promise<Map<string, OrderStatus>> {
   const settled = new Map<string, OrderStatus>();
+  let open: string[] = [];
   await waitFor(
     async () => {
       for (const code of scenario.orderCodes) {
@@ -150,7 +151,7 @@ async function settledOrders(scenario: Scenario): Promise<Map<string, OrderStatu
         const status = await orderHandle(scenario, code).query(statusQuery).catch(() => undefined);
         if (status) settled.set(code, status);
       }
-      const open = scenario.orderCodes.filter((code) => {
+      open = scenario.orderCodes.filter((code) => {
         const status = settled.get(code);
         return !status || !(['raised', 'needs_attention', 'failed'].includes(status.state)) || status.writeBackPending;
       });
@@ -158,7 +159,10 @@ async function settledOrders(scenario: Scenario): Promise<Map<string, OrderStatu
     },
     'every order raised or waiting for a person',
     240_000,
-  );
+  ).catch((error: Error) => {
+    const states = open.slice(0, 10).map((code) => `${code}: ${JSON.stringify(settled.get(code) ?? 'no status')}`);
+    throw new Error(`${error.message}; ${open.length} still open, e.g. ${states.join('; ')}`);
+  });
   return settled;
 }
 
@@ -293,11 +297,11 @@ describe('chaos', () => {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     await omni.setFaults({ authFailure: false, malformed: true });
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    await omni.setFaults({ malformed: false });
+    // The storm is over (the source is healthy again; what was in flight finishes its retries).
+    await omni.clearFaults();
     await syncResult(scenario, 'MIX').catch(() => undefined); // a pass may fail on a refused login; the next one recovers
     let settled = await settledOrders(scenario);
-    // A person fixed the login: the orders that waited for them are retried.
-    await omni.clearFaults();
+    // A person fixed the login and looked at the rest: the orders that waited for them are retried.
     const waiting = scenario.orderCodes.filter((code) => settled.get(code)?.state !== 'raised');
     for (const code of waiting) await orderHandle(scenario, code).executeUpdate(retryUpdate);
     settled = await settledOrders(scenario);
