@@ -8,7 +8,6 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -18,22 +17,12 @@ import { retryUpdate, statusQuery, type OrderStatus } from '../../workflows/defi
 import { startDevServerProcess, type RunningDevServer } from '../../scripts/dev-server';
 import { testDataConverter } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
+import { freePort } from '../helpers/ports';
 import { makeOrder, waitFor } from '../helpers/orders';
 
 const CATALOG = 2000;
 const PAGE_SIZE = 100;
 const ORDERS = 200;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A dev server of its own, with a SQLite file, that can be killed and started again on the same port. */
 class ChaosServer {

@@ -6,7 +6,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -15,6 +14,7 @@ import { startCodecServer, type CodecServer } from '../../client/codec-server';
 import { EncryptionCodec, parseKeyRing } from '../../worker/payload-codec';
 import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack } from '../helpers/stack';
+import { freePort } from '../helpers/ports';
 import { makeOrder } from '../helpers/orders';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,17 +28,6 @@ let codec: CodecServer;
 let codecPort: number;
 let uiPort: number;
 let workers: { stop(): Promise<void> } | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const startCodec = (token: string) =>
   startCodecServer({
