@@ -13,6 +13,9 @@ import { retryUpdate, statusQuery, type OrderStatus } from '../../workflows/defi
 import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';
+import { EncryptionCodec, parseKeyRing } from '../../worker/payload-codec';
+import { TEST_KEY_RING_TEXT } from '../helpers/temporal';
+import type { Payload } from '@temporalio/common';
 
 const KETTLE = { STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 };
 
@@ -151,5 +154,29 @@ describe('exactly once, and never reported wrongly', () => {
     await stack.omni.clearFaults();
     await handleOf('EO-6').executeUpdate(retryUpdate);
     assert.equal(((await handleOf('EO-6').result()) as OrderStatus).state, 'raised');
+  });
+
+  test('7. a raise in progress says its stage in its heartbeat, and its heartbeat timeout suits an office line', async () => {
+    await stack.omni.setFaults({ latencyMs: 3000 });
+    try {
+      await stack.placeOrder(kettleOrder('EO-7'));
+      const codec = new EncryptionCodec(parseKeyRing(TEST_KEY_RING_TEXT));
+      const stage = await waitFor(async () => {
+        const { raw } = await handleOf('EO-7').describe();
+        const pending = raw.pendingActivities?.find((activity) => activity.activityType?.name === 'raiseInSource');
+        const payloads = pending?.heartbeatDetails?.payloads;
+        if (!payloads?.length) return undefined;
+        const [decoded] = await codec.decode(payloads as Payload[]);
+        return (JSON.parse(Buffer.from(decoded!.data!).toString('utf8')) as { stage: string }).stage;
+      }, 'a heartbeat of the raise');
+      assert.ok(['finding', 'creating'].includes(stage), stage);
+    } finally {
+      await stack.omni.clearFaults();
+    }
+    await handleOf('EO-7').result();
+    const scheduled = (await handleOf('EO-7').fetchHistory()).events?.find(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'raiseInSource',
+    );
+    assert.ok(Number(scheduled?.activityTaskScheduledEventAttributes?.heartbeatTimeout?.seconds) >= 60);
   });
 });
