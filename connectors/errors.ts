@@ -242,25 +242,6 @@ function sanitizedStack(error: Error, message: string): string | undefined {
 // ---------------------------------------------------------------------------------------------------------------
 // Classification
 
-/** Network error codes meaning "the source itself cannot be reached" (it is down, or the network is). */
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED', // axios' timeout code unless clarifyTimeoutError
-  'ETIMEDOUT',
-  'ESOCKETTIMEDOUT',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_SOCKET',
-]);
-
 /** Codes that prove no connection was made: the request never reached the source. */
 const NOT_DELIVERED_CODES = new Set([
   'ECONNREFUSED',
@@ -272,6 +253,17 @@ const NOT_DELIVERED_CODES = new Set([
   'EAI_AGAIN',
   'ERR_SOCKET_CONNECTION_TIMEOUT',
   'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Network error codes meaning "the source itself cannot be reached": those, and a connection lost or timed out. */
+const UNREACHABLE_CODES = new Set([
+  ...NOT_DELIVERED_CODES,
+  'ECONNRESET',
+  'ECONNABORTED', // axios' timeout code unless clarifyTimeoutError
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EPIPE',
+  'UND_ERR_SOCKET',
 ]);
 
 /** Statuses answered by a live server that still mean "try again later". */
