@@ -1,10 +1,8 @@
 // Turns what connectors and the domain throw into the failures Temporal retries, or does not.
 import { ApplicationFailure } from '@temporalio/common';
-import { ConnectorError, TransientError } from '../connectors/errors';
-import { DomainValidationError } from '../domain';
+import { ConnectorError, SYSTEM_LABEL, TransientError } from '../connectors/errors';
+import { DomainValidationError, type Connection } from '../domain';
 import { NEEDS_ATTENTION_ERROR_TYPES, SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE } from './contracts';
-import { SYSTEM_LABEL } from '../connectors/errors';
-import type { Connection } from '../domain';
 
 const needsAttentionTypes: readonly string[] = NEEDS_ATTENTION_ERROR_TYPES;
 

@@ -77,6 +77,12 @@ export function createActivities(deps: ActivityDeps) {
     return connection;
   }
 
+  /** The central worker's client, which the activities that start or signal workflows need. */
+  function temporalClient(activity: string): Client {
+    if (!deps.temporalClient) throw new Error(`${activity} needs a Temporal client in the activity dependencies`);
+    return deps.temporalClient;
+  }
+
   /** The connection's source, every request of it through the connection's guard. */
   function guardedSource(connection: Connection): { source: SourceConnector<unknown>; guard: SourceGuard } {
     const secrets = deps.secretsOf(connection);
@@ -215,16 +221,14 @@ export function createActivities(deps: ActivityDeps) {
      */
     async otherRunningPass(input: { connectionId: string; workflowId: string }): Promise<string | null> {
       return asActivity(async () => {
-        if (!deps.temporalClient) throw new Error('otherRunningPass needs a Temporal client in the activity dependencies');
-        return otherRunningPass(deps.temporalClient, input.connectionId, input.workflowId);
+        return otherRunningPass(temporalClient('otherRunningPass'), input.connectionId, input.workflowId);
       });
     },
 
     /** Puts an order on the list of the connection's source watch (starting the watch when needed). */
     async registerSourceWaiter(waiter: SourceWaiter): Promise<void> {
       return asActivity(async () => {
-        if (!deps.temporalClient) throw new Error('registerSourceWaiter needs a Temporal client in the activity dependencies');
-        await watchSourceFor(deps.temporalClient, waiter);
+        await watchSourceFor(temporalClient('registerSourceWaiter'), waiter);
       });
     },
 
@@ -251,14 +255,14 @@ export function createActivities(deps: ActivityDeps) {
     async deliverWaitingOrders(connectionId: string): Promise<DeliverWaitingOrdersResult> {
       return asActivity(async () => {
         const connection = connectionById(connectionId);
-        if (!deps.temporalClient) throw new Error('deliverWaitingOrders needs a Temporal client in the activity dependencies');
+        const client = temporalClient('deliverWaitingOrders');
         const { orders, withoutCode } = await deps.stock2shopFor(connection).listOrdersToRaise(connection.stock2shop.sourceId);
         if (withoutCode > 0) {
           Context.current().log.warn('Stock2Shop listed orders without a channel_order_code; they cannot be raised', { withoutCode });
         }
         let delivered = 0;
         for (const order of orders) {
-          await deliverOrder(deps.temporalClient, connection, order.code, { via: 'poll', contentHash: orderContentHash(order.raw) });
+          await deliverOrder(client, connection, order.code, { via: 'poll', contentHash: orderContentHash(order.raw) });
           delivered += 1;
           Context.current().heartbeat({ delivered });
         }

@@ -10,18 +10,16 @@
  * and the codec server (with a token generated the same way) lets this machine's Web UI decode them.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator } from '../simulators';
 import { dataDir, loadConnections, projectRoot, webhookSecretOf } from '../worker/config';
 import { activityDepsFromConfig, connectClient, connectWorker } from '../worker/runtime';
-import { engineDataConverter, ensureDemoKeyRing } from '../worker/data-converter';
+import { demoSecret, engineDataConverter, ensureDemoKeyRing } from '../worker/data-converter';
 import { EncryptionCodec } from '../worker/payload-codec';
-import { formatLogLine } from '../worker/log-line';
 import { startCodecServer } from '../client/codec-server';
 import { createAgentWorker, createCentralWorker } from '../worker/workers';
-import { installRuntime } from '../worker/observability';
+import { installRuntime, logLineWriter } from '../worker/observability';
 import { applyConnectionSchedules } from '../client/schedules';
 import { startIntakeServer } from '../client/intake';
 import { productSyncScheduleId } from '../domain';
@@ -45,15 +43,6 @@ const DEMO_SECRETS: Record<string, string> = {
   // The simulator has one webhook, so the demo's two sources share one signing secret.
   DEMO_S2S_WEBHOOK_SECRET: 'demo-webhook-secret',
 };
-
-/** A secret of the demo kept under the data folder, made on the first run. */
-function demoSecret(file: string): string {
-  if (!existsSync(file)) {
-    mkdirSync(join(file, '..'), { recursive: true });
-    writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 });
-  }
-  return readFileSync(file, 'utf8').trim();
-}
 
 async function main(): Promise<void> {
   for (const [name, value] of Object.entries(DEMO_SECRETS)) env[name] ??= value;
@@ -80,12 +69,13 @@ async function main(): Promise<void> {
     say(`payloads encrypted with key '${keys.ring.currentId}' (${keys.origin})`);
     const dataConverter = engineDataConverter(keys.ring);
     const uiPort = port('TEMPORAL_UI_PORT', 8233);
+    const [codecLog, intakeLog] = [logLineWriter('codec-server'), logLineWriter('intake')];
     const codec = await startCodecServer({
       codec: new EncryptionCodec(keys.ring),
-      token: env.CODEC_SERVER_TOKEN ?? demoSecret(join(data, 'codec', 'server-token')),
+      token: env.CODEC_SERVER_TOKEN ?? demoSecret(join(data, 'codec', 'server-token'), () => randomBytes(24).toString('base64url')).value,
       port: port('CODEC_PORT', 8091),
       allowedOrigins: [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`],
-      log: (line) => process.stdout.write(formatLogLine({ level: 'warn', component: 'codec-server', message: 'codec request refused', ...line })),
+      log: (line) => codecLog({ level: 'warn', message: 'codec request refused', ...line }),
     });
     stops.push(() => codec.close());
 
@@ -154,7 +144,7 @@ async function main(): Promise<void> {
       port: intakePort,
       ...(env.WEBHOOK_MAX_BODY_BYTES ? { maxBodyBytes: Number(env.WEBHOOK_MAX_BODY_BYTES) } : {}),
       ...(env.WEBHOOK_BODY_TIMEOUT_MS ? { bodyTimeoutMs: Number(env.WEBHOOK_BODY_TIMEOUT_MS) } : {}),
-      log: ({ level, event, ...fields }) => process.stdout.write(formatLogLine({ level, component: 'intake', message: event, ...fields })),
+      log: ({ level, event, ...fields }) => intakeLog({ level, message: event, ...fields }),
     });
     stops.push(() => intake.close());
 

@@ -40,13 +40,19 @@ export function keyRingFromEnvironment(env: NodeJS.ProcessEnv = process.env): Lo
   );
 }
 
+/** A secret of the demo kept under the data folder (mode 600): made by `make` on the first run, read after. */
+export function demoSecret(file: string, make: () => string): { value: string; created: boolean } {
+  const created = !existsSync(file);
+  if (created) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${make()}\n`, { mode: 0o600 });
+  }
+  return { value: readFileSync(file, 'utf8').trim(), created };
+}
+
 /** For `npm start` only: the demo's key, generated under the data folder on the first run. */
 export function ensureDemoKeyRing(env: NodeJS.ProcessEnv = process.env): LoadedKeyRing & { created: boolean; file: string } {
   const file = demoKeyFile(env);
-  const created = !env.PAYLOAD_CODEC_KEYS && !existsSync(file);
-  if (created) {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${generateKeyRingText()}\n`, { mode: 0o600 });
-  }
+  const created = !env.PAYLOAD_CODEC_KEYS && demoSecret(file, () => generateKeyRingText()).created;
   return { ...keyRingFromEnvironment(env), created, file };
 }

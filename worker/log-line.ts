@@ -4,6 +4,8 @@
  * tokens are dropped, errors become their type and message, and every configured secret value is
  * replaced wherever it appears.
  */
+import { scrub } from '../connectors/errors';
+
 export type LogFields = Record<string, unknown>;
 
 const DROPPED_KEYS = new Set(['taskToken', 'base64TaskToken']);
@@ -13,14 +15,8 @@ function errorFields(error: Error): LogFields {
   return { type: typeof type === 'string' ? type : error.name, message: error.message };
 }
 
-function scrubText(text: string, secrets: readonly string[]): string {
-  let scrubbed = text;
-  for (const secret of secrets) if (secret !== '' && scrubbed.includes(secret)) scrubbed = scrubbed.split(secret).join('***');
-  return scrubbed;
-}
-
 function clean(value: unknown, secrets: readonly string[], depth: number): unknown {
-  if (typeof value === 'string') return scrubText(value, secrets);
+  if (typeof value === 'string') return scrub(value, secrets);
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Error) return clean(errorFields(value), secrets, depth);
   if (value === null || typeof value !== 'object' || depth > 4) return value;

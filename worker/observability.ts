@@ -5,7 +5,7 @@
  *                        (unset: no metrics endpoint)
  */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
-import { formatLogLine } from './log-line';
+import { formatLogLine, type LogFields } from './log-line';
 import { loadConnections, secretValuesOf } from './config';
 
 const LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -19,12 +19,20 @@ function configuredSecrets(env: NodeJS.ProcessEnv): string[] {
   }
 }
 
+/** Writes `component`'s log lines to stdout, the configured secrets scrubbed: how every part of the stack logs. */
+export function logLineWriter(
+  component: string,
+  env: NodeJS.ProcessEnv = process.env,
+): (line: { time?: Date; level: string; message: string } & LogFields) => void {
+  const secrets = configuredSecrets(env);
+  return (line) => process.stdout.write(formatLogLine({ component, ...line }, secrets));
+}
+
 export function installRuntime(component: string, env: NodeJS.ProcessEnv = process.env): void {
   const level = (LEVELS as string[]).includes(env.LOG_LEVEL ?? '') ? (env.LOG_LEVEL as LogLevel) : 'INFO';
-  const secrets = configuredSecrets(env);
+  const write = logLineWriter(component, env);
   const logger = new DefaultLogger(level, (entry) => {
-    const time = new Date(Number(entry.timestampNanos / 1_000_000n));
-    process.stdout.write(formatLogLine({ time, level: entry.level, component, message: entry.message, ...entry.meta }, secrets));
+    write({ time: new Date(Number(entry.timestampNanos / 1_000_000n)), level: entry.level, message: entry.message, ...entry.meta });
   });
   const bindAddress = env.METRICS_BIND_ADDRESS;
   Runtime.install({

@@ -105,15 +105,16 @@ export async function productSync(input: ProductSyncInput): Promise<ProductSyncS
 
   setHandler(progressQuery, () => ({ connectionId, state, pages, cursor, invalidRecords, ...counts }));
 
-  const profile = await describeConnection(connectionId);
-  if (!input.carried) {
-    // A manual pass and a scheduled one must not overlap: each would see only part of the catalog.
-    const other = await otherRunningPass({ connectionId, workflowId: workflowInfo().workflowId });
-    if (other) {
-      const summary = `${connectionId}: skipped, pass ${other} is running`;
-      setCurrentDetails(summary);
-      return { connectionId, sourceKind: profile.sourceKind, full, pages: 0, ...emptyCounts(), removed: 0, removedCodes: [], deactivated: 0, invalidRecords: [], skippedFor: other, summary };
-    }
+  // A manual pass and a scheduled one must not overlap: each would see only part of the catalog.
+  // Asked alongside the connection's profile, so a pass pays no extra round trip for it.
+  const [profile, other] = await Promise.all([
+    describeConnection(connectionId),
+    input.carried ? null : otherRunningPass({ connectionId, workflowId: workflowInfo().workflowId }),
+  ]);
+  if (other) {
+    const summary = `${connectionId}: skipped, pass ${other} is running`;
+    setCurrentDetails(summary);
+    return { connectionId, sourceKind: profile.sourceKind, full, pages: 0, ...emptyCounts(), removed: 0, removedCodes: [], deactivated: 0, invalidRecords: [], skippedFor: other, summary };
   }
   upsertSearchAttributes([
     { key: ConnectionIdKey, value: connectionId },
