@@ -165,13 +165,7 @@ export function parseConnection(input: unknown): Connection {
   });
 }
 
-/** The task queue a connection's source activities run on: `omni/<id>` (the on-site agent) or `central`. */
-export function connectionTaskQueue(connection: Pick<Connection, 'id' | 'sourceKind'>): string {
-  return connection.sourceKind === 'omni' ? `omni/${connection.id}` : CENTRAL_TASK_QUEUE;
-}
-
-/** The task queue of the central worker (iSync and Stock2Shop activities). */
-export const CENTRAL_TASK_QUEUE = 'central';
+export { CENTRAL_TASK_QUEUE, connectionTaskQueue } from './task-queues';
 
 /** `product-sync/<connectionId>`: the Temporal Schedule that starts product syncs. */
 export function productSyncScheduleId(connectionId: string): string {

@@ -7,6 +7,7 @@ import { temporalSettingsFromEnv } from './temporal-settings';
 import { createAgentWorker } from './workers';
 import { installRuntime } from './observability';
 import { runUntilStopped } from './process';
+import { shutdownGraceSecondsFromEnv } from './deployment';
 
 async function main(): Promise<void> {
   const connectionId = process.argv[2] ?? process.env.AGENT_CONNECTION_ID;
@@ -15,7 +16,13 @@ async function main(): Promise<void> {
   const settings = temporalSettingsFromEnv();
   const dataConverter = dataConverterFromEnv();
   const worker = await createAgentWorker(
-    { connection: await connectWorker(settings), namespace: settings.namespace, deps: activityDepsFromConfig(), dataConverter },
+    {
+      connection: await connectWorker(settings),
+      namespace: settings.namespace,
+      deps: activityDepsFromConfig(),
+      dataConverter,
+      shutdownGraceSeconds: shutdownGraceSecondsFromEnv(),
+    },
     connectionId,
   );
   await worker.run();

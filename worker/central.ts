@@ -2,7 +2,8 @@
 import { Runtime } from '@temporalio/worker';
 import { activityDepsFromConfig, connectClient, connectWorker, dataConverterFromEnv } from './runtime';
 import { temporalSettingsFromEnv } from './temporal-settings';
-import { createCentralWorker } from './workers';
+import { createCentralWorker, workerVersion } from './workers';
+import { currentVersionOf, deploymentFromEnv, setCurrentVersion, shutdownGraceSecondsFromEnv } from './deployment';
 import { installRuntime } from './observability';
 import { runUntilStopped } from './process';
 
@@ -16,9 +17,39 @@ async function main(): Promise<void> {
     namespace: settings.namespace,
     deps: activityDepsFromConfig(client),
     dataConverter,
+    deployment: deploymentFromEnv(),
+    shutdownGraceSeconds: shutdownGraceSecondsFromEnv(),
   });
-  await worker.run();
+  const running = worker.run();
+  await announceVersion(worker, client.connection, settings.namespace);
+  await running;
   await Runtime.instance().shutdown();
+}
+
+/** Says which version this worker is and whether it is current; with WORKER_PROMOTE_ON_START=true, makes it current. */
+async function announceVersion(worker: Awaited<ReturnType<typeof createCentralWorker>>, connection: Parameters<typeof currentVersionOf>[0], namespace: string) {
+  const logger = Runtime.instance().logger;
+  const version = workerVersion(worker);
+  if (!version) {
+    logger.info('Worker Versioning is off (TEMPORAL_WORKER_VERSIONING=off): this worker takes every workflow task of its queue');
+    return;
+  }
+  if (process.env.WORKER_PROMOTE_ON_START === 'true') {
+    await setCurrentVersion(connection, namespace, version);
+    logger.info(`Worker version ${version.deploymentName}/${version.buildId} is now current`, { ...version });
+    return;
+  }
+  const current = await currentVersionOf(connection, namespace, version.deploymentName);
+  if (current?.buildId === version.buildId) {
+    logger.info(`Worker version ${version.deploymentName}/${version.buildId} is current`, { ...version });
+    return;
+  }
+  logger.warn(
+    `Worker version ${version.deploymentName}/${version.buildId} is not current (current: ${current?.buildId ?? 'none'}): ` +
+      'it runs only the workflows pinned to it. Make it current with: temporal worker deployment set-current-version ' +
+      `--deployment-name ${version.deploymentName} --build-id ${version.buildId}`,
+    { ...version },
+  );
 }
 
 runUntilStopped('central worker', main);

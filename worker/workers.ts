@@ -10,7 +10,8 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { CENTRAL_TASK_QUEUE, connectionTaskQueue } from '../domain';
 import { createActivities, type ActivityDeps } from '../activities';
-import { cachedWorkflowBundle } from './workflow-bundle';
+import { cachedWorkflowBundle, type WorkflowBundle } from './workflow-bundle';
+import type { DeploymentVersion, WorkerDeployment } from './deployment';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -18,25 +19,62 @@ export interface WorkerSetup {
   deps: ActivityDeps;
   /** The payload codec and failure converter (`engineDataConverter`): the same for every client and worker. */
   dataConverter: DataConverter;
+  /** Worker Versioning: the deployment this worker is a version of (its build id is the bundle's hash). Unset: unversioned. */
+  deployment?: WorkerDeployment;
+  /** On shutdown, how long in-flight activities may run on before they are cancelled and handed back (default 0). */
+  shutdownGraceSeconds?: number;
+  /** The workflow code to run; default: this checkout's workflows, bundled (and cached). */
+  workflowBundle?: WorkflowBundle;
 }
 
 const workflowsPath = require.resolve('../workflows');
 
-export async function createCentralWorker({ connection, namespace, deps, dataConverter }: WorkerSetup): Promise<Worker> {
+/** This checkout's workflow bundle, as the central worker runs it: its build id is the version a deployment gets. */
+export function engineWorkflowBundle(dataConverter: DataConverter): Promise<WorkflowBundle> {
+  return cachedWorkflowBundle(workflowsPath, dataConverter.failureConverterPath);
+}
+
+export async function createCentralWorker(setup: WorkerSetup): Promise<Worker> {
+  const { connection, namespace, deps, dataConverter, deployment } = setup;
+  const bundle = setup.workflowBundle ?? (await engineWorkflowBundle(dataConverter));
   return Worker.create({
     connection,
     namespace: namespace ?? 'default',
     taskQueue: CENTRAL_TASK_QUEUE,
     dataConverter,
-    workflowBundle: await cachedWorkflowBundle(workflowsPath, dataConverter.failureConverterPath),
+    workflowBundle: { codePath: bundle.codePath },
     activities: createActivities(deps),
+    shutdownGraceTime: `${setup.shutdownGraceSeconds ?? 0} seconds`,
+    ...(deployment
+      ? {
+          workerDeploymentOptions: {
+            version: { deploymentName: deployment.name, buildId: bundle.buildId },
+            useWorkerVersioning: true,
+            // Each workflow type sets its own (workflows/index.ts); this covers any that forgets.
+            defaultVersioningBehavior: 'AUTO_UPGRADE',
+          },
+        }
+      : {}),
   });
+}
+
+/** The deployment version a worker polls as, if it uses Worker Versioning. */
+export function workerVersion(worker: Worker): DeploymentVersion | undefined {
+  const options = worker.options.workerDeploymentOptions;
+  return options?.useWorkerVersioning ? { deploymentName: options.version.deploymentName, buildId: options.version.buildId } : undefined;
 }
 
 /** Activity slots: the connection's guard keeps the source's own limits; slots only bound waiting tasks. */
 const AGENT_ACTIVITY_SLOTS = 20;
 
-export async function createAgentWorker({ connection, namespace, deps, dataConverter }: WorkerSetup, connectionId: string): Promise<Worker> {
+/**
+ * The agent runs activities only, so it stays unversioned: activity tasks on its queue reach it
+ * whatever version of the central worker scheduled them, and a client's server is upgraded on its own.
+ */
+export async function createAgentWorker(
+  { connection, namespace, deps, dataConverter, shutdownGraceSeconds }: Omit<WorkerSetup, 'deployment' | 'workflowBundle'>,
+  connectionId: string,
+): Promise<Worker> {
   const configured = deps.connections().find((c) => c.id === connectionId);
   if (!configured) throw new Error(`No connection '${connectionId}' in the configuration`);
   if (configured.sourceKind !== 'omni') throw new Error(`Connection '${connectionId}' is ${configured.sourceKind}: only Omni Accounts connections run an agent`);
@@ -47,5 +85,6 @@ export async function createAgentWorker({ connection, namespace, deps, dataConve
     dataConverter,
     activities: createActivities(deps),
     maxConcurrentActivityTaskExecutions: AGENT_ACTIVITY_SLOTS,
+    shutdownGraceTime: `${shutdownGraceSeconds ?? 0} seconds`,
   });
 }

@@ -1,40 +1,80 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
 const projectRoot = resolve(__dirname, '..');
+const cacheDir = join(projectRoot, '.cache', 'workflow-bundles');
+/** Older bundles than this are removed when a new one is written: the cache never grows without bound. */
+const CACHE_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
+export interface WorkflowBundle {
+  codePath: string;
+  /** The Worker Versioning build id: a hash of the bundle's code, the same on every machine for the same code. */
+  buildId: string;
+}
+
+/** Type-only imports are erased by the compiler: they bring nothing into the bundle. */
+const TYPE_ONLY_IMPORT = /(?:import|export)\s+type\s[^;]*?from\s+['"][^'"]+['"]/g;
+/** `import … from './x'`, `export … from '../y'`, `import('./z')`, `require('./w')`: the relative ones. */
+const RELATIVE_SPECIFIER = /(?:from\s+|import\s*\(?\s*|require\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
+
+function resolveSource(fromFile: string, specifier: string): string | undefined {
+  const base = resolve(dirname(fromFile), specifier);
+  for (const candidate of [base, `${base}.ts`, `${base}.js`, join(base, 'index.ts'), join(base, 'index.js')]) {
+    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+  }
+  return undefined;
 }
 
 /**
- * Bundles `workflowsPath` once and caches the bundle on disk, keyed by the content of every file
- * the bundle can contain (workflows, domain) and the SDK version: each test file and each worker
- * start then skips webpack, which costs seconds on a small machine.
+ * Every project file the bundle can contain: the entry files and, transitively, what they import by
+ * relative path (a generous reading: a file listed needlessly only costs a rebuild).
  */
-export async function cachedWorkflowBundle(workflowsPath: string, failureConverterPath?: string): Promise<{ codePath: string }> {
+export function bundleSourceFiles(entries: string[]): string[] {
+  const seen = new Set<string>();
+  const pending = entries.map((entry) => {
+    const file = statSync(entry).isFile() ? entry : resolveSource(join(entry, 'x'), './index');
+    if (!file) throw new Error(`No workflow entry file at ${entry}`);
+    return file;
+  });
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const match of readFileSync(file, 'utf8').replace(TYPE_ONLY_IMPORT, '').matchAll(RELATIVE_SPECIFIER)) {
+      const imported = resolveSource(file, match[1]!);
+      if (imported && !seen.has(imported)) pending.push(imported);
+    }
+  }
+  return [...seen].sort();
+}
+
+function cacheKey(workflowsPath: string, failureConverterPath: string | undefined): string {
   const hash = createHash('sha256');
-  // Dependency versions (the lock file) and every project file a workflow can import.
+  // Dependency versions: the SDK (webpack's workflow runtime) and the whole lock file.
   hash.update(readFileSync(join(projectRoot, 'node_modules/@temporalio/worker/package.json')));
   const lockFile = join(projectRoot, 'package-lock.json');
   if (existsSync(lockFile)) hash.update(readFileSync(lockFile));
-  hash.update(readFileSync(join(projectRoot, 'activities/contracts.ts')));
-  hash.update(workflowsPath);
-  if (failureConverterPath) hash.update(failureConverterPath).update(readFileSync(failureConverterPath));
-  for (const dir of ['workflows', 'domain', 'test/fixtures']) {
-    const full = join(projectRoot, dir);
-    if (!existsSync(full)) continue;
-    for (const file of sourceFiles(full).sort()) hash.update(file).update(readFileSync(file));
+  hash.update(process.version);
+  for (const file of bundleSourceFiles([workflowsPath, ...(failureConverterPath ? [failureConverterPath] : [])])) {
+    hash.update(file).update('\0').update(readFileSync(file)).update('\0');
   }
-  const cacheDir = join(projectRoot, '.cache', 'workflow-bundles');
-  const codePath = join(cacheDir, `${hash.digest('hex').slice(0, 16)}.js`);
-  if (existsSync(codePath)) return { codePath };
+  return hash.digest('hex').slice(0, 16);
+}
+
+export function buildIdOf(code: string | Buffer): string {
+  return createHash('sha256').update(code).digest('hex').slice(0, 12);
+}
+
+/**
+ * Bundles `workflowsPath` once and caches the bundle on disk, keyed by the content of every file the
+ * bundle can contain and the dependency versions: each test file and each worker start then skips
+ * webpack, which costs seconds on a small machine.
+ */
+export async function cachedWorkflowBundle(workflowsPath: string, failureConverterPath?: string): Promise<WorkflowBundle> {
+  const codePath = join(cacheDir, `${cacheKey(workflowsPath, failureConverterPath)}.js`);
+  if (existsSync(codePath)) return { codePath, buildId: buildIdOf(readFileSync(codePath)) };
   const { code } = await bundleWorkflowCode({
     workflowsPath,
     logger: quietBundlerLogger,
@@ -44,7 +84,20 @@ export async function cachedWorkflowBundle(workflowsPath: string, failureConvert
   const temporary = `${codePath}.${process.pid}.tmp`;
   writeFileSync(temporary, code);
   renameSync(temporary, codePath);
-  return { codePath };
+  pruneOldBundles();
+  return { codePath, buildId: buildIdOf(code) };
+}
+
+function pruneOldBundles(): void {
+  const now = Date.now();
+  for (const name of readdirSync(cacheDir)) {
+    const path = join(cacheDir, name);
+    try {
+      if (now - statSync(path).mtimeMs > CACHE_KEEP_MS) unlinkSync(path);
+    } catch {
+      // Another process removed or is writing it.
+    }
+  }
 }
 
 const noop = (): void => undefined;

@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DeliverWaitingOrdersResult } from '../activities/contracts';
-import { CENTRAL_TASK_QUEUE } from '../domain/connection';
+import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
 
 const { deliverWaitingOrders } = proxyActivities<Activities>({
   taskQueue: CENTRAL_TASK_QUEUE,

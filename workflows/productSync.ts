@@ -10,7 +10,7 @@ import {
 import type { Activities } from '../activities';
 import { NEEDS_ATTENTION_ERROR_TYPES, type ConnectionProfile, type InvalidRecord, type ProductCounts, type SyncProductPageResult } from '../activities/contracts';
 import { causeMessage } from './failures';
-import { CENTRAL_TASK_QUEUE } from '../domain/connection';
+import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
 import { progressQuery, type ProductSyncState } from './definitions';
 import { describeSyncSummary } from './summaries';
 import { ConnectionIdKey, SourceKindKey } from './search-attributes';

@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { NEEDS_ATTENTION_ERROR_TYPES, type PreparedOrder } from '../activities/contracts';
-import { CENTRAL_TASK_QUEUE } from '../domain/connection';
+import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
 import { orderDeliveredSignal, retryUpdate, sourceAvailableSignal, statusQuery, type OrderStatus } from './definitions';
 import { causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable } from './failures';
 import { ChannelOrderCodeKey, ConnectionIdKey, SourceKindKey } from './search-attributes';

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { NEEDS_ATTENTION_ERROR_TYPES } from '../activities/contracts';
-import { CENTRAL_TASK_QUEUE } from '../domain/connection';
+import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
 import { registerWaiterSignal, sourceAvailableSignal } from './definitions';
 
 export interface WatchSourceInput {

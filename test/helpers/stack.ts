@@ -13,7 +13,7 @@ import { ConnectionSchema, type Connection } from '../../domain';
 import { createStock2ShopClient, type SourceSecrets, type Stock2ShopClient } from '../../connectors';
 import type { ActivityDeps } from '../../activities';
 import { FileProductStateStore } from '../../activities/product-state-store';
-import { createAgentWorker, createCentralWorker } from '../../worker/workers';
+import { createAgentWorker, createCentralWorker, type WorkerSetup } from '../../worker/workers';
 import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator } from '../../simulators';
 import { deliverOrder, type DeliveryOutcome } from '../../client/deliver-order';
 import type { Stock2ShopOrder } from '../../domain/stock2shop';
@@ -65,7 +65,8 @@ export interface Stack {
    * workflow reads it from Stock2Shop. Placing an order code already held only announces it again.
    */
   placeOrder(order: Stock2ShopOrder | Record<string, unknown>, connectionId?: string): Promise<DeliveryOutcome>;
-  startCentralWorker(): Promise<Worker>;
+  /** The central worker in this process; a versioned one with `deployment` (and a variant bundle with `workflowBundle`). */
+  startCentralWorker(options?: Pick<WorkerSetup, 'deployment' | 'workflowBundle' | 'shutdownGraceSeconds'>): Promise<Worker>;
   startAgentWorker(): Promise<Worker>;
   /** A worker as its own OS process (worker/central.ts or worker/agent.ts), to be killed for real. */
   spawnWorker(kind: 'central' | 'agent', extraEnv?: NodeJS.ProcessEnv): WorkerProcess;
@@ -133,6 +134,8 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     ACME_S2S_WEBHOOK_SECRET: WEBHOOK_SECRETS[OMNI_CONNECTION_ID],
     BRAVO_S2S_WEBHOOK_SECRET: WEBHOOK_SECRETS[ISYNC_CONNECTION_ID],
     PAYLOAD_CODEC_KEYS: TEST_KEY_RING_TEXT,
+    // The tests' in-process workers are unversioned; a test of Worker Versioning turns it on.
+    TEMPORAL_WORKER_VERSIONING: 'off',
     ACME_OMNI_USER: omniLogin.userName,
     ACME_OMNI_PASSWORD: omniLogin.password,
     ACME_OMNI_COMPANY: omniLogin.companyName,
@@ -187,8 +190,8 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
       }
       return deliverOrder(env.client, connection, code, { via: 'webhook' });
     },
-    async startCentralWorker() {
-      const worker = await createCentralWorker(setup);
+    async startCentralWorker(options = {}) {
+      const worker = await createCentralWorker({ ...setup, ...options });
       workers.push(worker);
       return worker;
     },

@@ -1,0 +1,112 @@
+/**
+ * A deploy on a live namespace, with Worker Versioning (docs/versioning.md): version A runs, an order
+ * waits for a fix and a product sync is under way; version B (A plus a `patched()` change to
+ * raiseOrder) is deployed and made current. The waiting order, retried, completes on B through the
+ * new code path with no non-determinism; the sync, pinned, finishes on A.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
+import { retryUpdate, statusQuery, type OrderStatus } from '../../workflows/definitions';
+import { engineWorkflowBundle } from '../../worker/workers';
+import { setCurrentVersion, type DeploymentVersion } from '../../worker/deployment';
+import type { WorkflowBundle } from '../../worker/workflow-bundle';
+import { startDevServer, testDataConverter } from '../helpers/temporal';
+import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, type Stack } from '../helpers/stack';
+import { makeOrder, waitFor } from '../helpers/orders';
+import { rereadBeforeRaise, variantWorkflowBundle } from '../helpers/variant-bundle';
+
+const DEPLOYMENT = { name: 'engine-under-test' };
+const EventType = temporal.api.enums.v1.EventType;
+
+let env: TestWorkflowEnvironment;
+let stack: Stack;
+const running: Promise<void>[] = [];
+const stops: (() => void)[] = [];
+
+before(async () => {
+  env = await startDevServer();
+  stack = await startStack(env, { omniItems: 24, isyncItems: 5, omniConnection: { pageSize: 2 } });
+  const agent = await stack.startAgentWorker();
+  running.push(agent.run());
+  stops.push(() => agent.shutdown());
+});
+after(async () => {
+  for (const stop of stops) stop();
+  await Promise.allSettled(running);
+  await stack?.close();
+  await env?.teardown();
+});
+
+async function deploy(bundle: WorkflowBundle): Promise<DeploymentVersion> {
+  const worker = await stack.startCentralWorker({ deployment: DEPLOYMENT, workflowBundle: bundle });
+  running.push(worker.run());
+  stops.push(() => worker.shutdown());
+  const version = { deploymentName: DEPLOYMENT.name, buildId: bundle.buildId };
+  await setCurrentVersion(env.connection, 'default', version);
+  return version;
+}
+
+async function buildIdOf(handle: WorkflowHandle): Promise<string | undefined> {
+  const { raw } = await handle.describe();
+  return raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId ?? undefined;
+}
+
+test('an order waiting on version A is retried and raised on version B through its patched path; a pinned sync started on A ends on A', async () => {
+  const bundleA = await engineWorkflowBundle(testDataConverter);
+  const bundleB = await variantWorkflowBundle('reread-before-raise', rereadBeforeRaise({ guarded: true }));
+  assert.notEqual(bundleA.buildId, bundleB.buildId, 'a change to workflow code is a new build id');
+  const versionA = await deploy(bundleA);
+
+  // On A: an order that needs a person (its source cannot prove whether it exists), and a slow sync.
+  const sku = stack.isync.catalog()[0]!.SKU as string;
+  const orderHandle = (code: string) => env.client.workflow.getHandle(raiseOrderWorkflowId(ISYNC_CONNECTION_ID, code));
+  await stack.placeOrder(makeOrder('VER-1', [{ sku, qty: 1, price: 100 }]), ISYNC_CONNECTION_ID);
+  assert.equal(((await orderHandle('VER-1').result()) as OrderStatus).state, 'raised');
+  stack.isync.setFaults({ ignoreFindFilter: true });
+  await stack.placeOrder(makeOrder('VER-2', [{ sku, qty: 2, price: 100 }]), ISYNC_CONNECTION_ID);
+  const waiting = orderHandle('VER-2');
+  await waitFor(async () => ((await waiting.query(statusQuery)).state === 'needs_attention' ? true : undefined), 'VER-2 needs attention');
+  assert.equal(await buildIdOf(waiting), versionA.buildId);
+
+  stack.omni.setFaults({ latencyMs: 400 });
+  const sync = await env.client.workflow.start('productSync', {
+    taskQueue: CENTRAL_TASK_QUEUE,
+    workflowId: `product-sync/${OMNI_CONNECTION_ID}/deploy-test`,
+    args: [{ connectionId: OMNI_CONNECTION_ID }],
+  });
+
+  // Deploy B and make it current while the sync is still running on A.
+  const versionB = await deploy(bundleB);
+  assert.equal((await sync.describe()).status.name, 'RUNNING', 'the sync was under way when B became current');
+
+  stack.isync.clearFaults();
+  await waiting.executeUpdate(retryUpdate);
+  const raised = (await waiting.result()) as OrderStatus;
+  assert.equal(raised.state, 'raised');
+  assert.equal(stack.isync.orders().filter((o) => o.PONumber === 'VER-2').length, 1, 'raised once');
+  assert.equal(await buildIdOf(waiting), versionB.buildId, 'the auto-upgrade order moved to B');
+  const orderEvents = (await waiting.fetchHistory()).events ?? [];
+  assert.equal(orderEvents.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED).length, 0, 'no workflow task failed');
+  assert.ok(
+    orderEvents.some((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && e.markerRecordedEventAttributes?.markerName === 'core_patch'),
+    "B's patched path ran: its patch marker is in the history",
+  );
+  const scheduled = orderEvents.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+  assert.deepEqual(
+    scheduled.slice(scheduled.lastIndexOf('writeBackOrderFailure') + 1),
+    ['prepareOrder', 'prepareOrder', 'raiseInSource', 'writeBackSourceOrderCode'],
+    "B's retry read the order, read it again right before the raise (the patched step), then raised it",
+  );
+
+  await sync.result();
+  assert.equal(await buildIdOf(sync), versionA.buildId, 'the pinned sync stayed on A');
+  const syncEvents = (await sync.fetchHistory()).events ?? [];
+  const taskVersions = new Set(
+    syncEvents.flatMap((e) => e.workflowTaskCompletedEventAttributes?.deploymentVersion?.buildId ?? []),
+  );
+  assert.deepEqual([...taskVersions], [versionA.buildId], 'every workflow task of the sync ran on A');
+});

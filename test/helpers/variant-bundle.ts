@@ -1,0 +1,57 @@
+/**
+ * A variant of this checkout's workflow code, as the next release of it would be: the files the
+ * workflow bundle contains, copied with their layout under test-output/ and edited, then bundled the
+ * way the central worker bundles its own. Tests deploy it as "version B", or replay history with it.
+ */
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { bundleSourceFiles, cachedWorkflowBundle, type WorkflowBundle } from '../../worker/workflow-bundle';
+import { testDataConverter } from './temporal';
+
+const projectRoot = resolve(__dirname, '..', '..');
+
+export interface SourceEdit {
+  /** A path from the project root, e.g. `workflows/raiseOrder.ts`. */
+  file: string;
+  /** Text that must occur exactly once in the file. */
+  find: string;
+  replace: string;
+}
+
+export async function variantWorkflowBundle(name: string, edits: SourceEdit[]): Promise<WorkflowBundle> {
+  const root = join(projectRoot, 'test-output', 'workflow-variants', name);
+  rmSync(root, { recursive: true, force: true });
+  for (const file of bundleSourceFiles([require.resolve('../../workflows')])) {
+    const target = join(root, relative(projectRoot, file));
+    mkdirSync(dirname(target), { recursive: true });
+    cpSync(file, target);
+  }
+  for (const edit of edits) {
+    const path = join(root, edit.file);
+    const text = readFileSync(path, 'utf8');
+    const occurrences = text.split(edit.find).length - 1;
+    if (occurrences !== 1) throw new Error(`variant ${name}: '${edit.find.slice(0, 60)}' occurs ${occurrences} times in ${edit.file}, not once`);
+    writeFileSync(path, text.replace(edit.find, edit.replace));
+  }
+  return cachedWorkflowBundle(join(root, 'workflows', 'index.ts'), testDataConverter.failureConverterPath);
+}
+
+/**
+ * The worked example of docs/versioning.md: re-read the order right before raising it, so an order
+ * corrected in Stock2Shop while its source was down is raised as corrected. It adds a `prepareOrder`
+ * before `raiseInSource`, a change to raiseOrder's command sequence.
+ */
+export function rereadBeforeRaise({ guarded }: { guarded: boolean }): SourceEdit[] {
+  const reread = [
+    '      let ready = prepared;',
+    `      ${guarded ? "if (patched('reread-before-raise')) " : ''}{`,
+    '        const fresh = await prepare();',
+    "        if (fresh.outcome === 'ready') ready = fresh;",
+    '      }',
+    '      const raised = await raiseWhenReachable(ready);',
+  ].join('\n');
+  return [
+    { file: 'workflows/raiseOrder.ts', find: '      const raised = await raiseWhenReachable(prepared);', replace: reread },
+    ...(guarded ? [{ file: 'workflows/raiseOrder.ts', find: '  log,\n', replace: '  log,\n  patched,\n' }] : []),
+  ];
+}
