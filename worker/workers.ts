@@ -23,20 +23,21 @@ export interface WorkerSetup {
   deployment?: WorkerDeployment;
   /** On shutdown, how long in-flight activities may run on before they are cancelled and handed back (default 0). */
   shutdownGraceSeconds?: number;
-  /** The workflow code to run; default: this checkout's workflows, bundled (and cached). */
+  /** The workflow code to run (versioned or not, like the worker); default: this checkout's workflows, bundled (and cached). */
   workflowBundle?: WorkflowBundle;
 }
 
-const workflowsPath = require.resolve('../workflows');
+/** The workflows; a versioned worker's entry adds each type's versioning behaviour. */
+const workflowEntries = { unversioned: require.resolve('../workflows'), versioned: require.resolve('../workflows/versioned') };
 
 /** This checkout's workflow bundle, as the central worker runs it: its build id is the version a deployment gets. */
-export function engineWorkflowBundle(dataConverter: DataConverter): Promise<WorkflowBundle> {
-  return cachedWorkflowBundle(workflowsPath, dataConverter.failureConverterPath);
+export function engineWorkflowBundle(dataConverter: DataConverter, { versioned }: { versioned: boolean }): Promise<WorkflowBundle> {
+  return cachedWorkflowBundle(workflowEntries[versioned ? 'versioned' : 'unversioned'], dataConverter.failureConverterPath);
 }
 
 export async function createCentralWorker(setup: WorkerSetup): Promise<Worker> {
   const { connection, namespace, deps, dataConverter, deployment } = setup;
-  const bundle = setup.workflowBundle ?? (await engineWorkflowBundle(dataConverter));
+  const bundle = setup.workflowBundle ?? (await engineWorkflowBundle(dataConverter, { versioned: deployment !== undefined }));
   return Worker.create({
     connection,
     namespace: namespace ?? 'default',
@@ -50,7 +51,7 @@ export async function createCentralWorker(setup: WorkerSetup): Promise<Worker> {
           workerDeploymentOptions: {
             version: { deploymentName: deployment.name, buildId: bundle.buildId },
             useWorkerVersioning: true,
-            // Each workflow type sets its own (workflows/index.ts); this covers any that forgets.
+            // Each workflow type sets its own (workflows/versioned.ts); this covers any that forgets.
             defaultVersioningBehavior: 'AUTO_UPGRADE',
           },
         }

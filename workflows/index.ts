@@ -1,20 +1,4 @@
-import { setWorkflowOptions } from '@temporalio/workflow';
-import { productSync } from './productSync';
-import { raiseOrder } from './raiseOrder';
-import { pollOrders } from './pollOrders';
-import { watchSource } from './watchSource';
-
-export { productSync, raiseOrder, pollOrders, watchSource };
-
-/*
- * Worker Versioning behaviour of each workflow type (docs/versioning.md):
- *  - PINNED: a run stays on the worker version that started it, and its continue-as-new runs too, so a
- *    pass (minutes) or a poll (seconds) never meets new code half-way; old versions drain as they end.
- *  - AUTO_UPGRADE: a run moves to the current version at its next workflow task. Orders wait up to
- *    30 days and a source watch for as long as an outage lasts: they cannot wait for an old version to
- *    drain, so every change to their command sequence goes behind `patched()`.
- */
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, productSync);
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, pollOrders);
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, raiseOrder);
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, watchSource);
+export { productSync } from './productSync';
+export { raiseOrder } from './raiseOrder';
+export { pollOrders } from './pollOrders';
+export { watchSource } from './watchSource';

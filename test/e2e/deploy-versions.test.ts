@@ -56,8 +56,8 @@ async function buildIdOf(handle: WorkflowHandle): Promise<string | undefined> {
 }
 
 test('an order waiting on version A is retried and raised on version B through its patched path; a pinned sync started on A ends on A', async () => {
-  const bundleA = await engineWorkflowBundle(testDataConverter);
-  const bundleB = await variantWorkflowBundle('reread-before-raise', rereadBeforeRaise({ guarded: true }));
+  const bundleA = await engineWorkflowBundle(testDataConverter, { versioned: true });
+  const bundleB = await variantWorkflowBundle('reread-before-raise', rereadBeforeRaise({ guarded: true }), { versioned: true });
   assert.notEqual(bundleA.buildId, bundleB.buildId, 'a change to workflow code is a new build id');
   const versionA = await deploy(bundleA);
 

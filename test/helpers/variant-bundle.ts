@@ -18,10 +18,10 @@ export interface SourceEdit {
   replace: string;
 }
 
-export async function variantWorkflowBundle(name: string, edits: SourceEdit[]): Promise<WorkflowBundle> {
+export async function variantWorkflowBundle(name: string, edits: SourceEdit[], { versioned = false }: { versioned?: boolean } = {}): Promise<WorkflowBundle> {
   const root = join(projectRoot, 'test-output', 'workflow-variants', name);
   rmSync(root, { recursive: true, force: true });
-  for (const file of bundleSourceFiles([require.resolve('../../workflows')])) {
+  for (const file of bundleSourceFiles([require.resolve('../../workflows/versioned')])) {
     const target = join(root, relative(projectRoot, file));
     mkdirSync(dirname(target), { recursive: true });
     cpSync(file, target);
@@ -33,7 +33,7 @@ export async function variantWorkflowBundle(name: string, edits: SourceEdit[]): 
     if (occurrences !== 1) throw new Error(`variant ${name}: '${edit.find.slice(0, 60)}' occurs ${occurrences} times in ${edit.file}, not once`);
     writeFileSync(path, text.replace(edit.find, edit.replace));
   }
-  return cachedWorkflowBundle(join(root, 'workflows', 'index.ts'), testDataConverter.failureConverterPath);
+  return cachedWorkflowBundle(join(root, 'workflows', versioned ? 'versioned.ts' : 'index.ts'), testDataConverter.failureConverterPath);
 }
 
 /**
