@@ -1,6 +1,8 @@
 // Turns what connectors and the domain throw into the failures Temporal retries, or does not.
-import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ConnectorError, SYSTEM_LABEL, TransientError } from '../connectors/errors';
+import { setAmbientCancellation } from '../connectors/http';
 import { DomainValidationError, type Connection } from '../domain';
 import { NEEDS_ATTENTION_ERROR_TYPES, SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE } from './contracts';
 
@@ -22,12 +24,34 @@ export function toActivityFailure(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** Runs an activity body and rethrows its failure in the form Temporal acts on. */
+function currentActivityCancellation(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // not in an activity
+  }
+}
+
+// Every connector call made by an activity stops when the activity is cancelled (worker shutdown).
+setAmbientCancellation(currentActivityCancellation);
+
+/**
+ * Runs an activity body and rethrows its failure in the form Temporal acts on. An activity cancelled
+ * under it (its worker shutting down past the grace time) ends as cancelled, so the server hands it to
+ * another worker; only a create that may have happened keeps its own failure, which makes the next
+ * attempt wait for the source's commit and look for the order before any create.
+ */
 export async function asActivity<T>(body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (error) {
-    throw toActivityFailure(error);
+    const failure = toActivityFailure(error);
+    const cancellation = currentActivityCancellation();
+    const uncertainCreate = failure instanceof ApplicationFailure && failure.type === UNCERTAIN_CREATE_ERROR_TYPE;
+    if (cancellation?.aborted && !uncertainCreate && !(failure instanceof CancelledFailure)) {
+      throw new CancelledFailure(`cancelled (${String(cancellation.reason ?? 'cancelled')}) during: ${failure.message}`);
+    }
+    throw failure;
   }
 }
 

@@ -110,6 +110,16 @@ export interface JsonCall<S extends z.ZodType> {
   schema: S;
 }
 
+let ambientCancellation: () => AbortSignal | undefined = () => undefined;
+
+/**
+ * Ties every call to the cancellation of whatever runs it (for the engine: the current activity, so
+ * a worker that shuts down stops its calls instead of holding them past its grace time).
+ */
+export function setAmbientCancellation(current: () => AbortSignal | undefined): void {
+  ambientCancellation = current;
+}
+
 export function classifyOptions(transport: Transport, extra: Partial<ClassifyOptions> = {}): ClassifyOptions {
   const options: ClassifyOptions = { secrets: transport.secrets, timeoutMs: transport.timeoutMs, ...extra };
   if (transport.login !== undefined) options.login = transport.login;
@@ -123,6 +133,7 @@ export function classifyOptions(transport: Transport, extra: Partial<ClassifyOpt
  */
 export async function requestJson<S extends z.ZodType>(transport: Transport, call: JsonCall<S>): Promise<z.output<S>> {
   const deadline = AbortSignal.timeout(transport.timeoutMs);
+  const cancellation = ambientCancellation();
   let text: unknown;
   try {
     const response = await transport.http.request<unknown>({
@@ -130,7 +141,7 @@ export async function requestJson<S extends z.ZodType>(transport: Transport, cal
       url: call.path,
       params: { ...transport.defaultParams, ...call.params },
       data: call.body,
-      signal: deadline,
+      signal: cancellation ? AbortSignal.any([deadline, cancellation]) : deadline,
       ...(call.body === undefined ? {} : { headers: { 'Content-Type': 'application/json' } }),
     });
     text = response.data;

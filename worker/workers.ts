@@ -45,7 +45,7 @@ export async function createCentralWorker(setup: WorkerSetup): Promise<Worker> {
     dataConverter,
     workflowBundle: { codePath: bundle.codePath },
     activities: createActivities(deps),
-    shutdownGraceTime: `${setup.shutdownGraceSeconds ?? 0} seconds`,
+    ...shutdownTimes(setup.shutdownGraceSeconds),
     ...(deployment
       ? {
           workerDeploymentOptions: {
@@ -63,6 +63,15 @@ export async function createCentralWorker(setup: WorkerSetup): Promise<Worker> {
 export function workerVersion(worker: Worker): DeploymentVersion | undefined {
   const options = worker.options.workerDeploymentOptions;
   return options?.useWorkerVersioning ? { deploymentName: options.version.deploymentName, buildId: options.version.buildId } : undefined;
+}
+
+/**
+ * On shutdown, in-flight activities get the grace time to finish, then are cancelled (and handed back
+ * to the server for another worker); one that ignores its cancellation is abandoned 15 s later, and its
+ * heartbeat timeout hands it back.
+ */
+function shutdownTimes(graceSeconds = 0): { shutdownGraceTime: string; shutdownForceTime: string } {
+  return { shutdownGraceTime: `${graceSeconds} seconds`, shutdownForceTime: `${graceSeconds + 15} seconds` };
 }
 
 /** Activity slots: the connection's guard keeps the source's own limits; slots only bound waiting tasks. */
@@ -86,6 +95,6 @@ export async function createAgentWorker(
     dataConverter,
     activities: createActivities(deps),
     maxConcurrentActivityTaskExecutions: AGENT_ACTIVITY_SLOTS,
-    shutdownGraceTime: `${shutdownGraceSeconds ?? 0} seconds`,
+    ...shutdownTimes(shutdownGraceSeconds),
   });
 }
