@@ -10,7 +10,7 @@
  *   WORKER_SHUTDOWN_GRACE_SECONDS     on SIGTERM, how long in-flight activities get to finish before
  *                                     they are cancelled and handed back to the server for a retry (30)
  */
-import type { Connection as ClientConnection } from '@temporalio/client';
+import type { Client, Connection as ClientConnection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { NativeConnection } from '@temporalio/worker';
 
@@ -84,4 +84,24 @@ export async function setCurrentVersion(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${version.deploymentName} build ${version.buildId} is current, but its task queues did not all route to it within ${timeoutMs} ms`);
+}
+
+/**
+ * For a single-process stack (`npm start`), where no other version's workers can be running: syncs
+ * and polls pinned to another version would wait for it forever (and a waiting sync holds back the
+ * connection's next passes), so they are ended. Both are safe to end: the next pass pushes whatever
+ * changed, the next poll delivers whatever waits. Orders and source watches move by themselves.
+ */
+export async function endRunsPinnedToOtherVersions(client: Client, version: DeploymentVersion): Promise<string[]> {
+  const ended: string[] = [];
+  const query = `WorkflowType IN ('productSync', 'pollOrders') AND ExecutionStatus = 'Running'`;
+  for await (const execution of client.workflow.list({ query })) {
+    const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
+    const { raw } = await handle.describe();
+    const pinned = raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion;
+    if (!pinned?.buildId || pinned.deploymentName !== version.deploymentName || pinned.buildId === version.buildId) continue;
+    await handle.terminate(`Version ${pinned.buildId} of ${version.deploymentName} no longer runs (the stack restarted as ${version.buildId}); the next scheduled run starts over`);
+    ended.push(execution.workflowId);
+  }
+  return ended;
 }

@@ -12,7 +12,7 @@ import { temporal } from '@temporalio/proto';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
 import { retryUpdate, statusQuery, type OrderStatus } from '../../workflows/definitions';
 import { engineWorkflowBundle } from '../../worker/workers';
-import { setCurrentVersion, type DeploymentVersion } from '../../worker/deployment';
+import { endRunsPinnedToOtherVersions, setCurrentVersion, type DeploymentVersion } from '../../worker/deployment';
 import type { WorkflowBundle } from '../../worker/workflow-bundle';
 import { startDevServer, testDataConverter } from '../helpers/temporal';
 import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, type Stack } from '../helpers/stack';
@@ -25,7 +25,7 @@ const EventType = temporal.api.enums.v1.EventType;
 let env: TestWorkflowEnvironment;
 let stack: Stack;
 const running: Promise<void>[] = [];
-const stops: (() => void)[] = [];
+const stops: (() => unknown)[] = [];
 
 before(async () => {
   env = await startDevServer();
@@ -41,10 +41,19 @@ after(async () => {
   await env?.teardown();
 });
 
+const deployed = new Map<string, { stop(): Promise<void> }>();
+
 async function deploy(bundle: WorkflowBundle): Promise<DeploymentVersion> {
   const worker = await stack.startCentralWorker({ deployment: DEPLOYMENT, workflowBundle: bundle });
-  running.push(worker.run());
-  stops.push(() => worker.shutdown());
+  const run = worker.run();
+  running.push(run);
+  stops.push(() => worker.getState() === 'RUNNING' && worker.shutdown());
+  deployed.set(bundle.buildId, {
+    async stop() {
+      worker.shutdown();
+      await run;
+    },
+  });
   const version = { deploymentName: DEPLOYMENT.name, buildId: bundle.buildId };
   await setCurrentVersion(env.connection, 'default', version);
   return version;
@@ -109,4 +118,31 @@ test('an order waiting on version A is retried and raised on version B through i
     syncEvents.flatMap((e) => e.workflowTaskCompletedEventAttributes?.deploymentVersion?.buildId ?? []),
   );
   assert.deepEqual([...taskVersions], [versionA.buildId], 'every workflow task of the sync ran on A');
+});
+
+test('a single-process stack restarted as a new version ends the syncs pinned to the old one, which no worker serves any more', async () => {
+  const bundleA = await engineWorkflowBundle(testDataConverter, { versioned: true });
+  const bundleB = await variantWorkflowBundle('reread-before-raise', rereadBeforeRaise({ guarded: true }), { versioned: true });
+  const versionA = { deploymentName: DEPLOYMENT.name, buildId: bundleA.buildId };
+  const versionB = { deploymentName: DEPLOYMENT.name, buildId: bundleB.buildId };
+  await setCurrentVersion(env.connection, 'default', versionA);
+  stack.omni.setFaults({ latencyMs: 400 });
+  const orphan = await env.client.workflow.start('productSync', {
+    taskQueue: CENTRAL_TASK_QUEUE,
+    workflowId: `product-sync/${OMNI_CONNECTION_ID}/orphaned`,
+    args: [{ connectionId: OMNI_CONNECTION_ID }],
+  });
+  await waitFor(async () => ((await buildIdOf(orphan)) === versionA.buildId ? true : undefined), 'the sync runs on A');
+  await deployed.get(versionA.buildId)!.stop();
+  await setCurrentVersion(env.connection, 'default', versionB);
+  stack.omni.clearFaults();
+
+  const ended = await waitFor(async () => {
+    const ids = await endRunsPinnedToOtherVersions(env.client, versionB);
+    return ids.length > 0 ? ids : undefined;
+  }, 'the orphaned sync is found');
+  assert.deepEqual(ended, [orphan.workflowId]);
+  const { status } = await orphan.describe();
+  assert.equal(status.name, 'TERMINATED');
+  assert.deepEqual(await endRunsPinnedToOtherVersions(env.client, versionB), [], 'nothing else was pinned elsewhere');
 });
