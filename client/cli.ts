@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { Connection as GrpcConnection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import {
   CENTRAL_TASK_QUEUE,
   CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE,
@@ -19,14 +19,24 @@ import { deliverOrder } from './deliver-order';
 import { progressQuery, retryUpdate, statusQuery, type OrderStatus } from '../workflows/definitions';
 import { loadConnections } from '../worker/config';
 import { connectClient } from '../worker/runtime';
+import { connectionOptions, temporalSettingsFromEnv } from '../worker/temporal-settings';
 import { generateKeyRingText } from '../worker/payload-codec';
 import { applyConnectionSchedules } from './schedules';
 import { renderProgress } from './progress';
+import { projectSearchAttributes } from '../workflows/search-attributes';
+import { describeSetupReport, NamespaceSetupError, parseRetentionDays, setupNamespace, SetupOptionsError } from './namespace-setup';
 
 export interface CliContext {
   client: () => Promise<Client>;
   connections: () => Connection[];
   out: (line: string) => void;
+  /** Where errors go (default: `out`); the command line writes them to stderr. */
+  err?: (line: string) => void;
+  /**
+   * A bare connection to Temporal and the namespace, for `setup` (which needs no payload key).
+   * Default: the connection and namespace of `client()`.
+   */
+  temporal?: () => Promise<{ connection: GrpcConnection; namespace: string }>;
 }
 
 /** A mistake of the user's: printed as one line, exit code 2. */
@@ -56,7 +66,44 @@ export function buildCli(context: CliContext): Command {
   const program = new Command('s2s')
     .description('Stock2Shop integration engine: product syncs and order raises on Temporal')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => context.out(s.trimEnd()), writeErr: (s) => context.out(s.trimEnd()) });
+    .configureOutput({ writeOut: (s) => context.out(s.trimEnd()), writeErr: (s) => (context.err ?? context.out)(s.trimEnd()) });
+
+  program
+    .command('setup')
+    .summary('prepare the Temporal namespace for the engine (once per namespace): search attributes and retention')
+    .description(
+      "prepare the Temporal namespace (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE) for the engine: register the project's search attributes " +
+        `(${projectSearchAttributes.map((key) => key.name).join(', ')}) and set the workflow retention. Run it once per namespace, and again after an ` +
+        'upgrade that adds a search attribute; it changes only what differs. Not needed for `npm start`, which does it itself. ' +
+        'On Temporal Cloud it says what to run with tcld (or in the Cloud UI) for what a client may not change',
+    )
+    .option('--retention-days <days>', `how long a closed workflow (and so an order's id) is kept, in whole days (default: TEMPORAL_RETENTION_DAYS, else 30)`)
+    .action(async (options: { retentionDays?: string }) => {
+      let retentionDays: number;
+      try {
+        retentionDays =
+          options.retentionDays !== undefined
+            ? parseRetentionDays(options.retentionDays, '--retention-days')
+            : parseRetentionDays(process.env.TEMPORAL_RETENTION_DAYS, 'TEMPORAL_RETENTION_DAYS');
+      } catch (error) {
+        if (error instanceof SetupOptionsError) throw new UsageError(error.message);
+        throw error;
+      }
+      const target = context.temporal
+        ? await context.temporal()
+        : await context.client().then((client) => {
+            if (!(client.connection instanceof GrpcConnection)) throw new Error('setup needs a gRPC connection to Temporal');
+            return { connection: client.connection, namespace: client.options.namespace };
+          });
+      try {
+        const report = await setupNamespace(target.connection, { namespace: target.namespace, retentionDays });
+        for (const line of describeSetupReport(report)) context.out(line);
+      } catch (error) {
+        if (error instanceof NamespaceSetupError && error.report) for (const line of describeSetupReport(error.report)) context.out(line);
+        if (error instanceof SetupOptionsError) throw new UsageError(error.message);
+        throw error;
+      }
+    });
 
   program
     .command('connections')
@@ -258,20 +305,34 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     const message = error instanceof Error ? error.message : String(error);
-    context.out(`error: ${message.split('\n')[0]}`);
+    const err = context.err ?? context.out;
+    // A namespace that is not ready lists each problem with what to do about it, one a line.
+    const lines = error instanceof NamespaceSetupError ? message.split('\n') : message.split('\n').slice(0, 1);
+    err(`error: ${lines[0] ?? ''}`);
+    for (const line of lines.slice(1)) err(line);
     return error instanceof UsageError || (error as Error).name === 'DomainValidationError' ? 2 : 1;
   }
 }
 
 if (require.main === module) {
   let client: Client | undefined;
+  let bare: GrpcConnection | undefined;
   const context: CliContext = {
     client: async () => (client ??= await connectClient()),
+    temporal: async () => {
+      const settings = temporalSettingsFromEnv();
+      bare ??= await GrpcConnection.connect(connectionOptions(settings)).catch((error: Error) => {
+        throw new Error(`Cannot reach Temporal at ${settings.address} (TEMPORAL_ADDRESS): ${error.message}`);
+      });
+      return { connection: bare, namespace: settings.namespace };
+    },
     connections: () => loadConnections(),
     out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
   };
   runCli(process.argv.slice(2), context).then(async (code) => {
     await client?.connection.close();
+    await bare?.close();
     process.exit(code);
   });
 }

@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { projectSearchAttributes } from '../workflows/search-attributes';
 import { ensureTemporalBinaries } from './temporal-binaries';
 
 export interface DevServerOptions {
@@ -27,7 +29,8 @@ export interface RunningDevServer {
   stop(): Promise<void>;
 }
 
-const SEARCH_ATTRIBUTES = ['ConnectionId=Keyword', 'SourceKind=Keyword', 'ChannelOrderCode=Keyword'];
+/** `--search-attribute Name=Type` for each of the project's search attributes (the one list: workflows/search-attributes.ts). */
+const SEARCH_ATTRIBUTES = projectSearchAttributes.map(({ name, type }) => `${name}=${TypedSearchAttributes.toMetadataType(type)}`);
 
 export async function startDevServerProcess(options: DevServerOptions): Promise<RunningDevServer> {
   const { cli } = ensureTemporalBinaries();

@@ -24,6 +24,7 @@ import { applyConnectionSchedules } from '../client/schedules';
 import { startIntakeServer } from '../client/intake';
 import { productSyncScheduleId } from '../domain';
 import { startDevServerProcess } from './dev-server';
+import { describeRetention, parseRetentionDays, setupNamespaceAt } from '../client/namespace-setup';
 
 const env = process.env;
 const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
@@ -88,6 +89,13 @@ async function main(): Promise<void> {
     });
     stops.push(() => temporal.stop());
     env.TEMPORAL_ADDRESS = temporal.address;
+    // The namespace as `npm run cli -- setup` leaves any other: the search attributes, and a retention
+    // (TEMPORAL_RETENTION_DAYS, default 30) covering the longest redelivery window of an order.
+    const setup = await setupNamespaceAt(temporal.address, {
+      namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+      retentionDays: parseRetentionDays(env.TEMPORAL_RETENTION_DAYS, 'TEMPORAL_RETENTION_DAYS'),
+    });
+    say(`namespace ${setup.namespace}: ${describeRetention(setup)}, search attributes ${setup.searchAttributes.map((a) => a.name).join(', ')}`);
 
     const items = Number(env.DEMO_ITEMS ?? 2000);
     const intakePort = port('INTAKE_PORT', 8090);
