@@ -8,6 +8,8 @@
  * STOCK2SHOP_PORT (8082), INTAKE_PORT (8090), CODEC_PORT (8091). DEMO_ITEMS sets the size of the demo catalogs.
  * Payloads are encrypted: with no PAYLOAD_CODEC_KEYS, a demo key is generated under the data folder,
  * and the codec server (with a token generated the same way) lets this machine's Web UI decode them.
+ * The namespace keeps history TEMPORAL_RETENTION_DAYS (30); the central worker is a Worker Versioning
+ * version that makes itself current (docs/versioning.md).
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -18,7 +20,8 @@ import { activityDepsFromConfig, connectClient, connectWorker } from '../worker/
 import { demoSecret, engineDataConverter, ensureDemoKeyRing } from '../worker/data-converter';
 import { EncryptionCodec } from '../worker/payload-codec';
 import { startCodecServer } from '../client/codec-server';
-import { createAgentWorker, createCentralWorker } from '../worker/workers';
+import { createAgentWorker, createCentralWorker, workerVersion } from '../worker/workers';
+import { deploymentFromEnv, endRunsPinnedToOtherVersions, setCurrentVersion, shutdownGraceSecondsFromEnv } from '../worker/deployment';
 import { installRuntime, logLineWriter } from '../worker/observability';
 import { applyConnectionSchedules } from '../client/schedules';
 import { startIntakeServer } from '../client/intake';
@@ -128,10 +131,12 @@ async function main(): Promise<void> {
     stops.push(() => client.connection.close());
     const deps = activityDepsFromConfig(client);
     const workerConnection = await connectWorker();
-    const workers: Worker[] = [await createCentralWorker({ connection: workerConnection, deps, dataConverter })];
+    const shutdownGraceSeconds = shutdownGraceSecondsFromEnv();
+    const central = await createCentralWorker({ connection: workerConnection, deps, dataConverter, deployment: deploymentFromEnv(), shutdownGraceSeconds });
+    const workers: Worker[] = [central];
     const connections = loadConnections();
     for (const connection of connections.filter((c) => c.sourceKind === 'omni')) {
-      workers.push(await createAgentWorker({ connection: workerConnection, deps, dataConverter }, connection.id));
+      workers.push(await createAgentWorker({ connection: workerConnection, deps, dataConverter, shutdownGraceSeconds }, connection.id));
     }
     const running = workers.map((w) => w.run());
     stops.push(async () => {
@@ -139,6 +144,14 @@ async function main(): Promise<void> {
       await Promise.allSettled(running);
       await workerConnection.close();
     });
+    // One process, one version: it becomes current at once, and what was pinned to an older one ends.
+    const version = workerVersion(central);
+    if (version) {
+      await setCurrentVersion(client.connection, client.options.namespace, version);
+      for (const workflowId of await endRunsPinnedToOtherVersions(client, version)) {
+        say(`ended ${workflowId}: it was pinned to a version of the engine that no longer runs; its next scheduled run starts over`);
+      }
+    }
 
     for (const connection of connections) {
       const outcome = await applyConnectionSchedules(client, connection);
@@ -164,6 +177,12 @@ async function main(): Promise<void> {
     say(`  Order webhook     ${intake.url}/webhooks/orders   (signed: X-Stock2Shop-Signature)`);
     say(`  Codec server      ${codec.url}/codec   (the Web UI decodes payloads through it; token in ${join(data, 'codec')})`);
     say(`  Workers           central + agent for ${connections.filter((c) => c.sourceKind === 'omni').map((c) => c.id).join(', ')}`);
+    if (version) {
+      say(`  Version           ${version.deploymentName}/${version.buildId} (current). To roll out a change beside it (docs/versioning.md):`);
+      say(`                    start the new code's worker/central.ts with this stack's environment, then`);
+      say(`                    temporal worker deployment set-current-version --address ${temporal.address} --deployment-name ${version.deploymentName} --build-id <its build id>`);
+      say(`                    and watch this one drain: temporal worker deployment describe-version --address ${temporal.address} --deployment-name ${version.deploymentName} --build-id ${version.buildId}`);
+    }
     say('  CLI               npm run cli -- --help      (Ctrl-C stops everything)');
     await Promise.all(running);
   } catch (error) {

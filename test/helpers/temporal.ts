@@ -3,11 +3,18 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
 import { projectSearchAttributes } from '../../workflows/search-attributes';
-import { generateKeyRingText, parseKeyRing } from '../../worker/payload-codec';
+import { parseKeyRing } from '../../worker/payload-codec';
 import { engineDataConverter } from '../../worker/data-converter';
 
-/** The payload keys of this test process: workers it spawns get the same (PAYLOAD_CODEC_KEYS). */
-export const TEST_KEY_RING_TEXT = generateKeyRingText('test');
+/**
+ * The payload keys of the tests: workers a test spawns get the same (PAYLOAD_CODEC_KEYS).
+ *
+ * A TEST-ONLY key, committed on purpose and never used anywhere but the tests (generated once with
+ * `generateKeyRingText('test')`). It is fixed, not generated per process, because the replay corpus
+ * (test/histories/*.json, replayed by test/workflows/replay.test.ts) is encrypted with it: changing it
+ * makes every committed history unreadable. Nothing real may ever be encrypted with it.
+ */
+export const TEST_KEY_RING_TEXT = 'test:ngXEi0NboT6JEjEOJZnDs54R4RPFu6FNmOAx/xu3oG8=';
 /** Every payload the tests' clients and workers exchange is encrypted, as in production. */
 export const testDataConverter = engineDataConverter(parseKeyRing(TEST_KEY_RING_TEXT));
 

@@ -1,0 +1,142 @@
+/**
+ * The replay corpus (test/histories/*.json, recorded by `npm run histories:record`) and the replay of
+ * histories against a workflow bundle: a change to workflow code that open runs could not survive
+ * fails here, naming the history and the event, before it reaches a worker.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, join, resolve } from 'node:path';
+import { historyFromJSON, historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
+import * as proto from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { failureConverterPath } from '../../worker/data-converter';
+import { testDataConverter } from './temporal';
+
+export type { History };
+
+/** Where the committed corpus lives. */
+export const HISTORY_CORPUS_DIR = resolve(__dirname, '..', 'histories');
+
+export interface CorpusHistory {
+  /** The file name without `.json`. */
+  name: string;
+  workflowId: string;
+  history: History;
+}
+
+export interface ReplayOutcome {
+  name: string;
+  /** Set when the history does not replay: a DeterminismViolationError (its message names the event) or a ReplayError. */
+  error?: Error;
+}
+
+// The JSON form is the one `historyToJSON` writes and `historyFromJSON` reads (proto JSON, as the
+// Temporal CLI and Web UI export it). In this install @temporalio/common and @temporalio/proto each
+// hold their own copy of protobufjs 8 (the top-level protobufjs is grpc's 7.x), so those two
+// functions throw "type must be a Type" (protojson of one copy, reflected types of the other). The
+// fallback does exactly what they do, with the protojson of the copy @temporalio/proto's types come from.
+type ProtoJson = {
+  toJson(type: unknown, message: unknown): unknown;
+  fromJson(type: unknown, json: unknown, options: { ignoreUnknownFields: boolean }): unknown;
+};
+let protoJsonOfProto: { protojson: ProtoJson; historyType: unknown } | undefined;
+function sameCopyProtoJson(): { protojson: ProtoJson; historyType: unknown } {
+  if (!protoJsonOfProto) {
+    const protojson = createRequire(require.resolve('@temporalio/proto'))('protobufjs/ext/protojson') as ProtoJson;
+    const historyType = (proto as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
+    protoJsonOfProto = { protojson, historyType };
+  }
+  return protoJsonOfProto;
+}
+const isSplitProtobufjs = (error: unknown) => error instanceof TypeError && /must be a Type/.test(error.message);
+
+/** `historyToJSON` (pretty proto JSON text), working around a split protobufjs install. */
+export function historyToJSONText(history: History): string {
+  try {
+    return historyToJSON(history);
+  } catch (error) {
+    if (!isSplitProtobufjs(error)) throw error;
+    const { protojson, historyType } = sameCopyProtoJson();
+    return JSON.stringify(protojson.toJson(historyType, proto.temporal.api.history.v1.History.fromObject(history)), null, 2);
+  }
+}
+
+/** `historyFromJSON`, working around a split protobufjs install. */
+export function historyFromJSONValue(json: unknown): History {
+  try {
+    return historyFromJSON(json);
+  } catch (error) {
+    if (!isSplitProtobufjs(error)) throw error;
+    const { protojson, historyType } = sameCopyProtoJson();
+    const loaded = protojson.fromJson(historyType, json, { ignoreUnknownFields: true });
+    if (loaded === null || typeof loaded !== 'object') throw new TypeError('Invalid history');
+    return loaded as History;
+  }
+}
+
+/** Every `*.json` history of `dir`, sorted by name. */
+export function loadHistoryCorpus(dir: string = HISTORY_CORPUS_DIR): CorpusHistory[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .map((file) => {
+      const name = basename(file, '.json');
+      let history: History;
+      try {
+        history = historyFromJSONValue(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+      } catch (error) {
+        throw new Error(`${file}: not a readable history: ${(error as Error).message}`);
+      }
+      // The started event names the workflow id (servers from 1.21); the time-skipping test server leaves it out.
+      const workflowId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId || name;
+      return { name, workflowId, history };
+    });
+}
+
+/**
+ * Replays each history against `workflowBundle`, with the tests' data converter (payloads are
+ * encrypted with the tests' key) and the failure converter production workers bundle. One result
+ * per history, in order, named.
+ */
+export async function replayHistories(
+  workflowBundle: { codePath: string } | { code: string },
+  histories: { name: string; workflowId: string; history: History }[],
+): Promise<ReplayOutcome[]> {
+  const bundle = 'codePath' in workflowBundle ? { codePath: workflowBundle.codePath } : { code: workflowBundle.code };
+  const results: ReplayOutcome[] = [];
+  const replay = Worker.runReplayHistories(
+    { workflowBundle: bundle, dataConverter: { ...testDataConverter, failureConverterPath }, replayName: 'history-corpus' },
+    histories.map(({ workflowId, history }) => ({ workflowId, history })),
+  );
+  // One history at a time, in the order given: the nth result is the nth history's.
+  for await (const result of replay) {
+    const { name, history } = histories[results.length]!;
+    results.push(result.error ? { name, error: withEventDescribed(result.error, history) } : { name });
+  }
+  if (results.length !== histories.length) {
+    throw new Error(`Replayed ${results.length} of ${histories.length} histories: the replay worker stopped early`);
+  }
+  return results;
+}
+
+/**
+ * Core names the event by id and kind (`HistoryEvent(id: 7, ActivityTaskScheduled)`); the error's
+ * message gets what that event was, read from the history (`event 7 in history: ActivityTaskScheduled
+ * raiseInSource`), so a failure says which activity, timer or signal no longer matches. The error
+ * keeps its class.
+ */
+function withEventDescribed(error: Error, history: History): Error {
+  const id = /HistoryEvent\(id: (\d+)/.exec(error.message)?.[1];
+  const event = id === undefined ? undefined : history.events?.find((e) => String(e.eventId) === id);
+  if (!event) return error;
+  const kind = typeof event.eventType === 'number' ? proto.temporal.api.enums.v1.EventType[event.eventType] : String(event.eventType);
+  const what =
+    event.activityTaskScheduledEventAttributes?.activityType?.name ??
+    (event.timerStartedEventAttributes ? `timer ${event.timerStartedEventAttributes.timerId} of ${Number(event.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0)} s` : undefined) ??
+    event.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName ??
+    event.workflowExecutionSignaledEventAttributes?.signalName ??
+    event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ??
+    undefined;
+  error.message = `${error.message} [event ${id} in history: ${String(kind).replace(/^EVENT_TYPE_/, '')}${what ? ` ${what}` : ''}]`;
+  return error;
+}
