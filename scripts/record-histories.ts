@@ -26,7 +26,7 @@ import { startDevServer, startTimeSkippingServer } from '../test/helpers/tempora
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack, type StackOptions } from '../test/helpers/stack';
 import { makeOrder, waitFor } from '../test/helpers/orders';
 // `historyToJSON` of @temporalio/common, with a fallback for this install's split protobufjs (see there).
-import { historyToJSONText, type History } from '../test/helpers/replay';
+import { historyToJSONText, RECORDED_HISTORIES, type History } from '../test/helpers/replay';
 
 const projectRoot = resolve(__dirname, '..');
 const outputDir = join(projectRoot, 'test', 'histories');
@@ -52,20 +52,7 @@ const omniCatalog = [
   { STOCKCODE: 'SHIP', DESCRIPTION: 'Courier', EXTRADTLS8: 'IGNORE', SELLINGPRICE1: 0, OAvailable: 0 },
 ];
 
-/** The files this script writes, one per path (test/histories/<name>.json). */
-const HISTORY_NAMES = [
-  'product-sync-continue-as-new-first-run',
-  'product-sync-continue-as-new-continued-run',
-  'product-sync-invalid-deleted-and-removed',
-  'order-poll',
-  'order-raised-at-once',
-  'order-create-answer-lost-found-on-next-try',
-  'order-needs-attention-retried-and-raised',
-  'order-cancelled-while-waiting-for-fix',
-  'order-waited-for-source-outage-and-raised',
-  'source-watch-woke-waiting-order',
-  'order-not-raised-after-30-day-wait-for-fix',
-] as const;
+const HISTORY_NAMES = RECORDED_HISTORIES;
 type HistoryName = (typeof HISTORY_NAMES)[number];
 
 const written: string[] = [];

@@ -14,6 +14,24 @@ import { testDataConverter } from './temporal';
 
 export type { History };
 
+/**
+ * Every path `npm run histories:record` records, one file each (test/histories/<name>.json); the
+ * replay test fails when one is missing. A new workflow path adds its name here.
+ */
+export const RECORDED_HISTORIES = [
+  'product-sync-continue-as-new-first-run',
+  'product-sync-continue-as-new-continued-run',
+  'product-sync-invalid-deleted-and-removed',
+  'order-poll',
+  'order-raised-at-once',
+  'order-create-answer-lost-found-on-next-try',
+  'order-needs-attention-retried-and-raised',
+  'order-cancelled-while-waiting-for-fix',
+  'order-waited-for-source-outage-and-raised',
+  'source-watch-woke-waiting-order',
+  'order-not-raised-after-30-day-wait-for-fix',
+] as const;
+
 /** Where the committed corpus lives. */
 export const HISTORY_CORPUS_DIR = resolve(__dirname, '..', 'histories');
 

@@ -13,28 +13,12 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import * as workflows from '../../workflows';
 import { cachedWorkflowBundle } from '../../worker/workflow-bundle';
 import { failureConverterPath } from '../../worker/data-converter';
-import { HISTORY_CORPUS_DIR, loadHistoryCorpus, replayHistories, type CorpusHistory } from '../helpers/replay';
+import { HISTORY_CORPUS_DIR, loadHistoryCorpus, RECORDED_HISTORIES, replayHistories, type CorpusHistory } from '../helpers/replay';
 
 // The replay worker's lifecycle lines drown the test's output; warnings (a failing replay) and errors stay.
 Runtime.install({ logger: new DefaultLogger(process.env.TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
 
-/**
- * The paths the corpus must hold (`npm run histories:record` writes them): a missing file fails the
- * test. New histories are added to the corpus, and here, as the workflows grow new paths.
- */
-const REQUIRED_HISTORIES = [
-  'product-sync-continue-as-new-first-run',
-  'product-sync-continue-as-new-continued-run',
-  'product-sync-invalid-deleted-and-removed',
-  'order-poll',
-  'order-raised-at-once',
-  'order-create-answer-lost-found-on-next-try',
-  'order-needs-attention-retried-and-raised',
-  'order-not-raised-after-30-day-wait-for-fix',
-  'order-cancelled-while-waiting-for-fix',
-  'order-waited-for-source-outage-and-raised',
-  'source-watch-woke-waiting-order',
-];
+const REQUIRED_HISTORIES = RECORDED_HISTORIES;
 
 const CLOSING_EVENTS = [
   'workflowExecutionCompletedEventAttributes',
