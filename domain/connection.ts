@@ -165,7 +165,7 @@ export function parseConnection(input: unknown): Connection {
   });
 }
 
-export { CENTRAL_TASK_QUEUE, connectionTaskQueue } from './task-queues';
+export { CENTRAL_TASK_QUEUE, connectionTaskQueue, ISYNC_TASK_QUEUE } from './task-queues';
 
 /** `product-sync/<connectionId>`: the Temporal Schedule that starts product syncs. */
 export function productSyncScheduleId(connectionId: string): string {

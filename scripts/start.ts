@@ -20,7 +20,8 @@ import { activityDepsFromConfig, connectClient, connectWorker } from '../worker/
 import { demoSecret, engineDataConverter, ensureDemoKeyRing } from '../worker/data-converter';
 import { EncryptionCodec } from '../worker/payload-codec';
 import { startCodecServer } from '../client/codec-server';
-import { createAgentWorker, createCentralWorker, workerVersion } from '../worker/workers';
+import { createAgentWorker, createCentralWorker, createISyncWorker, workerVersion } from '../worker/workers';
+import { sizingFromEnv } from '../worker/sizing';
 import { deploymentFromEnv, endRunsPinnedToOtherVersions, setCurrentVersion, shutdownGraceSecondsFromEnv } from '../worker/deployment';
 import { installRuntime, logLineWriter } from '../worker/observability';
 import { applyConnectionSchedules } from '../client/schedules';
@@ -132,11 +133,12 @@ async function main(): Promise<void> {
     const deps = activityDepsFromConfig(client);
     const workerConnection = await connectWorker();
     const shutdownGraceSeconds = shutdownGraceSecondsFromEnv();
-    const central = await createCentralWorker({ connection: workerConnection, deps, dataConverter, deployment: deploymentFromEnv(), shutdownGraceSeconds });
-    const workers: Worker[] = [central];
+    const workerSetup = { connection: workerConnection, deps, dataConverter, shutdownGraceSeconds, sizing: sizingFromEnv() };
+    const central = await createCentralWorker({ ...workerSetup, deployment: deploymentFromEnv() });
+    const workers: Worker[] = [central, await createISyncWorker(workerSetup)];
     const connections = loadConnections();
     for (const connection of connections.filter((c) => c.sourceKind === 'omni')) {
-      workers.push(await createAgentWorker({ connection: workerConnection, deps, dataConverter, shutdownGraceSeconds }, connection.id));
+      workers.push(await createAgentWorker(workerSetup, connection.id));
     }
     const running = workers.map((w) => w.run());
     stops.push(async () => {

@@ -8,6 +8,7 @@ import { createAgentWorker } from './workers';
 import { installRuntime } from './observability';
 import { runUntilStopped } from './process';
 import { shutdownGraceSecondsFromEnv } from './deployment';
+import { sizingFromEnv } from './sizing';
 
 async function main(): Promise<void> {
   const connectionId = process.argv[2] ?? process.env.AGENT_CONNECTION_ID;
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
       deps: activityDepsFromConfig(),
       dataConverter,
       shutdownGraceSeconds: shutdownGraceSecondsFromEnv(),
+      sizing: sizingFromEnv(),
     },
     connectionId,
   );

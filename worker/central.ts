@@ -2,7 +2,8 @@
 import { Runtime } from '@temporalio/worker';
 import { activityDepsFromConfig, connectClient, connectWorker, dataConverterFromEnv } from './runtime';
 import { temporalSettingsFromEnv } from './temporal-settings';
-import { createCentralWorker, workerVersion } from './workers';
+import { createCentralWorker, createISyncWorker, workerVersion } from './workers';
+import { sizingFromEnv } from './sizing';
 import { currentVersionOf, deploymentFromEnv, setCurrentVersion, shutdownGraceSecondsFromEnv } from './deployment';
 import { installRuntime } from './observability';
 import { runUntilStopped } from './process';
@@ -12,15 +13,18 @@ async function main(): Promise<void> {
   const settings = temporalSettingsFromEnv();
   const dataConverter = dataConverterFromEnv();
   const client = await connectClient(settings, dataConverter);
-  const worker = await createCentralWorker({
+  const setup = {
     connection: await connectWorker(settings),
     namespace: settings.namespace,
     deps: activityDepsFromConfig(client),
     dataConverter,
     deployment: deploymentFromEnv(),
     shutdownGraceSeconds: shutdownGraceSecondsFromEnv(),
-  });
-  const running = worker.run();
+    sizing: sizingFromEnv(),
+  };
+  const worker = await createCentralWorker(setup);
+  const isync = await createISyncWorker(setup);
+  const running = Promise.all([worker.run(), isync.run()]);
   await announceVersion(worker, client.connection, settings.namespace);
   await running;
   await Runtime.instance().shutdown();

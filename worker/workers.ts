@@ -1,17 +1,20 @@
 /**
- * The two kinds of worker:
- *  - the central worker (task queue `central`): every workflow, and the activities of cloud systems
- *    (iSync, Stock2Shop, the order poll);
+ * The kinds of worker:
+ *  - the central worker (task queue `central`): every workflow, and the Stock2Shop and engine
+ *    activities (the order poll, write-backs, the source watch's bookkeeping);
+ *  - the iSync worker (task queue `isync`), in the same process as the central worker: iSync's calls,
+ *    in slots of their own;
  *  - the agent worker of one Omni Accounts connection (task queue `omni/<connectionId>`), installed
  *    beside Omni on the client's server: it only dials out to Temporal, and while it is off, that
  *    connection's tasks wait in their queue.
  */
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { CENTRAL_TASK_QUEUE, connectionTaskQueue } from '../domain';
+import { CENTRAL_TASK_QUEUE, connectionTaskQueue, ISYNC_TASK_QUEUE } from '../domain';
 import { createActivities, type ActivityDeps } from '../activities';
 import { cachedWorkflowBundle, type WorkflowBundle } from './workflow-bundle';
 import type { DeploymentVersion, WorkerDeployment } from './deployment';
+import { DEFAULT_SIZING, type WorkerSizing } from './sizing';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -25,6 +28,8 @@ export interface WorkerSetup {
   shutdownGraceSeconds?: number;
   /** The workflow code to run (versioned or not, like the worker); default: this checkout's workflows, bundled (and cached). */
   workflowBundle?: WorkflowBundle;
+  /** Slots and cache sizes (`sizingFromEnv`); default `DEFAULT_SIZING`. */
+  sizing?: WorkerSizing;
 }
 
 /** The workflows; a versioned worker's entry adds each type's versioning behaviour. */
@@ -45,6 +50,9 @@ export async function createCentralWorker(setup: WorkerSetup): Promise<Worker> {
     dataConverter,
     workflowBundle: { codePath: bundle.codePath },
     activities: createActivities(deps),
+    maxCachedWorkflows: (setup.sizing ?? DEFAULT_SIZING).workflowCacheSize,
+    maxConcurrentWorkflowTaskExecutions: (setup.sizing ?? DEFAULT_SIZING).workflowTaskSlots,
+    maxConcurrentActivityTaskExecutions: (setup.sizing ?? DEFAULT_SIZING).centralActivitySlots,
     ...shutdownTimes(setup.shutdownGraceSeconds),
     ...(deployment
       ? {
@@ -74,15 +82,28 @@ function shutdownTimes(graceSeconds = 0): { shutdownGraceTime: string; shutdownF
   return { shutdownGraceTime: `${graceSeconds} seconds`, shutdownForceTime: `${graceSeconds + 15} seconds` };
 }
 
-/** Activity slots: the connection's guard keeps the source's own limits; slots only bound waiting tasks. */
-const AGENT_ACTIVITY_SLOTS = 20;
+/**
+ * The iSync calls of every iSync connection, beside the central worker in its process. Activities
+ * only, so unversioned, like an agent.
+ */
+export async function createISyncWorker({ connection, namespace, deps, dataConverter, shutdownGraceSeconds, sizing }: WorkerSetup): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: namespace ?? 'default',
+    taskQueue: ISYNC_TASK_QUEUE,
+    dataConverter,
+    activities: createActivities(deps),
+    maxConcurrentActivityTaskExecutions: (sizing ?? DEFAULT_SIZING).isyncActivitySlots,
+    ...shutdownTimes(shutdownGraceSeconds),
+  });
+}
 
 /**
  * The agent runs activities only, so it stays unversioned: activity tasks on its queue reach it
  * whatever version of the central worker scheduled them, and a client's server is upgraded on its own.
  */
 export async function createAgentWorker(
-  { connection, namespace, deps, dataConverter, shutdownGraceSeconds }: Omit<WorkerSetup, 'deployment' | 'workflowBundle'>,
+  { connection, namespace, deps, dataConverter, shutdownGraceSeconds, sizing }: Omit<WorkerSetup, 'deployment' | 'workflowBundle'>,
   connectionId: string,
 ): Promise<Worker> {
   const configured = deps.connections().find((c) => c.id === connectionId);
@@ -94,7 +115,8 @@ export async function createAgentWorker(
     taskQueue: connectionTaskQueue(configured),
     dataConverter,
     activities: createActivities(deps),
-    maxConcurrentActivityTaskExecutions: AGENT_ACTIVITY_SLOTS,
+    // The connection's guard keeps the source's own request limits; slots only bound waiting tasks.
+    maxConcurrentActivityTaskExecutions: (sizing ?? DEFAULT_SIZING).agentActivitySlots,
     ...shutdownTimes(shutdownGraceSeconds),
   });
 }

@@ -13,7 +13,7 @@ import { ConnectionSchema, type Connection } from '../../domain';
 import { createStock2ShopClient, type SourceSecrets, type Stock2ShopClient } from '../../connectors';
 import type { ActivityDeps } from '../../activities';
 import { FileProductStateStore } from '../../activities/product-state-store';
-import { createAgentWorker, createCentralWorker, type WorkerSetup } from '../../worker/workers';
+import { createAgentWorker, createCentralWorker, createISyncWorker, type WorkerSetup } from '../../worker/workers';
 import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator } from '../../simulators';
 import { deliverOrder, type DeliveryOutcome } from '../../client/deliver-order';
 import type { Stock2ShopOrder } from '../../domain/stock2shop';
@@ -173,6 +173,7 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     TEST_KEY_RING_TEXT.split(':')[1]!,
   ];
   const workers: Worker[] = [];
+  let isyncWorker: Promise<{ worker: Worker; running: Promise<void> }> | undefined;
   const children: ChildProcess[] = [];
   return {
     omni,
@@ -193,6 +194,10 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     async startCentralWorker(options = {}) {
       const worker = await createCentralWorker({ ...setup, ...options });
       workers.push(worker);
+      // iSync's calls have a queue of their own, served in the central worker's process: here, by one
+      // worker running in the background until the stack closes.
+      isyncWorker ??= createISyncWorker(setup).then((created) => ({ worker: created, running: created.run() }));
+      await isyncWorker;
       return worker;
     },
     async startAgentWorker() {
@@ -223,6 +228,11 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     },
     async close() {
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (isyncWorker) {
+        const { worker, running } = await isyncWorker;
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+      }
       await Promise.all([omni.close(), isync.close(), stock2shop.close()]);
     },
   };

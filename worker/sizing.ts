@@ -1,0 +1,50 @@
+/**
+ * How much work one worker process takes on at once: explicit, not the SDK's defaults, so memory and
+ * load stay bounded as connections grow (docs/deploy.md has the figures behind the defaults).
+ *
+ *   WORKFLOW_CACHE_SIZE        workflows kept in memory between their tasks (central; default 250). An
+ *                              evicted order replays its short history at its next task: memory stays
+ *                              flat however many orders wait
+ *   WORKFLOW_TASK_SLOTS        workflow tasks run at once (central; default 20)
+ *   CENTRAL_ACTIVITY_SLOTS     Stock2Shop calls, polls and other central activities at once (default 50)
+ *   ISYNC_ACTIVITY_SLOTS       iSync calls at once, on their own task queue `isync` (default 50), so
+ *                              an iSync outage, whose pages wait for the source, never holds the slots
+ *                              the Stock2Shop write-backs and polls of every other connection need
+ *   AGENT_ACTIVITY_SLOTS       an Omni agent's activities at once (default 20); the connection's
+ *                              request limits bound the calls themselves
+ */
+export interface WorkerSizing {
+  workflowCacheSize: number;
+  workflowTaskSlots: number;
+  centralActivitySlots: number;
+  isyncActivitySlots: number;
+  agentActivitySlots: number;
+}
+
+export const DEFAULT_SIZING: WorkerSizing = {
+  workflowCacheSize: 250,
+  workflowTaskSlots: 20,
+  centralActivitySlots: 50,
+  isyncActivitySlots: 50,
+  agentActivitySlots: 20,
+};
+
+const VARIABLES: Record<keyof WorkerSizing, string> = {
+  workflowCacheSize: 'WORKFLOW_CACHE_SIZE',
+  workflowTaskSlots: 'WORKFLOW_TASK_SLOTS',
+  centralActivitySlots: 'CENTRAL_ACTIVITY_SLOTS',
+  isyncActivitySlots: 'ISYNC_ACTIVITY_SLOTS',
+  agentActivitySlots: 'AGENT_ACTIVITY_SLOTS',
+};
+
+export function sizingFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerSizing {
+  const sizing = { ...DEFAULT_SIZING };
+  for (const key of Object.keys(VARIABLES) as (keyof WorkerSizing)[]) {
+    const text = env[VARIABLES[key]];
+    if (text === undefined || text === '') continue;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${VARIABLES[key]} is '${text}': use a whole number, 1 or more`);
+    sizing[key] = value;
+  }
+  return sizing;
+}
