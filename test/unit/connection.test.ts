@@ -120,8 +120,8 @@ describe('connection names: task queues, schedule and workflow ids', () => {
   test('Omni activities run on the connection\'s own agent queue', () => {
     assert.equal(connectionTaskQueue(omniConnection()), 'omni/acme-omni');
   });
-  test('iSync activities run on the central queue', () => {
-    assert.equal(connectionTaskQueue(isyncConnection()), 'central');
+  test('iSync activities run on their own queue, beside the central worker', () => {
+    assert.equal(connectionTaskQueue(isyncConnection()), 'isync');
   });
   test('product sync schedule and workflow ids', () => {
     assert.equal(productSyncScheduleId('acme-omni'), 'product-sync/acme-omni');
