@@ -65,6 +65,18 @@ export function unknownConnection(connectionId: string, known: string[]): Applic
 }
 
 /**
+ * A connection the file holds but that does not validate (`message` names it and the field): a
+ * person fixes the file, which applies without a restart. Needs attention, like any invalid record.
+ */
+export function invalidConnection(message: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'DomainValidationError',
+    message: `${message} (the connection is skipped until its entry in the connections file is fixed)`,
+    nonRetryable: true,
+  });
+}
+
+/**
  * Did this failed create perhaps create the document? Only a request that certainly never reached
  * the source (no connection, 429), or that the source refused outright (4xx, login), did not.
  */

@@ -26,7 +26,7 @@ import type {
 } from './contracts';
 import { deliverOrder } from '../client/deliver-order';
 import { prepareOrderFor } from './prepare-order';
-import { alwaysRetryable, asActivity, isUncertainCreate, sourceUnreachable, uncertainCreate, unknownConnection } from './failures';
+import { alwaysRetryable, asActivity, invalidConnection, isUncertainCreate, sourceUnreachable, uncertainCreate, unknownConnection } from './failures';
 import { TransientError } from '../connectors/errors';
 import { watchSourceFor } from '../client/source-watch';
 import { otherRunningPass } from '../client/running-pass';
@@ -35,8 +35,10 @@ import { deactivateRemovedProducts, syncOneProductPage } from './product-pages';
 import { SourceGuard, type SourceGuardOptions, type WaitHooks } from './source-guard';
 
 export interface ActivityDeps {
-  /** The configured connections; read on each call, so a fixed configuration applies to the next retry. */
+  /** The connections in use (the valid ones, no I/O: `ConnectionRegistry`); a fixed file applies to the next retry. */
   connections: () => Connection[];
+  /** Why a connection the file holds is not in use (it is invalid: the message names the field); undefined when it is not in the file. */
+  connectionProblem?: (connectionId: string) => string | undefined;
   secretsOf: (connection: Connection) => SourceSecrets;
   stock2shopFor: (connection: Connection) => Stock2ShopClient;
   productStore: ProductStateStore;
@@ -73,7 +75,10 @@ export function createActivities(deps: ActivityDeps) {
   function connectionById(connectionId: string): Connection {
     const all = deps.connections();
     const connection = all.find((c) => c.id === connectionId);
-    if (!connection) throw unknownConnection(connectionId, all.map((c) => c.id));
+    if (!connection) {
+      const problem = deps.connectionProblem?.(connectionId);
+      throw problem === undefined ? unknownConnection(connectionId, all.map((c) => c.id)) : invalidConnection(problem);
+    }
     return connection;
   }
 
@@ -143,12 +148,12 @@ export function createActivities(deps: ActivityDeps) {
     async reconcileRemovedProducts(input: ReconcileRemovedInput): Promise<ReconcileRemovedResult> {
       return asActivity(async () => {
         const connection = connectionById(input.connectionId);
-        const removed = deps.productStore.unseenInPass(connection.id, input.passId);
+        const removed = await deps.productStore.unseenInPass(connection.id, input.passId);
         let deactivated = 0;
         if (connection.removedProducts === 'deactivate' && removed.length > 0) {
           deactivated = await deactivateRemovedProducts(connection, removed, deps.stock2shopFor(connection), deps.productStore);
         }
-        deps.productStore.endPass(connection.id, input.passId);
+        await deps.productStore.endPass(connection.id, input.passId);
         return { removed: removed.length, removedCodes: removed.slice(0, 50).map((p) => p.code), deactivated };
       });
     },

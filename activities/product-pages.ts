@@ -43,6 +43,7 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
   };
   const changed: ChangedProduct[] = [];
   const seen: string[] = [];
+  const candidates: ChangedProduct[] = [];
 
   for (const record of page.records) {
     const mapped = mapping.mapProduct(record, context);
@@ -57,19 +58,21 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
       continue;
     }
     const hash = productContentHash(mapped.item);
-    if (!input.full && store.lastPushedHash(connection.id, mapped.code) === hash) {
-      result.unchanged += 1;
-      continue;
-    }
-    changed.push({
+    candidates.push({
       item: mapped.item,
       pushed: { code: mapped.code, hash, productCode: mapped.item.source.source_product_code, title: mapped.item.product.title },
     });
   }
+  // One read for the whole page: what was last pushed of each of its products.
+  const lastPushed = input.full ? new Map<string, string>() : await store.lastPushedHashes(connection.id, candidates.map((c) => c.pushed.code));
+  for (const candidate of candidates) {
+    if (lastPushed.get(candidate.pushed.code) === candidate.pushed.hash) result.unchanged += 1;
+    else changed.push(candidate);
+  }
 
   for (let start = 0; start < changed.length; start += STOCK2SHOP_MAX_PUSH) {
     const { accepted, refused } = await pushFindingRefused(deps.stock2shop, changed.slice(start, start + STOCK2SHOP_MAX_PUSH));
-    store.recordPushed(connection.id, accepted.map((c) => c.pushed));
+    await store.recordPushed(connection.id, accepted.map((c) => c.pushed));
     for (const { item } of accepted) {
       if (item.source.product_active === 'false') result.deleted += 1;
       else result.pushed += 1;
@@ -80,7 +83,7 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
     }
     deps.heartbeat({ cursor: input.cursor, stage: 'pushed', pushed: start + accepted.length + refused.length, of: changed.length });
   }
-  store.markSeen(connection.id, input.passId, seen);
+  await store.markSeen(connection.id, input.passId, seen);
   return result;
 }
 
@@ -130,7 +133,7 @@ export async function deactivateRemovedProducts(
         product: { title: p.title, variants: { source_variant_code: p.code, sku: p.code, inventory_management: true as const } },
       })) as Stock2ShopQueueItem[],
     );
-    store.forget(connection.id, batch.map((p) => p.code));
+    await store.forget(connection.id, batch.map((p) => p.code));
   }
   return removed.length;
 }

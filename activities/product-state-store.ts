@@ -3,13 +3,17 @@
  * products each pass over the catalog has seen, so that only changed products are pushed and a
  * product that left the source can be told apart.
  *
+ * Every method is asynchronous and reads or writes a whole page's codes at once, so a store may live
+ * in a database shared by several workers (`PostgresProductStateStore`, chosen by DATABASE_URL).
+ *
  * The embedded default keeps it in files under the data folder, one folder a connection: an
  * append-only log of `code<TAB>hash<TAB>productCode<TAB>title` lines (the last line of a code wins;
  * compacted when it grows to twice the live size) and one list of seen codes per pass. A worker
- * restart reloads it. Each connection's products are synced by one worker at a time (the workflow
- * runs one page at a time), so no two processes write the same folder. A deployment whose product
- * pages for one connection may run on several machines points this at a shared database instead,
- * behind the same interface.
+ * restart reloads it; in between, the process keeps it in memory and never reads it again, so
+ * exactly one process may serve a connection's product pages: one central worker for iSync
+ * connections, one agent (held to that by its lease, `worker/agent-lease.ts`) for an Omni connection.
+ * Several central workers need the shared store (the worker refuses to start otherwise, see
+ * `worker/runtime.ts`).
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,13 +27,15 @@ export interface PushedProduct {
 }
 
 export interface ProductStateStore {
-  lastPushedHash(connectionId: string, code: string): string | undefined;
-  recordPushed(connectionId: string, products: PushedProduct[]): void;
-  forget(connectionId: string, codes: string[]): void;
-  markSeen(connectionId: string, passId: string, codes: string[]): void;
-  /** Products pushed before and not seen during the pass. */
-  unseenInPass(connectionId: string, passId: string): PushedProduct[];
-  endPass(connectionId: string, passId: string): void;
+  /** The last pushed content hash of each of `codes` that has one (codes never pushed, or forgotten, are absent). */
+  lastPushedHashes(connectionId: string, codes: string[]): Promise<Map<string, string>>;
+  recordPushed(connectionId: string, products: PushedProduct[]): Promise<void>;
+  forget(connectionId: string, codes: string[]): Promise<void>;
+  markSeen(connectionId: string, passId: string, codes: string[]): Promise<void>;
+  /** Products pushed before and not seen during the pass, by code. */
+  unseenInPass(connectionId: string, passId: string): Promise<PushedProduct[]>;
+  /** Forgets the pass's seen codes. */
+  endPass(connectionId: string, passId: string): Promise<void>;
 }
 
 const FORGOTTEN = '-';
@@ -40,11 +46,17 @@ export class FileProductStateStore implements ProductStateStore {
 
   constructor(private readonly directory: string) {}
 
-  lastPushedHash(connectionId: string, code: string): string | undefined {
-    return this.state(connectionId).products.get(code)?.hash;
+  async lastPushedHashes(connectionId: string, codes: string[]): Promise<Map<string, string>> {
+    const { products } = this.state(connectionId);
+    const hashes = new Map<string, string>();
+    for (const code of codes) {
+      const hash = products.get(code)?.hash;
+      if (hash !== undefined) hashes.set(code, hash);
+    }
+    return hashes;
   }
 
-  recordPushed(connectionId: string, products: PushedProduct[]): void {
+  async recordPushed(connectionId: string, products: PushedProduct[]): Promise<void> {
     if (products.length === 0) return;
     const state = this.state(connectionId);
     const lines = products.map((p) => [p.code, p.hash, p.productCode, p.title].map(clean).join('\t'));
@@ -54,7 +66,7 @@ export class FileProductStateStore implements ProductStateStore {
     this.compactIfLarge(connectionId);
   }
 
-  forget(connectionId: string, codes: string[]): void {
+  async forget(connectionId: string, codes: string[]): Promise<void> {
     if (codes.length === 0) return;
     const state = this.state(connectionId);
     appendFileSync(this.logPath(connectionId), `${codes.map((c) => `${clean(c)}\t${FORGOTTEN}`).join('\n')}\n`);
@@ -62,19 +74,21 @@ export class FileProductStateStore implements ProductStateStore {
     state.logLines += codes.length;
   }
 
-  markSeen(connectionId: string, passId: string, codes: string[]): void {
+  async markSeen(connectionId: string, passId: string, codes: string[]): Promise<void> {
     if (codes.length === 0) return;
     this.state(connectionId);
     appendFileSync(this.passPath(connectionId, passId), `${codes.map(clean).join('\n')}\n`);
   }
 
-  unseenInPass(connectionId: string, passId: string): PushedProduct[] {
+  async unseenInPass(connectionId: string, passId: string): Promise<PushedProduct[]> {
     const path = this.passPath(connectionId, passId);
     const seen = new Set(existsSync(path) ? readFileSync(path, 'utf8').split('\n') : []);
-    return [...this.state(connectionId).products.values()].filter((p) => !seen.has(p.code));
+    return [...this.state(connectionId).products.values()]
+      .filter((p) => !seen.has(clean(p.code)))
+      .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
   }
 
-  endPass(connectionId: string, passId: string): void {
+  async endPass(connectionId: string, passId: string): Promise<void> {
     rmSync(this.passPath(connectionId, passId), { force: true });
   }
 

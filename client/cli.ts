@@ -21,9 +21,9 @@ import { loadConnections } from '../worker/config';
 import { connectClient } from '../worker/runtime';
 import { connectionOptions, temporalSettingsFromEnv } from '../worker/temporal-settings';
 import { generateKeyRingText } from '../worker/payload-codec';
-import { applyConnectionSchedules } from './schedules';
+import { applyConnectionSchedules, pruneSchedules } from './schedules';
 import { renderProgress } from './progress';
-import { projectSearchAttributes } from '../workflows/search-attributes';
+import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey, projectSearchAttributes } from '../workflows/search-attributes';
 import { describeSetupReport, NamespaceSetupError, parseRetentionDays, setupNamespace, SetupOptionsError } from './namespace-setup';
 
 export interface CliContext {
@@ -172,12 +172,32 @@ export function buildCli(context: CliContext): Command {
 
   program
     .command('schedules')
-    .description('create or update the schedules of every configured connection')
-    .action(async () => {
+    .summary('create or update the schedules of every configured connection, and delete those no longer configured')
+    .description(
+      'create or update the schedules of every configured connection (product-sync/<id>, and order-poll/<id> unless its ' +
+        'create_order setting is off, in which case an existing order poll is deleted), each at its own fixed phase within its interval; ' +
+        'then delete the product-sync/<id> and order-poll/<id> schedules of connections no longer configured. ' +
+        'No other schedule in the namespace is touched',
+    )
+    .option('--no-prune', 'keep the schedules of connections no longer configured')
+    .action(async (options: { prune: boolean }) => {
       const client = await context.client();
-      for (const connection of context.connections()) {
+      const connections = context.connections();
+      for (const connection of connections) {
         const outcome = await applyConnectionSchedules(client, connection);
-        context.out(`${connection.id}: product sync ${outcome.productSync}${outcome.orderPoll ? `, order poll ${outcome.orderPoll}` : ''}`);
+        const poll =
+          outcome.orderPoll === 'removed'
+            ? ', order poll removed (create_order is off)'
+            : outcome.orderPoll
+              ? `, order poll ${outcome.orderPoll}`
+              : connection.settings.create_order
+                ? ''
+                : ', no order poll (create_order is off)';
+        context.out(`${connection.id}: product sync ${outcome.productSync}${poll}`);
+      }
+      if (!options.prune) return;
+      for (const { scheduleId, connectionId } of await pruneSchedules(client, connections)) {
+        context.out(`${scheduleId}: removed (connection ${connectionId} is no longer configured)`);
       }
     });
 
@@ -239,23 +259,33 @@ export function buildCli(context: CliContext): Command {
     });
   program
     .command('orders')
-    .description('list orders that need attention or failed')
+    .summary('list the orders that need a person: waiting for a fix, or closed as failed')
+    .description(
+      'list the orders that need a person: those waiting for a fix (needs attention, or failed) and those closed as failed. ' +
+        'One visibility query on the OrderState search attribute, kept current by each order; in the Web UI, filter with ' +
+        'OrderState="needs_attention" (or OrderState="failed"). `order status <connectionId> <code>` says why an order waits',
+    )
     .option('-c, --connection <connectionId>', 'only this connection')
     .action(async (options: { connection?: string }) => {
       const client = await context.client();
-      const scope = options.connection ? ` AND ConnectionId = '${findConnection(context, options.connection).id}'` : '';
-      let listed = 0;
-      for await (const execution of client.workflow.list({ query: `WorkflowType = 'raiseOrder' AND ExecutionStatus = 'Running'${scope}` })) {
-        const status = await client.workflow.getHandle(execution.workflowId).query(statusQuery);
-        if (status.state !== 'needs_attention' && status.state !== 'failed') continue;
-        context.out(describeOrder(status));
-        listed += 1;
+      const connectionId = options.connection === undefined ? undefined : findConnection(context, options.connection).id;
+      const lines: string[] = [];
+      for await (const execution of client.workflow.list({ query: ordersNeedingAPersonQuery(connectionId) })) {
+        const attributes = execution.typedSearchAttributes;
+        const order = `${attributes.get(ConnectionIdKey) ?? '?'}/${attributes.get(ChannelOrderCodeKey) ?? execution.workflowId}`;
+        lines.push(
+          execution.status.name === 'RUNNING'
+            ? `${order}: ${(attributes.get(OrderStateKey) ?? 'needs_attention').replace('_', ' ')}`
+            : `${order}: closed as ${execution.status.name.toLowerCase()}`,
+        );
       }
-      for await (const execution of client.workflow.list({ query: `WorkflowType = 'raiseOrder' AND ExecutionStatus = 'Failed'${scope}` })) {
-        context.out(`${execution.workflowId}: closed as failed`);
-        listed += 1;
+      if (lines.length === 0) {
+        context.out('No order needs attention');
+        return;
       }
-      if (listed === 0) context.out('No order needs attention');
+      // The dev server's SQLite visibility store does not sort.
+      for (const line of lines.sort()) context.out(line);
+      context.out('`order status <connectionId> <code>` says why; `order retry <connectionId> <code>` after the fix');
     });
 
   program
@@ -276,6 +306,19 @@ export function buildCli(context: CliContext): Command {
     });
 
   return program;
+}
+
+/**
+ * The orders that need a person, as one visibility query: open orders whose `OrderState` search
+ * attribute says they wait for a fix, and orders closed as failed. An open order started before
+ * raiseOrder kept `OrderState` has none until its next state change.
+ */
+export function ordersNeedingAPersonQuery(connectionId?: string): string {
+  const scope = connectionId === undefined ? '' : ` AND ConnectionId = '${connectionId}'`;
+  return (
+    `WorkflowType = 'raiseOrder' AND ((ExecutionStatus = 'Running' AND ${OrderStateKey.name} IN ('needs_attention', 'failed')) ` +
+    `OR ExecutionStatus = 'Failed')${scope}`
+  );
 }
 
 async function orderStatus(client: Client, connectionId: string, code: string): Promise<OrderStatus> {

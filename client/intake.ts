@@ -34,6 +34,10 @@ export const DEFAULT_WEBHOOK_BODY_TIMEOUT_MS = 10_000;
 
 export interface IntakeOptions {
   client: Client;
+  /**
+   * The connections in use, asked on every call: it must do no I/O (`ConnectionRegistry.connections`,
+   * the file read once and watched; a bad connection is skipped, so its source's webhooks are refused).
+   */
   connections: () => Connection[];
   /** The secret that signs webhook calls for a connection's Stock2Shop source; none refuses them. */
   webhookSecretOf: (connection: Connection) => string | undefined;

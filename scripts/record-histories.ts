@@ -22,6 +22,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId, sourceWatchWorkflowId } from '../domain';
 import { pollOrders, productSync, watchSource } from '../workflows';
 import { retryUpdate, statusQuery, type OrderStatus } from '../workflows/definitions';
+import { OrderStateKey } from '../workflows/search-attributes';
 import { startDevServer, startTimeSkippingServer } from '../test/helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack, type StackOptions } from '../test/helpers/stack';
 import { makeOrder, waitFor } from '../test/helpers/orders';
@@ -274,6 +275,30 @@ async function recordOnDevServer(): Promise<void> {
     assert.ok(activityTypes(await handleOf('WEB-1005').fetchHistory()).includes('registerSourceWaiter'), 'WEB-1005 waited for the source watch');
     await save('order-waited-for-source-outage-and-raised', handleOf('WEB-1005'));
     await save('source-watch-woke-waiting-order', watch);
+
+    // The OrderState search attribute (patch 'order-state-search-attribute'): an order that needs
+    // attention, is retried and raised, its state upserted at each change: raising, needs_attention,
+    // raising, raised.
+    step = 'an order whose OrderState follows it through needs attention to raised';
+    const orderStateOf = async (code: string) => (await handleOf(code).describe()).typedSearchAttributes.get(OrderStateKey);
+    await stack.placeOrder(makeOrder('WEB-1006', [{ sku: 'GHOST-77', qty: 1, price: 10 }]));
+    await untilWaitingForFix('WEB-1006');
+    assert.equal(await orderStateOf('WEB-1006'), 'needs_attention');
+    stack.omni.addItem({ STOCKCODE: 'GHOST-77', DESCRIPTION: 'Found it too', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 10, OAvailable: 1 });
+    assert.deepEqual(await handleOf('WEB-1006').executeUpdate(retryUpdate), { attempt: 2 });
+    await raised('WEB-1006', { attempts: 2 });
+    assert.equal(await orderStateOf('WEB-1006'), 'raised');
+    const orderStateEvents = (await handleOf('WEB-1006').fetchHistory()).events ?? [];
+    assert.ok(
+      orderStateEvents.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'),
+      "WEB-1006: the patch 'order-state-search-attribute' is recorded",
+    );
+    const orderStates = orderStateEvents.flatMap((e) => {
+      const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[OrderStateKey.name];
+      return field?.data ? [JSON.parse(Buffer.from(field.data).toString('utf8')) as string] : [];
+    });
+    assert.deepEqual(orderStates, ['raising', 'needs_attention', 'raising', 'raised'], 'WEB-1006: every state upserted, in order');
+    await save('order-state-needs-attention-retried-and-raised', handleOf('WEB-1006'));
   });
 }
 

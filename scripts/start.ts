@@ -15,8 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator } from '../simulators';
-import { dataDir, loadConnections, projectRoot, webhookSecretOf } from '../worker/config';
-import { activityDepsFromConfig, connectClient, connectWorker } from '../worker/runtime';
+import { dataDir, projectRoot, webhookSecretOf } from '../worker/config';
+import { activityDepsFromConfig, connectClient, connectionRegistryFromConfig, connectWorker } from '../worker/runtime';
 import { demoSecret, engineDataConverter, ensureDemoKeyRing } from '../worker/data-converter';
 import { EncryptionCodec } from '../worker/payload-codec';
 import { startCodecServer } from '../client/codec-server';
@@ -136,7 +136,9 @@ async function main(): Promise<void> {
     const workerSetup = { connection: workerConnection, deps, dataConverter, shutdownGraceSeconds, sizing: sizingFromEnv() };
     const central = await createCentralWorker({ ...workerSetup, deployment: deploymentFromEnv() });
     const workers: Worker[] = [central, await createISyncWorker(workerSetup)];
-    const connections = loadConnections();
+    // The connections in use at start: a bad one was logged and is skipped, the others run (the file is watched).
+    const registry = connectionRegistryFromConfig();
+    const connections = registry.connections();
     for (const connection of connections.filter((c) => c.sourceKind === 'omni')) {
       workers.push(await createAgentWorker(workerSetup, connection.id));
     }
@@ -162,7 +164,7 @@ async function main(): Promise<void> {
     }
     const intake = await startIntakeServer({
       client,
-      connections: () => loadConnections(),
+      connections: () => registry.connections(),
       webhookSecretOf: (connection) => webhookSecretOf(connection),
       port: intakePort,
       ...(env.WEBHOOK_MAX_BODY_BYTES ? { maxBodyBytes: Number(env.WEBHOOK_MAX_BODY_BYTES) } : {}),

@@ -1,12 +1,14 @@
 /**
- * `npm test`: makes sure the Temporal binaries are there (installing them on a fresh machine), then
- * runs every `test/**\/*.test.ts` with node's built-in test runner. Tests start their own servers.
+ * `npm test`: makes sure the Temporal binaries and the PostgreSQL server binaries are there
+ * (installing them on a fresh machine), then runs every `test/**\/*.test.ts` with node's built-in
+ * test runner. Tests start their own servers.
  * Extra arguments narrow the run: `npm test -- test/unit`.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { ensureTemporalBinaries } from './temporal-binaries';
+import { ensurePostgresBinaries } from './postgres';
 
 const projectRoot = resolve(__dirname, '..');
 
@@ -20,6 +22,13 @@ function testFiles(path: string): string[] {
 const binaries = ensureTemporalBinaries();
 // The Web UI check drives Debian's Chromium; install it when missing (a no-op when present).
 spawnSync('bash', [join(projectRoot, 'scripts', 'ensure-chromium.sh')], { stdio: 'inherit' });
+// The shared product state store and the agent lease are tested on a real Postgres (Debian's, installed when missing).
+let postgresBinDir: string | undefined;
+try {
+  postgresBinDir = ensurePostgresBinaries();
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}: the Postgres tests will fail\n`);
+}
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['test'];
 const files = roots.flatMap((root) => testFiles(resolve(projectRoot, root))).map((f) => relative(projectRoot, f));
 if (files.length === 0) {
@@ -34,7 +43,12 @@ const result = spawnSync(
   {
     cwd: projectRoot,
     stdio: 'inherit',
-    env: { ...process.env, TEMPORAL_CLI_PATH: binaries.cli, TEMPORAL_TEST_SERVER_PATH: binaries.testServer },
+    env: {
+      ...process.env,
+      TEMPORAL_CLI_PATH: binaries.cli,
+      TEMPORAL_TEST_SERVER_PATH: binaries.testServer,
+      ...(postgresBinDir ? { POSTGRES_BIN_DIR: postgresBinDir } : {}),
+    },
   },
 );
 process.exit(result.status ?? 1);

@@ -1,8 +1,16 @@
 /**
  * The on-site agent of one Omni Accounts connection: `node --import tsx worker/agent.ts <connectionId>`.
  * Runs beside Omni, reaches it on the local network, and only dials out to Temporal and Stock2Shop.
+ *
+ * One agent per connection at a time (`worker/agent-lease.ts`): it polls its task queue only while
+ * it holds the connection's lease (in DATABASE_URL's database, else a lock file under DATA_DIR). A
+ * second agent says who serves the connection and waits to take over; an agent that loses its
+ * lease stops its worker and exits non-zero.
  */
-import { activityDepsFromConfig, connectWorker, dataConverterFromEnv } from './runtime';
+import { Runtime } from '@temporalio/worker';
+import { activityDepsFromConfig, closeDatabase, connectWorker, databaseFromEnv, dataConverterFromEnv } from './runtime';
+import { acquireLease, agentLeaseFor, keepLease, leaseSecondsFromEnv } from './agent-lease';
+import { dataDir } from './config';
 import { temporalSettingsFromEnv } from './temporal-settings';
 import { createAgentWorker } from './workers';
 import { installRuntime } from './observability';
@@ -14,20 +22,46 @@ async function main(): Promise<void> {
   const connectionId = process.argv[2] ?? process.env.AGENT_CONNECTION_ID;
   if (!connectionId) throw new Error('usage: worker/agent.ts <connectionId> (or AGENT_CONNECTION_ID)');
   installRuntime(`agent ${connectionId}`);
+  const logger = Runtime.instance().logger;
   const settings = temporalSettingsFromEnv();
   const dataConverter = dataConverterFromEnv();
-  const worker = await createAgentWorker(
-    {
-      connection: await connectWorker(settings),
-      namespace: settings.namespace,
-      deps: activityDepsFromConfig(),
-      dataConverter,
-      shutdownGraceSeconds: shutdownGraceSecondsFromEnv(),
-      sizing: sizingFromEnv(),
-    },
-    connectionId,
-  );
-  await worker.run();
+  const deps = activityDepsFromConfig(undefined, { role: 'agent' });
+  // A wrong connection id is said at once, not after waiting for a lease.
+  const configured = deps.connections().find((c) => c.id === connectionId);
+  if (!configured) throw new Error(`No connection '${connectionId}' in the configuration`);
+  if (configured.sourceKind !== 'omni') throw new Error(`Connection '${connectionId}' is ${configured.sourceKind}: only Omni Accounts connections run an agent`);
+
+  const lease = agentLeaseFor(connectionId, { database: databaseFromEnv(), dataDirectory: dataDir(), seconds: leaseSecondsFromEnv() });
+  const log = { info: (m: string) => logger.info(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
+  // Asked to stop while waiting for the lease: stop waiting (once polling, the Runtime's own handler stops the worker).
+  const stopWaiting = new AbortController();
+  const onSignal = () => stopWaiting.abort();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, onSignal);
+  const connection = await connectWorker(settings);
+  try {
+    if (!(await acquireLease(lease, log, stopWaiting.signal))) return;
+    let worker: Awaited<ReturnType<typeof createAgentWorker>> | undefined;
+    const held = keepLease(lease, log, (reason) => {
+      logger.error(reason);
+      if (worker?.getState() === 'RUNNING') worker.shutdown();
+    });
+    try {
+      worker = await createAgentWorker(
+        { connection, namespace: settings.namespace, deps, dataConverter, shutdownGraceSeconds: shutdownGraceSecondsFromEnv(), sizing: sizingFromEnv() },
+        connectionId,
+      );
+      if (held.lost() === undefined) await worker.run();
+    } finally {
+      await held.stop();
+      if (held.lost() === undefined) await lease.release().catch((error: Error) => logger.warn(`connection ${connectionId}: could not release the agent lease: ${error.message}`));
+    }
+    const lost = held.lost();
+    if (lost !== undefined) throw new Error(lost);
+  } finally {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
+    await connection.close();
+    await closeDatabase();
+  }
 }
 
 runUntilStopped(`agent worker`, main);

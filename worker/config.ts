@@ -28,31 +28,90 @@ export function connectionsFilePath(env: NodeJS.ProcessEnv = process.env): strin
   return existsSync(own) ? own : resolve(projectRoot, 'config/connections.demo.json');
 }
 
-/** Reads and validates the connections file; one line names the file, the connection and the field at fault. */
-export function loadConnections(path: string = connectionsFilePath()): Connection[] {
-  if (!existsSync(path)) {
-    throw new ConfigurationError(`No connections file at ${path}: copy config/connections.example.json there, or set CONNECTIONS_FILE`);
-  }
+/** A connection of the file that cannot be used: its id (or `#<position>`), the field, and why. Never a value. */
+export interface ConnectionProblem {
+  /** The entry's id, or `#3` (its position in the file, from 1) when it has no usable id. */
+  connection: string;
+  field: string;
+  /** `Connection acme: endpoint: must be an http(s) URL`. */
+  message: string;
+}
+
+/** What a connections file holds: the connections that validate, and one problem per entry that does not. */
+export interface ConnectionsReading {
+  connections: Connection[];
+  problems: ConnectionProblem[];
+}
+
+/** An id as it may be shown: printable and short. */
+function shownId(id: unknown, index: number): string {
+  if (typeof id !== 'string' || id.trim() === '') return `#${index + 1}`;
+  const text = id.replace(/[\u0000-\u001F\u007F]/g, '?');
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+/** "Expected ',' … in JSON at position 29" → "… (line 3, column 5)": the position a person can find, no quote of the file. */
+function jsonErrorText(error: Error, text: string): string {
+  const message = error.message.replace(/,? ".*" is not valid JSON$/s, '');
+  const position = /at position (\d+)/.exec(message);
+  if (!position) return message;
+  const before = text.slice(0, Number(position[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${message.replace(/ in JSON at position \d+.*$/, '')} (line ${line}, column ${column})`;
+}
+
+/**
+ * Validates a connections file's text entry by entry: each connection on its own (a duplicate id is
+ * a problem of the later entry), so one bad entry never hides the others. Throws ConfigurationError
+ * only when the file as a whole is unusable (not JSON, not `{ "connections": [ ... ] }`).
+ */
+export function readConnectionsText(path: string, text: string): ConnectionsReading {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (error) {
-    throw new ConfigurationError(`${path} is not valid JSON: ${(error as Error).message}`);
+    throw new ConfigurationError(`${path} is not valid JSON: ${jsonErrorText(error as Error, text)}`);
   }
   const file = ConnectionsFileSchema.safeParse(raw);
   if (!file.success) throw new ConfigurationError(`${path}: expected { "connections": [ ... ] }`);
-  const connections = file.data.connections.map((entry, index) => {
-    const parsed = ConnectionSchema.safeParse(entry);
-    if (parsed.success) return parsed.data;
-    const { field, reason } = firstProblem(parsed.error, entry);
+  const connections: Connection[] = [];
+  const problems: ConnectionProblem[] = [];
+  /** Every id an entry claims, valid or not, and the first entry that claimed it. */
+  const claimed = new Map<string, number>();
+  file.data.connections.forEach((entry, index) => {
     const id = (entry as { id?: unknown } | null)?.id;
-    throw new ConfigurationError(`${path}: connection ${typeof id === 'string' ? id : `#${index + 1}`}: ${field}: ${reason}`);
+    const shown = shownId(id, index);
+    const problem = (field: string, reason: string) => problems.push({ connection: shown, field, message: `Connection ${shown}: ${field}: ${reason}` });
+    if (typeof id === 'string' && claimed.has(id)) {
+      return problem('id', `appears twice: entry #${index + 1} repeats the id of entry #${claimed.get(id)! + 1}`);
+    }
+    if (typeof id === 'string') claimed.set(id, index);
+    const parsed = ConnectionSchema.safeParse(entry);
+    if (parsed.success) return connections.push(parsed.data);
+    const { field, reason } = firstProblem(parsed.error, entry);
+    problem(field, reason);
   });
-  const ids = new Set<string>();
-  for (const connection of connections) {
-    if (ids.has(connection.id)) throw new ConfigurationError(`${path}: connection id '${connection.id}' appears twice`);
-    ids.add(connection.id);
+  return { connections, problems };
+}
+
+/** Reads a connections file entry by entry (see `readConnectionsText`); throws ConfigurationError when there is no file. */
+export function readConnectionsFile(path: string = connectionsFilePath()): ConnectionsReading & { text: string } {
+  if (!existsSync(path)) {
+    throw new ConfigurationError(`No connections file at ${path}: copy config/connections.example.json there, or set CONNECTIONS_FILE`);
   }
+  const text = readFileSync(path, 'utf8');
+  return { text, ...readConnectionsText(path, text) };
+}
+
+/**
+ * Reads and validates the connections file, all or nothing (for the CLI and checks): every bad
+ * connection is named in one line, with its field (`<file>: Connection acme: endpoint: …; Connection #3: id: required`).
+ * Running workers use `ConnectionRegistry` instead, which skips a bad connection and serves the others.
+ */
+export function loadConnections(path: string = connectionsFilePath()): Connection[] {
+  const { connections, problems } = readConnectionsFile(path);
+  if (problems.length > 0) throw new ConfigurationError(`${path}: ${problems.map((p) => p.message).join('; ')}`);
   return connections;
 }
 

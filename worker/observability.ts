@@ -6,14 +6,14 @@
  */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { formatLogLine, type LogFields } from './log-line';
-import { loadConnections, secretValuesOf } from './config';
+import { readConnectionsFile, secretValuesOf } from './config';
 
 const LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
-/** The secret values of the configured connections, read once: no log line may contain them. */
+/** The secret values of the configured connections, read once: no log line may contain them (one bad connection hides no other's). */
 function configuredSecrets(env: NodeJS.ProcessEnv): string[] {
   try {
-    return secretValuesOf(loadConnections(), env);
+    return secretValuesOf(readConnectionsFile().connections, env);
   } catch {
     return []; // a broken configuration is reported by whoever loads it next
   }

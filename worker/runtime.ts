@@ -5,19 +5,44 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { createStock2ShopClient, type Stock2ShopClient } from '../connectors';
 import type { ActivityDeps } from '../activities';
-import { FileProductStateStore } from '../activities/product-state-store';
+import { FileProductStateStore, type ProductStateStore } from '../activities/product-state-store';
+import { PostgresProductStateStore } from '../activities/postgres-product-state-store';
+import { Pool } from 'pg';
+import type { Connection as EngineConnection } from '../domain';
+import { migrate } from '../db/migrate';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from './temporal-settings';
-import { connectionsFilePath, dataDir, loadConnections, resolveSecrets, stock2shopEndpointFromEnv, stock2shopTokenOf } from './config';
+import { ConfigurationError, connectionsFilePath, dataDir, resolveSecrets, stock2shopEndpointFromEnv, stock2shopTokenOf } from './config';
 import { engineDataConverter, keyRingFromEnvironment } from './data-converter';
+import { ConnectionRegistry } from './connection-registry';
+import { logLineWriter } from './observability';
 
-export function activityDepsFromConfig(temporalClient?: Client): ActivityDeps {
-  const file = connectionsFilePath();
+/** One registry per connections file and process: the workers, the intake and the start script share it. */
+const registries = new Map<string, ConnectionRegistry>();
+
+/**
+ * The connections of this process (`CONNECTIONS_FILE`): read once, each bad connection logged and
+ * skipped, the file watched so a change applies without a restart. Throws when there is no readable file.
+ */
+export function connectionRegistryFromConfig(file: string = connectionsFilePath()): ConnectionRegistry {
+  let registry = registries.get(file);
+  if (!registry) registries.set(file, (registry = new ConnectionRegistry(file, { log: logLineWriter('connections') })));
+  return registry;
+}
+
+/**
+ * `role: 'agent'`: an Omni agent, which serves its own connection only (held to one at a time by its
+ * lease), so the several-central-workers check does not apply to it.
+ */
+export function activityDepsFromConfig(temporalClient?: Client, { role = 'central' }: { role?: 'central' | 'agent' } = {}): ActivityDeps {
   const endpoint = stock2shopEndpointFromEnv();
+  const registry = connectionRegistryFromConfig();
+  if (role === 'central') refuseUnsharedProductState(registry.connections());
   // One client per token: each connection calls Stock2Shop with its own source's token.
   const stock2shopClients = new Map<string, Stock2ShopClient>();
   return {
-    // Read on each use: a corrected connection applies to the next retry without a restart.
-    connections: () => loadConnections(file),
+    // The file is read once and watched: a corrected connection applies to the next retry without a restart.
+    connections: () => registry.connections(),
+    connectionProblem: (connectionId) => registry.problemOf(connectionId)?.message,
     secretsOf: (connection) => resolveSecrets(connection),
     stock2shopFor: (connection) => {
       const token = stock2shopTokenOf(connection);
@@ -25,7 +50,7 @@ export function activityDepsFromConfig(temporalClient?: Client): ActivityDeps {
       if (!client) stock2shopClients.set(token, (client = createStock2ShopClient({ endpoint, token })));
       return client;
     },
-    productStore: new FileProductStateStore(join(dataDir(), 'product-state')),
+    productStore: productStoreFromEnv(),
     ...(temporalClient ? { temporalClient } : {}),
   };
 }
@@ -45,4 +70,85 @@ export async function connectClient(
 ): Promise<Client> {
   const connection = await Connection.connect(connectionOptions(settings));
   return new Client({ connection, namespace: settings.namespace, dataConverter });
+}
+
+/**
+ * The shared database of this process (DATABASE_URL), one pool for the product state store and the
+ * agent lease; its migrations (`db/migrations/`) are started at once and awaited by the first use.
+ * Undefined without DATABASE_URL (the embedded default: files under DATA_DIR).
+ */
+export interface SharedDatabase {
+  pool: Pool;
+  /** Resolves once the schema is current; a failed attempt (database unreachable) is tried again at the next call. */
+  ready: () => Promise<void>;
+}
+
+let sharedDatabase: SharedDatabase | undefined;
+
+export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): SharedDatabase | undefined {
+  const url = env.DATABASE_URL;
+  if (!url) return undefined;
+  if (sharedDatabase) return sharedDatabase;
+  const pool = new Pool({ connectionString: url, max: 10, allowExitOnIdle: true, connectionTimeoutMillis: 10_000 });
+  // An idle connection the server dropped: the pool replaces it at the next query; say so, never with the URL (it holds the password).
+  pool.on('error', (error) => process.stderr.write(`database (DATABASE_URL): an idle connection failed: ${error.message}\n`));
+  let migrated: Promise<void> | undefined;
+  const ready = () => {
+    migrated ??= migrate(pool).then(
+      () => undefined,
+      (error: Error) => {
+        migrated = undefined;
+        throw new Error(`the database (DATABASE_URL) is not ready: ${error.message}`);
+      },
+    );
+    return migrated;
+  };
+  sharedDatabase = { pool, ready };
+  // Applied at start; a database that does not answer yet is tried again when the store or the lease needs it.
+  ready().catch((error: Error) => process.stderr.write(`${error.message} (tried again at the next use)\n`));
+  return sharedDatabase;
+}
+
+/** Ends the shared database's pool, if this process opened one. */
+export async function closeDatabase(): Promise<void> {
+  const database = sharedDatabase;
+  sharedDatabase = undefined;
+  await database?.pool.end();
+}
+
+/** DATABASE_URL set: the shared Postgres store; unset: the embedded default's files under DATA_DIR (one process per connection). */
+export function productStoreFromEnv(env: NodeJS.ProcessEnv = process.env): ProductStateStore {
+  const database = databaseFromEnv(env);
+  return database ? new PostgresProductStateStore(database.pool, database.ready) : new FileProductStateStore(join(dataDir(env), 'product-state'));
+}
+
+/**
+ * CENTRAL_WORKERS: how many central worker processes this deployment runs (default 1). It is the
+ * operator's statement of the setup, not a discovery: the worker cannot see the others.
+ */
+export function centralWorkersFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.CENTRAL_WORKERS;
+  if (text === undefined || text === '') return 1;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new ConfigurationError(`CENTRAL_WORKERS is '${text}': use a whole number, 1 or more`);
+  return value;
+}
+
+/**
+ * Several central workers without DATABASE_URL each keep their own product state files, and a
+ * pass's pages land on any of them: the reconcile step would take the products the other workers
+ * saw for gone, and with `removedProducts: deactivate` push them inactive, off the web stores. Such
+ * a worker refuses to start, naming the connections at risk: those whose product pages the central
+ * workers run (every source but Omni, whose pages run on its agent).
+ */
+export function refuseUnsharedProductState(connections: EngineConnection[], env: NodeJS.ProcessEnv = process.env): void {
+  const workers = centralWorkersFromEnv(env);
+  if (workers <= 1 || env.DATABASE_URL) return;
+  const atRisk = connections.filter((c) => c.sourceKind !== 'omni' && c.removedProducts === 'deactivate').map((c) => c.id);
+  if (atRisk.length === 0) return;
+  throw new ConfigurationError(
+    `CENTRAL_WORKERS=${workers} without DATABASE_URL: the connections ${atRisk.join(', ')} deactivate removed products, ` +
+      'and each worker would keep its own product state (products another worker saw would be taken off the web stores); ' +
+      'set DATABASE_URL to a shared Postgres, or run one central worker',
+  );
 }

@@ -9,12 +9,15 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+// Under its own name: the next change's `patched` (docs/versioning.md's worked example, built by
+// test/helpers/variant-bundle.ts) goes into the import list above.
+import { patched as isPatched } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { NEEDS_ATTENTION_ERROR_TYPES, type PreparedOrder } from '../activities/contracts';
 import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
-import { orderDeliveredSignal, retryUpdate, sourceAvailableSignal, statusQuery, type OrderStatus } from './definitions';
+import { orderDeliveredSignal, retryUpdate, sourceAvailableSignal, statusQuery, type OrderState, type OrderStatus } from './definitions';
 import { causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable } from './failures';
-import { ChannelOrderCodeKey, ConnectionIdKey, SourceKindKey } from './search-attributes';
+import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey, SourceKindKey } from './search-attributes';
 
 /** Codes only: the order itself is read from Stock2Shop by `prepareOrder`. */
 export interface RaiseOrderInput {
@@ -84,6 +87,22 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
   let recheckRequested = false;
   let sourceAvailable = false;
   const waitingForFix = () => status.state === 'needs_attention' || status.state === 'failed';
+
+  /**
+   * The `OrderState` search attribute follows every change of `status.state`: an upsert, so a change
+   * of the command sequence, behind the patch 'order-state-search-attribute' (docs/versioning.md).
+   * The patch is asked at a state change, and its answer kept once it is yes. Replaying a history
+   * from before the change it answers no (no marker there) without deciding, so a run started by
+   * older code replays as it ran and gets the attribute at its first state change on this code (where
+   * the marker is recorded); a new run records it at its first state change. 'received' lasts only
+   * until the first workflow task, so the first value written is 'raising'.
+   */
+  let orderStateAttribute = false;
+  const setState = (state: OrderState) => {
+    status.state = state;
+    if (!orderStateAttribute) orderStateAttribute = isPatched('order-state-search-attribute');
+    if (orderStateAttribute) upsertSearchAttributes([{ key: OrderStateKey, value: state }]);
+  };
 
   setHandler(statusQuery, () => status);
   setHandler(sourceAvailableSignal, () => {
@@ -173,10 +192,10 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
     retryRequested = false;
     recheckRequested = false;
     status.attempts += 1;
-    status.state = 'raising';
+    setState('raising');
     setCurrentDetails(`Raising order ${channelOrderCode} (attempt ${status.attempts})`);
     const outcome = await attempt(reread);
-    status.state = outcome.state;
+    setState(outcome.state);
     if (outcome.state === 'raised') {
       status.reason = undefined;
       const how = status.alreadyExisted ? ' (found already raised)' : '';

@@ -100,10 +100,12 @@ test('an order waiting on version A is retried and raised on version B through i
   assert.equal(await buildIdOf(waiting), versionB.buildId, 'the auto-upgrade order moved to B');
   const orderEvents = (await waiting.fetchHistory()).events ?? [];
   assert.equal(orderEvents.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED).length, 0, 'no workflow task failed');
-  assert.ok(
-    orderEvents.some((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && e.markerRecordedEventAttributes?.markerName === 'core_patch'),
-    "B's patched path ran: its patch marker is in the history",
+  const patches = orderEvents.flatMap((e) =>
+    e.markerRecordedEventAttributes?.markerName === 'core_patch'
+      ? Object.values(e.markerRecordedEventAttributes.details ?? {}).flatMap((p) => (p.payloads ?? []).map((payload) => Buffer.from(payload.data ?? []).toString('utf8')))
+      : [],
   );
+  assert.ok(patches.some((text) => text.includes('reread-before-raise')), `B's patched path ran: its patch marker is in the history (${patches.join('; ')})`);
   const scheduled = orderEvents.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
   assert.deepEqual(
     scheduled.slice(scheduled.lastIndexOf('writeBackOrderFailure') + 1),

@@ -115,6 +115,7 @@ describe('namespace setup', () => {
       'search attribute ConnectionId (Keyword): added',
       'search attribute SourceKind (Keyword): added',
       'search attribute ChannelOrderCode (Keyword): added',
+      'search attribute OrderState (Keyword): added',
       'retention: set to 30 days (was 1 day)',
       'namespace default: ready',
     ]);
@@ -214,6 +215,7 @@ describe('namespace setup', () => {
       'search attribute ConnectionId (Keyword): added',
       'search attribute SourceKind (Keyword): added',
       'search attribute ChannelOrderCode (Keyword): added',
+      'search attribute OrderState (Keyword): added',
       'retention: set to 30 days (was 1 day)',
       `namespace ${CLI_NAMESPACE}: ready`,
     ]);
@@ -275,7 +277,7 @@ describe('namespace setup', () => {
     assert.deepEqual(calls, ['addSearchAttributes'], 'the retention is not even tried through UpdateNamespace on Cloud');
     assert.match(
       error.message,
-      /search attribute\(s\) SourceKind \(Keyword\), ChannelOrderCode \(Keyword\) could not be added by this client: on Temporal Cloud add them with `tcld namespace search-attributes add --namespace orders\.a1b2c --search-attribute "SourceKind=Keyword" --search-attribute "ChannelOrderCode=Keyword"`, or in the Cloud UI/,
+      /search attribute\(s\) SourceKind \(Keyword\), ChannelOrderCode \(Keyword\), OrderState \(Keyword\) could not be added by this client: on Temporal Cloud add them with `tcld namespace search-attributes add --namespace orders\.a1b2c --search-attribute "SourceKind=Keyword" --search-attribute "ChannelOrderCode=Keyword" --search-attribute "OrderState=Keyword"`, or in the Cloud UI/,
     );
     assert.match(error.message, /the retention must be 30 days \(it is 7 days\)[^\n]*`tcld namespace retention set --namespace orders\.a1b2c --retention-days 30`/);
     assert.doesNotMatch(error.message, /Request unauthorized|PERMISSION_DENIED/);
@@ -283,6 +285,7 @@ describe('namespace setup', () => {
       'search attribute ConnectionId (Keyword): already present',
       'search attribute SourceKind (Keyword): NOT added',
       'search attribute ChannelOrderCode (Keyword): NOT added',
+      'search attribute OrderState (Keyword): NOT added',
       'retention: NOT set to 30 days (is 7 days)',
       'namespace orders.a1b2c: NOT ready (2 problems)',
     ]);

@@ -30,6 +30,7 @@ export const RECORDED_HISTORIES = [
   'order-waited-for-source-outage-and-raised',
   'source-watch-woke-waiting-order',
   'order-not-raised-after-30-day-wait-for-fix',
+  'order-state-needs-attention-retried-and-raised',
 ] as const;
 
 /** Where the committed corpus lives. */

@@ -1,0 +1,110 @@
+/**
+ * The product state in a shared Postgres database (DATABASE_URL): what was last pushed per product
+ * variant, keyed by (connection, variant code), and the variants each pass has seen, one row each, so
+ * any worker may run any page of a pass and the pass's reconcile step, on whichever worker, sees
+ * every page. Nothing is cached in the process: every answer comes from the database, so no worker
+ * acts on what another has changed since.
+ *
+ * Each method is one statement, hence one transaction. The schema is `db/migrations/` (applied at
+ * start by `db/migrate.ts`).
+ */
+import type { Pool } from 'pg';
+import type { ProductStateStore, PushedProduct } from './product-state-store';
+
+/** Seen rows of passes that never reached their reconcile step (a failed or stopped pass) are dropped after this long. */
+const ABANDONED_PASS_DAYS = 7;
+
+export class PostgresProductStateStore implements ProductStateStore {
+  /**
+   * @param ready resolves once the schema is current (the migrations applied); awaited before every
+   *   statement, so a store is usable at once while its process applies the migrations.
+   */
+  constructor(
+    private readonly pool: Pool,
+    private readonly ready: () => Promise<void> = async () => undefined,
+  ) {}
+
+  async lastPushedHashes(connectionId: string, codes: string[]): Promise<Map<string, string>> {
+    const hashes = new Map<string, string>();
+    if (codes.length === 0) return hashes;
+    const { rows } = await this.query<{ code: string; hash: string }>(
+      'SELECT code, hash FROM product_state WHERE connection_id = $1 AND code = ANY($2::text[])',
+      [connectionId, unique(codes.map(text))],
+    );
+    const byStoredCode = new Map(rows.map((row) => [row.code, row.hash]));
+    for (const code of codes) {
+      const hash = byStoredCode.get(text(code));
+      if (hash !== undefined) hashes.set(code, hash);
+    }
+    return hashes;
+  }
+
+  async recordPushed(connectionId: string, products: PushedProduct[]): Promise<void> {
+    if (products.length === 0) return;
+    // One row per code (the last of a batch wins), as one upsert may not touch a row twice.
+    const latest = [...new Map(products.map((p) => [text(p.code), p])).entries()];
+    await this.query(
+      `INSERT INTO product_state (connection_id, code, hash, product_code, title, pushed_at)
+       SELECT $1, u.code, u.hash, u.product_code, u.title, now()
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(code, hash, product_code, title)
+       ON CONFLICT (connection_id, code) DO UPDATE
+         SET hash = EXCLUDED.hash, product_code = EXCLUDED.product_code, title = EXCLUDED.title, pushed_at = EXCLUDED.pushed_at`,
+      [
+        connectionId,
+        latest.map(([code]) => code),
+        latest.map(([, p]) => text(p.hash)),
+        latest.map(([, p]) => text(p.productCode)),
+        latest.map(([, p]) => text(p.title)),
+      ],
+    );
+  }
+
+  async forget(connectionId: string, codes: string[]): Promise<void> {
+    if (codes.length === 0) return;
+    await this.query('DELETE FROM product_state WHERE connection_id = $1 AND code = ANY($2::text[])', [connectionId, unique(codes.map(text))]);
+  }
+
+  async markSeen(connectionId: string, passId: string, codes: string[]): Promise<void> {
+    if (codes.length === 0) return;
+    await this.query(
+      `INSERT INTO product_pass_seen (connection_id, pass_id, code)
+       SELECT $1, $2, c FROM unnest($3::text[]) AS c
+       ON CONFLICT (connection_id, pass_id, code) DO NOTHING`,
+      [connectionId, passId, unique(codes.map(text))],
+    );
+  }
+
+  async unseenInPass(connectionId: string, passId: string): Promise<PushedProduct[]> {
+    const { rows } = await this.query<{ code: string; hash: string; product_code: string; title: string }>(
+      `SELECT p.code, p.hash, p.product_code, p.title
+         FROM product_state p
+        WHERE p.connection_id = $1
+          AND NOT EXISTS (SELECT 1 FROM product_pass_seen s WHERE s.connection_id = $1 AND s.pass_id = $2 AND s.code = p.code)
+        ORDER BY p.code COLLATE "C"`,
+      [connectionId, passId],
+    );
+    return rows.map((row) => ({ code: row.code, hash: row.hash, productCode: row.product_code, title: row.title }));
+  }
+
+  async endPass(connectionId: string, passId: string): Promise<void> {
+    await this.query(
+      `DELETE FROM product_pass_seen
+        WHERE connection_id = $1 AND (pass_id = $2 OR seen_at < now() - make_interval(days => $3))`,
+      [connectionId, passId, ABANDONED_PASS_DAYS],
+    );
+  }
+
+  private async query<Row extends Record<string, unknown>>(sql: string, values: unknown[]) {
+    await this.ready();
+    return this.pool.query<Row>(sql, values);
+  }
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** Postgres text holds no NUL character; a source's stray one is replaced (the same way on every read and write). */
+function text(value: string): string {
+  return value.includes('\u0000') ? value.replace(/\u0000/g, '\uFFFD') : value;
+}
