@@ -93,7 +93,8 @@ export interface RunningPostgres {
 export async function startPostgres(): Promise<RunningPostgres> {
   const bin = ensurePostgresBinaries();
   const runAs = serverUser();
-  const root = mkdtempSync(join(tmpdir(), 's2s-postgres-'));
+  // The server's user must reach its folder: as root, under /tmp rather than a TMPDIR of root's own.
+  const root = mkdtempSync(join(runAs && existsSync('/tmp') ? '/tmp' : tmpdir(), 's2s-postgres-'));
   const dataDir = join(root, 'data');
   if (runAs) chownSync(root, runAs.uid, runAs.gid);
   const run = (command: string, args: string[]) => {

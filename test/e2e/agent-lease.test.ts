@@ -21,7 +21,8 @@ import { temporal } from '@temporalio/proto';
 import type { OrderStatus } from '../../workflows/definitions';
 import { migrate } from '../../db/migrate';
 import { startPostgres, type RunningPostgres } from '../../scripts/postgres';
-import { ConnectionSchema, raiseOrderWorkflowId } from '../../domain';
+import { CENTRAL_TASK_QUEUE, ConnectionSchema, raiseOrderWorkflowId } from '../../domain';
+import { productSync } from '../../workflows';
 import { refuseUnsharedProductState } from '../../worker/runtime';
 import { acquireLease, FileAgentLease, keepLease, PostgresAgentLease, type AgentLease } from '../../worker/agent-lease';
 import { startDevServer } from '../helpers/temporal';
@@ -132,6 +133,17 @@ test('two agents, one Postgres: the second waits without polling, takes over onc
 
     assert.deepEqual(await raisedBy('LEASE-2'), [identityOf(second)], 'the next order was raised by the second agent');
     assert.ok((await pollers()).includes(identityOf(second)), 'the second agent polls now');
+
+    // Its product pages keep their state in the shared database; the pass's end clears what it saw.
+    await env.client.workflow.execute(productSync, {
+      taskQueue: CENTRAL_TASK_QUEUE,
+      workflowId: `product-sync/${OMNI_CONNECTION_ID}/lease`,
+      args: [{ connectionId: OMNI_CONNECTION_ID }],
+    });
+    const state = await database.query('SELECT code FROM product_state WHERE connection_id = $1', [OMNI_CONNECTION_ID]);
+    assert.deepEqual(state.rows, [{ code: 'KETTLE-01' }]);
+    const seen = await database.query('SELECT count(*)::int AS n FROM product_pass_seen WHERE connection_id = $1', [OMNI_CONNECTION_ID]);
+    assert.equal(seen.rows[0].n, 0);
 
     assert.equal(await terminate(second), 0, `the second agent stops cleanly:\n${second.output()}`);
     const released = await database.query('SELECT holder FROM agent_leases WHERE connection_id = $1', [OMNI_CONNECTION_ID]);
