@@ -44,6 +44,12 @@ export interface ActivityDeps {
   productStore: ProductStateStore;
   /** Needed only by `deliverWaitingOrders` (the poll), which signals order workflows. */
   temporalClient?: Client;
+  /**
+   * How many central worker processes share the calls to a cloud source (CENTRAL_WORKERS): each applies
+   * that share of the connection's request limits, so together they keep them. An Omni connection is
+   * served by one agent at a time (its lease) and keeps its whole limits.
+   */
+  centralWorkers?: number;
   /** How the guards probe a source that is down; the defaults suit production (tests shorten them). */
   guardTiming?: Pick<SourceGuardOptions, 'probeIntervalMs' | 'maxWaitMs'>;
 }
@@ -66,6 +72,15 @@ async function withHeartbeats<T>(body: (beat: (details: Record<string, unknown>)
   } finally {
     clearInterval(ticker);
   }
+}
+
+/** This process's share of a connection's request limits (see `ActivityDeps.centralWorkers`). */
+export function requestLimitsOfThisProcess(connection: Connection, centralWorkers: number): { maxConcurrent: number; perSecond: number } {
+  const share = connection.sourceKind === 'omni' ? 1 : Math.max(1, centralWorkers);
+  return {
+    maxConcurrent: Math.max(1, Math.floor(connection.requestLimits.maxConcurrent / share)),
+    perSecond: connection.requestLimits.perSecond / share,
+  };
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -98,8 +113,7 @@ export function createActivities(deps: ActivityDeps) {
     let entry = guards.get(connection.id);
     if (entry?.fingerprint !== fingerprint) {
       const guard = new SourceGuard(`${connection.sourceKind} source of ${connection.id}`, connection.sourceKind, () => source.ping(), {
-        maxConcurrent: connection.requestLimits.maxConcurrent,
-        perSecond: connection.requestLimits.perSecond,
+        ...requestLimitsOfThisProcess(connection, deps.centralWorkers ?? 1),
         ...deps.guardTiming,
       });
       entry = { fingerprint, guard };

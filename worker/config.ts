@@ -169,7 +169,18 @@ export function webhookSecretOf(connection: Connection, env: NodeJS.ProcessEnv =
 export function secretValuesOf(connections: Connection[], env: NodeJS.ProcessEnv = process.env): string[] {
   const names = connections.flatMap((c) => [...Object.values(c.credentialsRef), ...Object.values(c.stock2shop.credentialsRef)]);
   const values = names.map((name) => (name === undefined ? undefined : env[name]));
+  values.push(databasePasswordOf(env.DATABASE_URL));
   return [...new Set(values.filter((v): v is string => typeof v === 'string' && v.length >= 4))];
+}
+
+/** The password in DATABASE_URL, if any: a secret like the connections' own. */
+function databasePasswordOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function dataDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -51,6 +51,8 @@ export function activityDepsFromConfig(temporalClient?: Client, { role = 'centra
       return client;
     },
     productStore: productStoreFromEnv(),
+    // The central workers share each cloud source's request limits: each applies its part.
+    ...(role === 'central' ? { centralWorkers: centralWorkersFromEnv() } : {}),
     ...(temporalClient ? { temporalClient } : {}),
   };
 }

@@ -12,6 +12,8 @@ import {
   raiseOrderWorkflowId,
 } from '../../domain';
 import { isyncConnection, omniConnection, sampleOrder } from './fixtures';
+import { requestLimitsOfThisProcess } from '../../activities';
+import { secretValuesOf } from '../../worker/config';
 
 describe('connection defaults per source kind', () => {
   test('Omni: every 3 minutes, pages of 1000', () => {
@@ -140,5 +142,21 @@ describe('source registry', () => {
     assert.ok('PONumber' in isyncDocument);
     assert.equal(SOURCE_MAPPINGS.omni.productActiveField, 'EXTRADTLS8');
     assert.equal(SOURCE_MAPPINGS.isync.productActiveField, 'WebSale');
+  });
+});
+
+describe('request limits across central workers', () => {
+  test("each of N central workers applies 1/N of a cloud source's limits; an Omni agent (one per connection) applies them whole", () => {
+    const isync = { ...isyncConnection(), requestLimits: { maxConcurrent: 4, perSecond: 20 } };
+    assert.deepEqual(requestLimitsOfThisProcess(isync, 1), { maxConcurrent: 4, perSecond: 20 });
+    assert.deepEqual(requestLimitsOfThisProcess(isync, 4), { maxConcurrent: 1, perSecond: 5 });
+    assert.deepEqual(requestLimitsOfThisProcess(isync, 8), { maxConcurrent: 1, perSecond: 2.5 }, 'never below one request in flight');
+    const omni = { ...omniConnection(), requestLimits: { maxConcurrent: 4, perSecond: 20 } };
+    assert.deepEqual(requestLimitsOfThisProcess(omni, 4), { maxConcurrent: 4, perSecond: 20 });
+  });
+
+  test("the database URL's password is one of the secrets scrubbed from logs", () => {
+    const secrets = secretValuesOf([], { DATABASE_URL: 'postgres://engine:s3cr%40t-pw@db.example:5432/engine' });
+    assert.deepEqual(secrets, ['s3cr@t-pw']);
   });
 });
