@@ -26,7 +26,7 @@ import { productSync } from '../../workflows';
 import { refuseUnsharedProductState } from '../../worker/runtime';
 import { acquireLease, FileAgentLease, keepLease, PostgresAgentLease, type AgentLease } from '../../worker/agent-lease';
 import { startDevServer } from '../helpers/temporal';
-import { OMNI_CONNECTION_ID, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
+import { OMNI_CONNECTION_ID, runCentralWorker, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';
 
 const KETTLE = { STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 };
@@ -50,12 +50,7 @@ before(async () => {
     // Served by the central workers: what several of them without a shared store would put at risk.
     isyncConnection: { removedProducts: 'deactivate' },
   });
-  const central = await stack.startCentralWorker();
-  const running = central.run();
-  stopCentral = async () => {
-    central.shutdown();
-    await running;
-  };
+  stopCentral = (await runCentralWorker(stack)).stop;
 });
 after(async () => {
   await stopCentral?.();

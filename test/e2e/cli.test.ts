@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { runCli } from '../../client/cli';
+import { cliAgainst } from '../helpers/cli';
 import { startDevServer } from '../helpers/temporal';
 import { startStack, runBothWorkers, WEBHOOK_SECRETS, type Stack } from '../helpers/stack';
 import { callWebhook, orderNotification, startSignedIntake } from '../helpers/webhook';
@@ -33,11 +33,7 @@ describe('the command line', () => {
     await env?.teardown();
   });
 
-  async function cli(...argv: string[]): Promise<{ code: number; lines: string[] }> {
-    const lines: string[] = [];
-    const code = await runCli(argv, { client: async () => env.client, connections: () => stack.connections, out: (l) => lines.push(l) });
-    return { code, lines };
-  }
+  const cli = (...argv: string[]) => cliAgainst(env, stack)(...argv);
 
   test('connections lists both sources', async () => {
     const { code, lines } = await cli('connections');

@@ -11,7 +11,7 @@ import { temporal } from '@temporalio/proto';
 import { raiseOrderWorkflowId } from '../../domain';
 import { statusQuery, type OrderStatus } from '../../workflows/definitions';
 import { startDevServer } from '../helpers/temporal';
-import { OMNI_CONNECTION_ID, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
+import { OMNI_CONNECTION_ID, runCentralWorker, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';
 
 const KETTLE = { STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 };
@@ -23,12 +23,7 @@ let stopCentral: (() => Promise<void>) | undefined;
 before(async () => {
   env = await startDevServer();
   stack = await startStack(env, { omniItems: [KETTLE], omniConnection: { createCommitDelaySeconds: 1 } });
-  const central = await stack.startCentralWorker();
-  const running = central.run();
-  stopCentral = async () => {
-    central.shutdown();
-    await running;
-  };
+  stopCentral = (await runCentralWorker(stack)).stop;
 });
 after(async () => {
   await stopCentral?.();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { raiseOrderWorkflowId } from '../../domain';
-import { runCli } from '../../client/cli';
+import { cliAgainst } from '../helpers/cli';
 import { retryUpdate, statusQuery, type OrderStatus } from '../../workflows/definitions';
 import { OrderStateKey } from '../../workflows/search-attributes';
 import { cachedWorkflowBundle } from '../../worker/workflow-bundle';
@@ -40,11 +40,7 @@ describe('orders needing a person, by the OrderState search attribute', () => {
     await env?.teardown();
   });
 
-  async function cli(...argv: string[]): Promise<{ code: number; lines: string[] }> {
-    const lines: string[] = [];
-    const code = await runCli(argv, { client: async () => env.client, connections: () => stack.connections, out: (l) => lines.push(l) });
-    return { code, lines };
-  }
+  const cli = (...argv: string[]) => cliAgainst(env, stack)(...argv);
   const handleOf = (code: string) => env.client.workflow.getHandle(raiseOrderWorkflowId(OMNI_CONNECTION_ID, code));
   const orderStateOf = async (code: string) => (await handleOf(code).describe()).typedSearchAttributes.get(OrderStateKey);
   /** Needs attention, its failure written back: it waits for a fix, nothing pending. */

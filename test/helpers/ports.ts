@@ -1,13 +1,1 @@
-import { createServer } from 'node:net';
-
-/** A port free on loopback right now (the OS picks it), for a server a test starts on a fixed port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../scripts/ports';

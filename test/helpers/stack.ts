@@ -255,6 +255,18 @@ export async function withWorkers<T>(workers: Worker[], body: () => Promise<T>):
   }
 }
 
+/** The central worker running in the background for a whole test file; `stop` ends it. */
+export async function runCentralWorker(stack: Stack): Promise<{ stop(): Promise<void> }> {
+  const central = await stack.startCentralWorker();
+  const running = central.run();
+  return {
+    async stop() {
+      if (central.getState() === 'RUNNING') central.shutdown();
+      await running;
+    },
+  };
+}
+
 /** The central and agent workers running in the background for a whole test file; `stop` ends them. */
 export async function runBothWorkers(stack: Stack): Promise<{ stop(): Promise<void> }> {
   const workers = [await stack.startCentralWorker(), await stack.startAgentWorker()];
