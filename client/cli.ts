@@ -373,7 +373,7 @@ if (require.main === module) {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
   };
-  runCli(process.argv.slice(2), context).then(async (code) => {
+  void runCli(process.argv.slice(2), context).then(async (code) => {
     await client?.connection.close();
     await bare?.close();
     process.exit(code);

@@ -230,7 +230,7 @@ describe('chaos', () => {
 
   test('kill -9 of both workers in the middle of a multi-page sync and a 200-order burst', async (t) => {
     scenario = await startScenario();
-    scenario.stack.omni.setFaults({ latencyMs: 100 });
+    await scenario.stack.omni.setFaults({ latencyMs: 100 });
     const delivered = startLoad(scenario, 'KILLW');
     await untilUnderWay(scenario, 'KILLW');
     await inFlight(t, scenario, 'KILLW');
@@ -253,7 +253,7 @@ describe('chaos', () => {
 
   test('kill -9 of the Temporal server in the middle of both, started again from its SQLite file', async (t) => {
     scenario = await startScenario();
-    scenario.stack.omni.setFaults({ latencyMs: 100 });
+    await scenario.stack.omni.setFaults({ latencyMs: 100 });
     const delivered = startLoad(scenario, 'KILLS');
     await untilUnderWay(scenario, 'KILLS');
     await inFlight(t, scenario, 'KILLS');
@@ -277,7 +277,7 @@ describe('chaos', () => {
   test('a mix of source faults: 5xx, refused connections, lost and slow creates, garbled answers, a refused login then fixed', async (t) => {
     scenario = await startScenario({ createCommitDelaySeconds: 2 });
     const omni = scenario.stack.omni;
-    omni.setFaults({ errorRate: 0.2, status: 503, retryAfterSeconds: 0, loseCreateResponse: 5, commitDelayMs: 1000, latencyMs: 20 });
+    await omni.setFaults({ errorRate: 0.2, status: 503, retryAfterSeconds: 0, loseCreateResponse: 5, commitDelayMs: 1000, latencyMs: 20 });
     await startLoad(scenario, 'MIX');
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await omni.setFaults({ refuseConnections: true });

@@ -49,7 +49,7 @@ describe('killed workers and sources that go away', () => {
   test('killing the agent in the middle of a multi-page sync: the sync finishes, every product pushed once but the page in flight', async () => {
     const central = await stack.startCentralWorker();
     await withWorkers([central], async () => {
-      stack.omni.setFaults({ latencyMs: 150 });
+      await stack.omni.setFaults({ latencyMs: 150 });
       let agent = stack.spawnWorker('agent');
       const handle = await env.client.workflow.start(productSync, {
         taskQueue: CENTRAL_TASK_QUEUE,
@@ -76,7 +76,7 @@ describe('killed workers and sources that go away', () => {
         assert.ok(pagesPushedTwice.size <= 1, `products pushed twice only within the page in flight at the kill: ${twice.join(', ')}`);
         assert.ok(twice.every((sku) => pushed.get(sku) === 2), 'pushed at most twice');
       } finally {
-        stack.omni.clearFaults();
+        await stack.omni.clearFaults();
         await agent.kill();
       }
     });
@@ -109,13 +109,13 @@ describe('killed workers and sources that go away', () => {
     const central = await stack.startCentralWorker();
     await withWorkers([central], async () => {
       const code = activeOrDeletedCodes(stack)[1]!;
-      stack.omni.setFaults({ latencyMs: 1500 });
+      await stack.omni.setFaults({ latencyMs: 1500 });
       let agent = stack.spawnWorker('agent');
       const order = makeOrder('WEB-KILL-1', [{ sku: code, qty: 1, price: 10 }]);
       await stack.placeOrder(order);
       await waitFor(async () => (stack.omni.requests().some((r: { path: string }) => /Sales/.test(r.path)) ? true : undefined), 'the raise to reach Omni');
       await agent.kill();
-      stack.omni.clearFaults();
+      await stack.omni.clearFaults();
       agent = stack.spawnWorker('agent');
       try {
         const handle = env.client.workflow.getHandle(raiseOrderWorkflowId(OMNI_CONNECTION_ID, 'WEB-KILL-1'));

@@ -75,13 +75,13 @@ test('an order waiting on version A is retried and raised on version B through i
   const orderHandle = (code: string) => env.client.workflow.getHandle(raiseOrderWorkflowId(ISYNC_CONNECTION_ID, code));
   await stack.placeOrder(makeOrder('VER-1', [{ sku, qty: 1, price: 100 }]), ISYNC_CONNECTION_ID);
   assert.equal(((await orderHandle('VER-1').result()) as OrderStatus).state, 'raised');
-  stack.isync.setFaults({ ignoreFindFilter: true });
+  await stack.isync.setFaults({ ignoreFindFilter: true });
   await stack.placeOrder(makeOrder('VER-2', [{ sku, qty: 2, price: 100 }]), ISYNC_CONNECTION_ID);
   const waiting = orderHandle('VER-2');
   await waitFor(async () => ((await waiting.query(statusQuery)).state === 'needs_attention' ? true : undefined), 'VER-2 needs attention');
   assert.equal(await buildIdOf(waiting), versionA.buildId);
 
-  stack.omni.setFaults({ latencyMs: 400 });
+  await stack.omni.setFaults({ latencyMs: 400 });
   const sync = await env.client.workflow.start('productSync', {
     taskQueue: CENTRAL_TASK_QUEUE,
     workflowId: `product-sync/${OMNI_CONNECTION_ID}/deploy-test`,
@@ -92,7 +92,7 @@ test('an order waiting on version A is retried and raised on version B through i
   const versionB = await deploy(bundleB);
   assert.equal((await sync.describe()).status.name, 'RUNNING', 'the sync was under way when B became current');
 
-  stack.isync.clearFaults();
+  await stack.isync.clearFaults();
   await waiting.executeUpdate(retryUpdate);
   const raised = (await waiting.result()) as OrderStatus;
   assert.equal(raised.state, 'raised');
@@ -128,7 +128,7 @@ test('a single-process stack restarted as a new version ends the syncs pinned to
   const versionA = { deploymentName: DEPLOYMENT.name, buildId: bundleA.buildId };
   const versionB = { deploymentName: DEPLOYMENT.name, buildId: bundleB.buildId };
   await setCurrentVersion(env.connection, 'default', versionA);
-  stack.omni.setFaults({ latencyMs: 400 });
+  await stack.omni.setFaults({ latencyMs: 400 });
   const orphan = await env.client.workflow.start('productSync', {
     taskQueue: CENTRAL_TASK_QUEUE,
     workflowId: `product-sync/${OMNI_CONNECTION_ID}/orphaned`,
@@ -137,7 +137,7 @@ test('a single-process stack restarted as a new version ends the syncs pinned to
   await waitFor(async () => ((await buildIdOf(orphan)) === versionA.buildId ? true : undefined), 'the sync runs on A');
   await deployed.get(versionA.buildId)!.stop();
   await setCurrentVersion(env.connection, 'default', versionB);
-  stack.omni.clearFaults();
+  await stack.omni.clearFaults();
 
   const ended = await waitFor(async () => {
     const ids = await endRunsPinnedToOtherVersions(env.client, versionB);

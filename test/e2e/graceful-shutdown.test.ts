@@ -60,7 +60,7 @@ function raiseAttempts(events: temporal.api.history.v1.IHistoryEvent[]): number[
 }
 
 test('SIGTERM while an order is being raised: the raise finishes within the grace time, then the agent exits cleanly', async () => {
-  stack.omni.setFaults({ latencyMs: 1200 });
+  await stack.omni.setFaults({ latencyMs: 1200 });
   const agent = stack.spawnWorker('agent', { WORKER_SHUTDOWN_GRACE_SECONDS: '60' });
   try {
     await raiseInFlight('GRACE-1');
@@ -68,7 +68,7 @@ test('SIGTERM while an order is being raised: the raise finishes within the grac
     assert.equal(code, 0, `the agent exits cleanly:\n${agent.output()}`);
     assert.equal(documentsFor('GRACE-1').length, 1, 'the raise in flight finished before the agent exited');
   } finally {
-    stack.omni.clearFaults();
+    await stack.omni.clearFaults();
     await agent.kill();
   }
   const status = (await handleOf('GRACE-1').result()) as OrderStatus;
@@ -77,7 +77,7 @@ test('SIGTERM while an order is being raised: the raise finishes within the grac
 });
 
 test('SIGTERM with a raise that outlasts the grace time: it is handed back, and the next agent raises the order once', async () => {
-  stack.omni.setFaults({ latencyMs: 4000 });
+  await stack.omni.setFaults({ latencyMs: 4000 });
   const first = stack.spawnWorker('agent', { WORKER_SHUTDOWN_GRACE_SECONDS: '1' });
   let second: WorkerProcess | undefined;
   try {
@@ -85,12 +85,12 @@ test('SIGTERM with a raise that outlasts the grace time: it is handed back, and 
     const code = await terminate(first);
     assert.equal(code, 0, `the agent exits cleanly:\n${first.output()}`);
     assert.equal((await handleOf('GRACE-2').query(statusQuery)).state, 'raising', 'not raised yet when the agent left');
-    stack.omni.clearFaults();
+    await stack.omni.clearFaults();
     second = stack.spawnWorker('agent');
     const status = (await handleOf('GRACE-2').result()) as OrderStatus;
     assert.equal(status.state, 'raised');
   } finally {
-    stack.omni.clearFaults();
+    await stack.omni.clearFaults();
     await first.kill();
     await second?.kill();
   }

@@ -77,11 +77,11 @@ test('two central workers and two agents on one shared store: a pass across both
   const leaving = [isyncCodes[2]!, isyncCodes[11]!, isyncCodes[isyncCodes.length - 2]!];
   for (const code of leaving) stack.isync.removeItem(code);
   const before = received(sourceIdOf(ISYNC_CONNECTION_ID)).length;
-  stack.isync.setFaults({ latencyMs: 300 });
+  await stack.isync.setFaults({ latencyMs: 300 });
   const summary = await pass(ISYNC_CONNECTION_ID, `product-sync/${ISYNC_CONNECTION_ID}/second`, async (progress) => {
     await waitFor(async () => ((await progress()) >= 2 ? true : undefined), 'two pages of the second pass');
     await processes[0]!.kill();
-    stack.isync.clearFaults();
+    await stack.isync.clearFaults();
   });
   assert.deepEqual([...summary.removedCodes].sort(), [...leaving].sort(), 'the removed list is exactly what left the source, though pages ran on two machines');
   assert.equal(summary.deactivated, leaving.length);

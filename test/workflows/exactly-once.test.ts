@@ -49,7 +49,7 @@ describe('exactly once, and never reported wrongly', () => {
   test('1. a find whose answer cannot prove the order (filter ignored, no reference) is never taken as a match', async () => {
     await stack.placeOrder(kettleOrder('EO-1A'));
     await handleOf('EO-1A').result();
-    stack.omni.setFaults({ ignoreFindFilter: true });
+    await stack.omni.setFaults({ ignoreFindFilter: true });
     await stack.placeOrder(kettleOrder('EO-1B'));
     const ignored = await until('EO-1B', 'needs attention', (s) => s.state === 'needs_attention');
     assert.match(ignored.reason ?? '', /cannot confirm whether order EO-1B exists in Omni Accounts/);
@@ -77,7 +77,7 @@ describe('exactly once, and never reported wrongly', () => {
     const connection = omni();
     connection.createCommitDelaySeconds = 4;
     try {
-      stack.omni.setFaults({ loseCreateResponse: 1, commitDelayMs: 2500 });
+      await stack.omni.setFaults({ loseCreateResponse: 1, commitDelayMs: 2500 });
       await stack.placeOrder(kettleOrder('EO-2'));
       const result = (await handleOf('EO-2').result()) as OrderStatus;
       assert.equal(result.state, 'raised');
@@ -90,7 +90,7 @@ describe('exactly once, and never reported wrongly', () => {
   });
 
   test('3. once the source gave a number, a refusing Stock2Shop leaves it "raised, write-back pending" until it takes it', async () => {
-    stack.omni.setFaults({ latencyMs: 1500 });
+    await stack.omni.setFaults({ latencyMs: 1500 });
     await stack.placeOrder(kettleOrder('EO-3'));
     await until('EO-3', 'raising', (s) => s.state === 'raising');
     await stack.stock2shop.setFaults({ errorRate: 1, status: 400 });
@@ -110,7 +110,7 @@ describe('exactly once, and never reported wrongly', () => {
   });
 
   test('4. retry is an Update: refused at once with the reason unless the order waits for a fix', async () => {
-    stack.omni.setFaults({ latencyMs: 1500 });
+    await stack.omni.setFaults({ latencyMs: 1500 });
     await stack.placeOrder(kettleOrder('EO-4'));
     await until('EO-4', 'raising', (s) => s.state === 'raising');
     await assert.rejects(handleOf('EO-4').executeUpdate(retryUpdate), (error: Error) => {

@@ -72,7 +72,7 @@ describe('order raise on the real dev server', () => {
   });
 
   test('a create whose response is lost still leaves exactly one document', async () => {
-    stack.omni.setFaults({ loseCreateResponse: 1 });
+    await stack.omni.setFaults({ loseCreateResponse: 1 });
     const order = makeOrder('WEB-1002', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]);
     await stack.placeOrder(order);
     const result = (await handleOf('WEB-1002').result()) as OrderStatus;
@@ -117,21 +117,20 @@ describe('order raise on the real dev server', () => {
   });
 
   test('a refused login (401) names the cause; after the fix a retry raises the order once', async () => {
-    stack.omni.setFaults({ authFailure: true });
+    await stack.omni.setFaults({ authFailure: true });
     const order = makeOrder('WEB-1005', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]);
     await stack.placeOrder(order);
     const waiting = await untilState('WEB-1005', 'needs_attention');
     assert.match(waiting.reason ?? '', /refused the login/);
     assert.doesNotMatch(waiting.reason ?? '', /omni-secret/);
     assert.match(stock2shopFailure('WEB-1005'), /refused the login/);
-    stack.omni.clearFaults();
+    await stack.omni.clearFaults();
     await handleOf('WEB-1005').executeUpdate(retryUpdate);
     assert.equal(((await handleOf('WEB-1005').result()) as OrderStatus).state, 'raised');
     assert.equal(documentsFor('WEB-1005').length, 1);
   });
 
   test('an iSync order is raised with its PONumber, lines and shipping line', async () => {
-    const isync = stack.connections.find((c) => c.id === ISYNC_CONNECTION_ID)!;
     const sku = stack.isync.catalog()[0]!.SKU as string;
     const order = makeOrder('WEB-2001', [{ sku, qty: 3, price: 120 }], { shipping: 75 });
     await stack.placeOrder(order, ISYNC_CONNECTION_ID);
@@ -186,14 +185,14 @@ describe('order raise on the real dev server', () => {
 
   test('a retry sent while the failure is still being written back is kept', async () => {
     await stack.placeOrder(makeOrder('WEB-1008', [{ sku: 'LATE-1', qty: 1, price: 10 }]));
-    stack.stock2shop.setFaults({ latencyMs: 2000 });
+    await stack.stock2shop.setFaults({ latencyMs: 2000 });
     try {
       await untilState('WEB-1008', 'needs_attention');
       stack.omni.addItem({ STOCKCODE: 'LATE-1', DESCRIPTION: 'Late', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 10, OAvailable: 1 });
       await handleOf('WEB-1008').executeUpdate(retryUpdate);
       assert.equal(stack.stock2shop.order('WEB-1008').failure_reason, null, 'the retry arrived before the write-back finished');
     } finally {
-      stack.stock2shop.clearFaults();
+      await stack.stock2shop.clearFaults();
     }
     const result = await untilState('WEB-1008', 'raised');
     assert.equal(result.attempts, 2);

@@ -1,0 +1,58 @@
+// Lint: the promise rules that catch lost work (a floating promise is an error nobody sees), and the
+// import rules that keep `domain/` pure and `workflows/` deterministic. `npm run lint`; CI runs it.
+import tseslint from 'typescript-eslint';
+
+const nodeAndIo = ['node:*', 'fs', 'path', 'http', 'https', 'net', 'child_process', 'crypto', 'os', 'axios', 'pg', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.cache/**', '.data/**', 'test-output/**', 'dist/**', 'eslint.config.mjs'] },
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+      ],
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    // The domain is pure: schemas, rules and mappings, safe to import anywhere, workflows included.
+    files: ['domain/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: nodeAndIo, message: 'domain/ is pure: no I/O, no Node modules, no Temporal client or worker' },
+            { group: ['../connectors*', '../activities*', '../worker*', '../client*', '../workflows*'], message: 'domain/ depends on nothing of the engine' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Workflows are deterministic and replayed: only workflow code, the activity contracts and task queue names.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: nodeAndIo, message: 'workflows/ run in the deterministic sandbox: no Node modules or I/O (put it in an activity)' },
+            { group: ['../connectors*', '../worker*', '../client*', '../simulators*'], message: 'workflows/ import no I/O code (put it in an activity)' },
+            { regex: '^\\.\\./activities(?!/contracts$)(/.*)?$', allowTypeImports: true, message: 'workflows/ import activities as types only (proxyActivities), and values only from activities/contracts' },
+            { regex: '^\\.\\./domain(?!/task-queues$)(/.*)?$', allowTypeImports: true, message: 'workflows/ import values only from domain/task-queues (a change to the rest would change every open run\'s code)' },
+          ],
+        },
+      ],
+    },
+  },
+);
