@@ -8,15 +8,9 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type Method } from 'axios';
 import { z } from 'zod';
-import {
-  classifyHttpFailure,
-  formatPath,
-  MalformedAnswerError,
-  scrub,
-  type ClassifyOptions,
-  type ConnectorError,
-  type SystemName,
-} from './errors';
+import { MalformedAnswerError, type ConnectorError, type SystemName } from './errors';
+import { classifyHttpFailure, formatPath, type ClassifyOptions } from './classify';
+import { scrub } from './redaction';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 

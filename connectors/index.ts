@@ -7,6 +7,8 @@ import { createOmniConnector, type OmniPaths } from './omni';
 import type { SourceConnector } from './source';
 
 export * from './errors';
+export * from './redaction';
+export * from './classify';
 export * from './source';
 export {
   createOmniConnector,

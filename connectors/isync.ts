@@ -13,15 +13,9 @@
  */
 import { z } from 'zod';
 import type { ISyncOrder } from '../domain';
-import {
-  AuthenticationError,
-  classifyStatus,
-  formatPath,
-  MalformedAnswerError,
-  RejectedBySourceError,
-  scrub,
-  SYSTEM_LABEL,
-} from './errors';
+import { AuthenticationError, MalformedAnswerError, RejectedBySourceError, SYSTEM_LABEL } from './errors';
+import { classifyStatus, formatPath } from './classify';
+import { scrub } from './redaction';
 import { classifyOptions, createTransport, pageSizeWithin, requestJson, resourcePath, type Transport } from './http';
 import { combineSource, documentOfOrder, type OrderWriter, type ProductReader, type SourceConnector, type SourceOrderRef } from './source';
 

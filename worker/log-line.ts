@@ -4,7 +4,7 @@
  * tokens are dropped, errors become their type and message, and every configured secret value is
  * replaced wherever it appears.
  */
-import { scrub } from '../connectors/errors';
+import { scrub } from '../connectors/redaction';
 
 export type LogFields = Record<string, unknown>;
 

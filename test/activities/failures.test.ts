@@ -2,13 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  AuthenticationError,
-  MalformedAnswerError,
-  RejectedBySourceError,
-  TransientError,
-  UnconfirmedOrderError,
-} from '../../connectors/errors';
+import { AuthenticationError, MalformedAnswerError, RejectedBySourceError, TransientError, UnconfirmedOrderError } from '../../connectors/errors';
 import { DomainValidationError } from '../../domain';
 import { NEEDS_ATTENTION_ERROR_TYPES } from '../../activities/contracts';
 import { alwaysRetryable, isUncertainCreate, toActivityFailure, uncertainCreate } from '../../activities/failures';

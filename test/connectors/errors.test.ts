@@ -3,16 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AxiosError, AxiosHeaders, type InternalAxiosRequestConfig } from 'axios';
 import { z } from 'zod';
-import {
-  AuthenticationError,
-  classifyHttpFailure,
-  MalformedAnswerError,
-  parseRetryAfter,
-  redactUrl,
-  RejectedBySourceError,
-  scrub,
-  TransientError,
-} from '../../connectors/errors';
+import { AuthenticationError, MalformedAnswerError, RejectedBySourceError, TransientError } from '../../connectors/errors';
+import { classifyHttpFailure, parseRetryAfter } from '../../connectors/classify';
+import { redactUrl, scrub } from '../../connectors/redaction';
 import { assertNoSecrets } from './helpers';
 
 const PASSWORD = 'Tr1cky P@ss&word=(x)';
