@@ -30,7 +30,7 @@ import { alwaysRetryable, asActivity, invalidConnection, isUncertainCreate, sour
 import { TransientError } from '../connectors/errors';
 import { watchSourceFor } from '../client/source-watch';
 import { otherRunningPass } from '../client/running-pass';
-import type { ProductStateStore } from './product-state-store';
+import { orderProblemOf, problemLedgerOf, type ProblemLedger, type ProductStateStore } from './product-state-store';
 import { deactivateRemovedProducts, syncOneProductPage } from './product-pages';
 import { SourceGuard, type SourceGuardOptions, type WaitHooks } from './source-guard';
 
@@ -42,6 +42,8 @@ export interface ActivityDeps {
   secretsOf: (connection: Connection) => SourceSecrets;
   stock2shopFor: (connection: Connection) => Stock2ShopClient;
   productStore: ProductStateStore;
+  /** The problem ledger (`cli status`, `cli problems`); default: the product store's own. */
+  problems?: ProblemLedger;
   /** Needed only by `deliverWaitingOrders` (the poll), which signals order workflows. */
   temporalClient?: Client;
   /**
@@ -86,6 +88,7 @@ export function requestLimitsOfThisProcess(connection: Connection, centralWorker
 export function createActivities(deps: ActivityDeps) {
   /** One guard per connection, rebuilt when its endpoint, limits or credentials change. */
   const guards = new Map<string, { fingerprint: string; guard: SourceGuard }>();
+  const problems = deps.problems ?? problemLedgerOf(deps.productStore);
 
   function connectionById(connectionId: string): Connection {
     const all = deps.connections();
@@ -153,6 +156,7 @@ export function createActivities(deps: ActivityDeps) {
             listPage: () => guard.whenReachable(() => source.listProducts(input.cursor, connection.pageSize), whileWaiting(beat)),
             stock2shop: deps.stock2shopFor(connection),
             store: deps.productStore,
+            problems,
             heartbeat: beat,
           }),
         );
@@ -167,6 +171,8 @@ export function createActivities(deps: ActivityDeps) {
         if (connection.removedProducts === 'deactivate' && removed.length > 0) {
           deactivated = await deactivateRemovedProducts(connection, removed, deps.stock2shopFor(connection), deps.productStore);
         }
+        // Records gone from the source never sync clean: their problems close with the pass.
+        await problems?.closeProductProblemsUnseenInPass(connection.id, input.passId);
         await deps.productStore.endPass(connection.id, input.passId);
         return { removed: removed.length, removedCodes: removed.slice(0, 50).map((p) => p.code), deactivated };
       });
@@ -176,7 +182,10 @@ export function createActivities(deps: ActivityDeps) {
     async prepareOrder(input: PrepareOrderInput): Promise<PreparedOrder> {
       return asActivity(async () => {
         const connection = connectionById(input.connectionId);
-        return prepareOrderFor(connection, input, deps.stock2shopFor(connection));
+        const prepared = await prepareOrderFor(connection, input, deps.stock2shopFor(connection));
+        // Raised before (Stock2Shop shows its source order code): it needs nobody any more.
+        if (prepared.outcome === 'already_raised') await problems?.closeProblems(connection.id, 'order', [input.channelOrderCode]);
+        return prepared;
       });
     },
 
@@ -254,6 +263,8 @@ export function createActivities(deps: ActivityDeps) {
     /** Every failure is retried: once the source holds the order, Stock2Shop must learn its number, however long it takes. */
     async writeBackSourceOrderCode(input: OrderWriteBack & { sourceOrderCode: string }): Promise<void> {
       try {
+        // The order is raised: it needs nobody any more, whatever Stock2Shop answers below.
+        await problems?.closeProblems(input.connectionId, 'order', [input.channelOrderCode]);
         const connection = connectionById(input.connectionId);
         await deps
           .stock2shopFor(connection)
@@ -263,8 +274,10 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
+    /** Called exactly when an order needs a person (or failed): it becomes an open problem, then Stock2Shop is told. */
     async writeBackOrderFailure(input: OrderWriteBack & { reason: string }): Promise<void> {
       return asActivity(async () => {
+        await problems?.recordProblems(input.connectionId, [orderProblemOf(input.channelOrderCode, input.reason)]);
         const connection = connectionById(input.connectionId);
         await deps.stock2shopFor(connection).writeOrderFailure(input.channelOrderCode, connection.stock2shop.sourceId, input.reason);
       });

@@ -5,16 +5,19 @@
  * every page. Nothing is cached in the process: every answer comes from the database, so no worker
  * acts on what another has changed since.
  *
+ * It keeps the problem ledger too (table `problems`): the open problems of every connection, written
+ * by whichever worker ran the page or the order's write-back, read by `cli status` and `cli problems`.
+ *
  * Each method is one statement, hence one transaction. The schema is `db/migrations/` (applied at
  * start by `db/migrate.ts`).
  */
 import type { Pool } from 'pg';
-import type { ProductStateStore, PushedProduct } from './product-state-store';
+import type { Problem, ProblemKind, ProblemLedger, ProblemReport, ProductStateStore, PushedProduct } from './product-state-store';
 
 /** Seen rows of passes that never reached their reconcile step (a failed or stopped pass) are dropped after this long. */
 const ABANDONED_PASS_DAYS = 7;
 
-export class PostgresProductStateStore implements ProductStateStore {
+export class PostgresProductStateStore implements ProductStateStore, ProblemLedger {
   /**
    * @param ready resolves once the schema is current (the migrations applied); awaited before every
    *   statement, so a store is usable at once while its process applies the migrations.
@@ -92,6 +95,61 @@ export class PostgresProductStateStore implements ProductStateStore {
         WHERE connection_id = $1 AND (pass_id = $2 OR seen_at < now() - make_interval(days => $3))`,
       [connectionId, passId, ABANDONED_PASS_DAYS],
     );
+  }
+
+  async recordProblems(connectionId: string, problems: ProblemReport[]): Promise<void> {
+    if (problems.length === 0) return;
+    // One row per (kind, code), the last of the call winning, as one upsert may not touch a row twice.
+    const latest = [...new Map(problems.map((p) => [`${p.kind}\t${text(p.code)}`, p])).values()];
+    await this.query(
+      `INSERT INTO problems (connection_id, kind, code, field, reason, first_seen, last_seen)
+       SELECT $1, u.kind, u.code, u.field, u.reason, now(), now()
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(kind, code, field, reason)
+       ON CONFLICT (connection_id, kind, code) DO UPDATE
+         SET field = EXCLUDED.field, reason = EXCLUDED.reason, last_seen = EXCLUDED.last_seen`,
+      [connectionId, latest.map((p) => p.kind), latest.map((p) => text(p.code)), latest.map((p) => text(p.field)), latest.map((p) => text(p.reason))],
+    );
+  }
+
+  async closeProblems(connectionId: string, kind: ProblemKind, codes: string[]): Promise<void> {
+    if (codes.length === 0) return;
+    await this.query('DELETE FROM problems WHERE connection_id = $1 AND kind = $2 AND code = ANY($3::text[])', [connectionId, kind, unique(codes.map(text))]);
+  }
+
+  async closeProductProblemsUnseenInPass(connectionId: string, passId: string): Promise<void> {
+    await this.query(
+      `DELETE FROM problems p
+        WHERE p.connection_id = $1 AND p.kind = 'product'
+          AND NOT EXISTS (SELECT 1 FROM product_pass_seen s WHERE s.connection_id = $1 AND s.pass_id = $2 AND s.code = p.code)`,
+      [connectionId, passId],
+    );
+  }
+
+  async openProblems(connectionId?: string): Promise<Problem[]> {
+    const { rows } = await this.query<{
+      connection_id: string;
+      kind: ProblemKind;
+      code: string;
+      field: string;
+      reason: string;
+      first_seen: Date;
+      last_seen: Date;
+    }>(
+      `SELECT connection_id, kind, code, field, reason, first_seen, last_seen
+         FROM problems
+        WHERE $1::text IS NULL OR connection_id = $1
+        ORDER BY connection_id COLLATE "C", kind COLLATE "C", code COLLATE "C"`,
+      [connectionId ?? null],
+    );
+    return rows.map((row) => ({
+      connectionId: row.connection_id,
+      kind: row.kind,
+      code: row.code,
+      field: row.field,
+      reason: row.reason,
+      firstSeen: row.first_seen,
+      lastSeen: row.last_seen,
+    }));
   }
 
   private async query<Row extends Record<string, unknown>>(sql: string, values: unknown[]) {

@@ -14,13 +14,18 @@ import type { Stock2ShopQueueItem } from '../domain/stock2shop';
 import type { ProductPage, Stock2ShopClient } from '../connectors';
 import { RejectedBySourceError, STOCK2SHOP_MAX_PUSH } from '../connectors';
 import type { SyncProductPageInput, SyncProductPageResult } from './contracts';
-import type { ProductStateStore, PushedProduct } from './product-state-store';
+import type { ProblemLedger, ProductStateStore, PushedProduct } from './product-state-store';
 
 export interface ProductPageDeps {
   connection: Connection;
   listPage: () => Promise<ProductPage>;
   stock2shop: Stock2ShopClient;
   store: ProductStateStore;
+  /**
+   * Where the page's invalid and refused records are recorded as open problems; a record's problem
+   * closes when it syncs clean (pushed, unchanged, or IGNORE). None: not recorded.
+   */
+  problems?: ProblemLedger | undefined;
   heartbeat: (details: Record<string, unknown>) => void;
 }
 
@@ -44,12 +49,15 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
   const changed: ChangedProduct[] = [];
   const seen: string[] = [];
   const candidates: ChangedProduct[] = [];
+  /** Records that synced clean: their open problems, if any, close. */
+  const clean: string[] = [];
 
   for (const record of page.records) {
     const mapped = mapping.mapProduct(record, context);
     seen.push(mapped.code);
     if (mapped.outcome === 'ignored') {
       result.ignored += 1;
+      clean.push(mapped.code);
       continue;
     }
     if (mapped.outcome === 'invalid') {
@@ -66,22 +74,33 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
   // One read for the whole page: what was last pushed of each of its products.
   const lastPushed = input.full ? new Map<string, string>() : await store.lastPushedHashes(connection.id, candidates.map((c) => c.pushed.code));
   for (const candidate of candidates) {
-    if (lastPushed.get(candidate.pushed.code) === candidate.pushed.hash) result.unchanged += 1;
-    else changed.push(candidate);
+    if (lastPushed.get(candidate.pushed.code) === candidate.pushed.hash) {
+      result.unchanged += 1;
+      clean.push(candidate.pushed.code);
+    } else changed.push(candidate);
   }
 
   for (let start = 0; start < changed.length; start += STOCK2SHOP_MAX_PUSH) {
     const { accepted, refused } = await pushFindingRefused(deps.stock2shop, changed.slice(start, start + STOCK2SHOP_MAX_PUSH));
     await store.recordPushed(connection.id, accepted.map((c) => c.pushed));
-    for (const { item } of accepted) {
+    for (const { item, pushed } of accepted) {
       if (item.source.product_active === 'false') result.deleted += 1;
       else result.pushed += 1;
+      clean.push(pushed.code);
     }
     for (const { entry, reason } of refused) {
       result.invalid += 1;
       result.invalidRecords.push({ code: entry.pushed.code, field: '(Stock2Shop)', reason: `refused by Stock2Shop: ${reason}` });
     }
     deps.heartbeat({ cursor: input.cursor, stage: 'pushed', pushed: start + accepted.length + refused.length, of: changed.length });
+  }
+  if (deps.problems) {
+    // Closed first: a code both clean and rejected on one page (a repeated record) stays open.
+    await deps.problems.closeProblems(connection.id, 'product', clean);
+    await deps.problems.recordProblems(
+      connection.id,
+      result.invalidRecords.map((r) => ({ kind: 'product' as const, code: r.code, field: r.field, reason: r.reason })),
+    );
   }
   await store.markSeen(connection.id, input.passId, seen);
   return result;

@@ -15,7 +15,8 @@
  * Several central workers need the shared store (the worker refuses to start otherwise, see
  * `worker/runtime.ts`).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface PushedProduct {
@@ -38,10 +39,72 @@ export interface ProductStateStore {
   endPass(connectionId: string, passId: string): Promise<void>;
 }
 
+/**
+ * The problem ledger: what needs a person, per connection. A product record rejected by validation or
+ * refused by Stock2Shop (`product`, its variant code), an order waiting for a fix or failed (`order`,
+ * its channel order code). One open problem per (connection, kind, code): recording it again keeps its
+ * first sighting and takes the new field, reason and time; closing it removes it. Written by the
+ * activities (product pages, order write-backs), read by `cli status` and `cli problems`.
+ */
+export type ProblemKind = 'product' | 'order';
+
+export interface ProblemReport {
+  kind: ProblemKind;
+  code: string;
+  /** The field at fault (`SELLINGPRICE1`, `line_items[0].qty`); '' when the reason names no field. */
+  field: string;
+  reason: string;
+}
+
+export interface Problem extends ProblemReport {
+  connectionId: string;
+  firstSeen: Date;
+  lastSeen: Date;
+}
+
+export interface ProblemLedger {
+  /** Opens each problem, or refreshes it when open already (its first sighting kept). Within one call the last of a (kind, code) wins. */
+  recordProblems(connectionId: string, problems: ProblemReport[]): Promise<void>;
+  /** Closes the connection's open problems of this kind and these codes (codes with none are ignored). */
+  closeProblems(connectionId: string, kind: ProblemKind, codes: string[]): Promise<void>;
+  /** Closes the product problems of records the pass never saw (gone from the source); call before `endPass`. */
+  closeProductProblemsUnseenInPass(connectionId: string, passId: string): Promise<void>;
+  /** Every open problem, of one connection or of all, by connection, kind and code. */
+  openProblems(connectionId?: string): Promise<Problem[]>;
+}
+
+/** The store's ledger, when it keeps one (both stores of this project do). */
+export function problemLedgerOf(store: unknown): ProblemLedger | undefined {
+  const candidate = store as Partial<ProblemLedger> | null | undefined;
+  return typeof candidate?.recordProblems === 'function' && typeof candidate.openProblems === 'function' ? (candidate as ProblemLedger) : undefined;
+}
+
+/**
+ * The problem of an order needing a person: the field when the reason names one the way a validation
+ * failure does (`Order WEB-1001: line_items[0].qty: must be a whole number`), else '' and the reason whole.
+ */
+export function orderProblemOf(channelOrderCode: string, reason: string): ProblemReport {
+  const prefix = `Order ${channelOrderCode}: `;
+  const named = reason.startsWith(prefix) ? /^([^\s:]+): (.+)$/s.exec(reason.slice(prefix.length)) : null;
+  return named ? { kind: 'order', code: channelOrderCode, field: named[1]!, reason: named[2]! } : { kind: 'order', code: channelOrderCode, field: '', reason };
+}
+
+/** Orders our own, by connection id, kind and code (plain code-unit order, as Postgres's COLLATE "C"). */
+export function compareProblems(a: Problem, b: Problem): number {
+  const order = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return order(a.connectionId, b.connectionId) || order(a.kind, b.kind) || order(a.code, b.code);
+}
+
 const FORGOTTEN = '-';
 const safeName = (value: string) => value.replace(/[^A-Za-z0-9_.-]/g, '_');
 
-export class FileProductStateStore implements ProductStateStore {
+/**
+ * The embedded default keeps each open problem in a file of its own,
+ * `<connection>/problems/<kind>/<code>~<hash>.json`, written whole (a temporary file renamed) and read
+ * afresh at every call: the product pages (one process per connection), the central worker's order
+ * write-backs and the CLI all use it, so nothing of it is cached in a process.
+ */
+export class FileProductStateStore implements ProductStateStore, ProblemLedger {
   private readonly loaded = new Map<string, { products: Map<string, PushedProduct>; logLines: number }>();
 
   constructor(private readonly directory: string) {}
@@ -92,6 +155,69 @@ export class FileProductStateStore implements ProductStateStore {
     rmSync(this.passPath(connectionId, passId), { force: true });
   }
 
+  async recordProblems(connectionId: string, problems: ProblemReport[]): Promise<void> {
+    if (problems.length === 0) return;
+    const now = new Date().toISOString();
+    const latest = new Map(problems.map((p) => [`${p.kind}\t${p.code}`, p]));
+    for (const problem of latest.values()) {
+      const directory = this.problemDir(connectionId, problem.kind);
+      mkdirSync(directory, { recursive: true });
+      const path = join(directory, problemFileName(problem.code));
+      const firstSeen = readProblemFile(path)?.firstSeen ?? now;
+      const stored: StoredProblem = {
+        connectionId,
+        kind: problem.kind,
+        code: problem.code,
+        field: problem.field,
+        reason: problem.reason,
+        firstSeen,
+        lastSeen: now,
+      };
+      const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+      writeFileSync(temporary, JSON.stringify(stored));
+      renameSync(temporary, path);
+    }
+  }
+
+  async closeProblems(connectionId: string, kind: ProblemKind, codes: string[]): Promise<void> {
+    if (codes.length === 0) return;
+    const directory = this.problemDir(connectionId, kind);
+    const open = new Set(listFiles(directory));
+    if (open.size === 0) return;
+    for (const code of codes) {
+      const name = problemFileName(code);
+      if (open.has(name)) rmSync(join(directory, name), { force: true });
+    }
+  }
+
+  async closeProductProblemsUnseenInPass(connectionId: string, passId: string): Promise<void> {
+    const directory = this.problemDir(connectionId, 'product');
+    const files = listFiles(directory);
+    if (files.length === 0) return;
+    const path = this.passPath(connectionId, passId);
+    const seen = new Set(existsSync(path) ? readFileSync(path, 'utf8').split('\n') : []);
+    for (const file of files) {
+      const problem = readProblemFile(join(directory, file));
+      if (problem && problem.connectionId === connectionId && !seen.has(clean(problem.code))) rmSync(join(directory, file), { force: true });
+    }
+  }
+
+  async openProblems(connectionId?: string): Promise<Problem[]> {
+    const connectionDirs = connectionId === undefined ? listFiles(this.directory) : [safeName(connectionId)];
+    const problems: Problem[] = [];
+    for (const connectionDir of connectionDirs) {
+      for (const kind of ['product', 'order'] as const) {
+        const directory = join(this.directory, connectionDir, 'problems', kind);
+        for (const file of listFiles(directory)) {
+          const stored = readProblemFile(join(directory, file));
+          if (!stored || (connectionId !== undefined && stored.connectionId !== connectionId)) continue;
+          problems.push({ ...stored, firstSeen: new Date(stored.firstSeen), lastSeen: new Date(stored.lastSeen) });
+        }
+      }
+    }
+    return problems.sort(compareProblems);
+  }
+
   private state(connectionId: string) {
     let state = this.loaded.get(connectionId);
     if (!state) {
@@ -139,6 +265,38 @@ export class FileProductStateStore implements ProductStateStore {
 
   private passPath(connectionId: string, passId: string) {
     return join(this.connectionDir(connectionId), `pass-${safeName(passId)}.seen`);
+  }
+
+  private problemDir(connectionId: string, kind: ProblemKind) {
+    return join(this.connectionDir(connectionId), 'problems', kind);
+  }
+}
+
+type StoredProblem = Omit<Problem, 'firstSeen' | 'lastSeen'> & { firstSeen: string; lastSeen: string };
+
+/** A readable prefix of the code, and a hash of the whole code that keeps two codes apart. */
+function problemFileName(code: string): string {
+  return `${safeName(code).slice(0, 60)}~${createHash('sha256').update(code).digest('hex').slice(0, 16)}.json`;
+}
+
+/** The entries of a folder (temporary files left out); none when it does not exist. */
+function listFiles(directory: string): string[] {
+  try {
+    return readdirSync(directory).filter((name) => !name.endsWith('.tmp'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw error;
+  }
+}
+
+/** A problem file, or undefined when it is gone (closed meanwhile) or unreadable. */
+function readProblemFile(path: string): StoredProblem | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as StoredProblem;
+    return typeof parsed.code === 'string' && typeof parsed.firstSeen === 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
   }
 }
 

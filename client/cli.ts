@@ -2,7 +2,7 @@
  * The engineer's command line: `npm run cli -- <command>` (or `node --import tsx client/cli.ts`).
  * Temporal's address and the connections file come from the environment (see README).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { Connection as GrpcConnection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import {
@@ -17,14 +17,16 @@ import {
 import { parseStock2ShopOrder } from '../domain/stock2shop';
 import { deliverOrder } from './deliver-order';
 import { progressQuery, retryUpdate, statusQuery, type OrderStatus } from '../workflows/definitions';
-import { loadConnections } from '../worker/config';
-import { connectClient } from '../worker/runtime';
+import { ConfigurationError, loadConnections } from '../worker/config';
+import { closeDatabase, connectClient, dataConverterFromEnv, productStoreFromEnv } from '../worker/runtime';
 import { connectionOptions, temporalSettingsFromEnv } from '../worker/temporal-settings';
 import { generateKeyRingText } from '../worker/payload-codec';
 import { applyConnectionSchedules, pruneSchedules } from './schedules';
 import { renderProgress } from './progress';
 import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey, projectSearchAttributes } from '../workflows/search-attributes';
 import { describeSetupReport, NamespaceSetupError, parseRetentionDays, setupNamespace, SetupOptionsError } from './namespace-setup';
+import { problemLedgerOf, type ProblemLedger } from '../activities/product-state-store';
+import { gatherStatus, renderProblemLines, renderStatusDetail, renderStatusLines } from './status';
 
 export interface CliContext {
   client: () => Promise<Client>;
@@ -37,6 +39,10 @@ export interface CliContext {
    * Default: the connection and namespace of `client()`.
    */
   temporal?: () => Promise<{ connection: GrpcConnection; namespace: string }>;
+  /** The problem ledger the workers write (the product state store), for `status` and `problems`. */
+  problems?: () => ProblemLedger;
+  /** Colour the output (a terminal without NO_COLOR). */
+  color?: boolean;
 }
 
 /** A mistake of the user's: printed as one line, exit code 2. */
@@ -211,13 +217,7 @@ export function buildCli(context: CliContext): Command {
     .requiredOption('-c, --connection <connectionId>', 'the connection to raise it in')
     .action(async (file: string, options: { connection: string }) => {
       const connection = findConnection(context, options.connection);
-      if (!existsSync(file)) throw new UsageError(`No order file at ${file}`);
-      let raw: unknown;
-      try {
-        raw = JSON.parse(readFileSync(file, 'utf8'));
-      } catch {
-        throw new UsageError(`${file} is not valid JSON`);
-      }
+      const raw = readOrderFile(file);
       const parsed = parseStock2ShopOrder(raw);
       const outcome = await deliverOrder(await context.client(), connection, parsed.channel_order_code, {
         via: 'cli',
@@ -289,6 +289,47 @@ export function buildCli(context: CliContext): Command {
     });
 
   program
+    .command('status [connectionId]')
+    .summary('where each connection stands: health, last sync, next run, orders needing a person, open problems')
+    .description(
+      'one line per configured connection: its health (healthy, degraded, source offline since …, paused, failing), its last sync ' +
+        '(when it closed; read, pushed, invalid, removed), its next scheduled run, the orders needing a person and the open product problems. ' +
+        'With a connection id: that connection in detail, with its open problems and orders. Read from Temporal (visibility, the schedule) ' +
+        'and the product state store; never from a source or Stock2Shop',
+    )
+    .option('--json', 'print JSON (an array, one object per connection), for scripts')
+    .action(async (connectionId: string | undefined, options: { json?: boolean }) => {
+      const connections = connectionId === undefined ? context.connections() : [findConnection(context, connectionId)];
+      if (connections.length === 0 && !options.json) {
+        context.out('No connection is configured');
+        return;
+      }
+      const statuses = await gatherStatus(await context.client(), connections, problemLedger(context), {
+        detail: connectionId !== undefined,
+        ordersQuery: ordersNeedingAPersonQuery,
+      });
+      if (options.json) context.out(JSON.stringify(statuses, null, 2));
+      else if (connectionId !== undefined) for (const line of renderStatusDetail(statuses[0]!, { color: context.color })) context.out(line);
+      else for (const line of renderStatusLines(statuses, { color: context.color })) context.out(line);
+    });
+
+  program
+    .command('problems [connectionId]')
+    .summary('list the open problems: product records rejected or refused, orders needing a person')
+    .description(
+      'list the open problems, one a line: connection, kind (product, order), code, field, reason, first and last seen. A product ' +
+        'problem closes by itself when its record next syncs clean, an order problem when the order is raised',
+    )
+    .option('--json', 'print JSON (an array of problems), for scripts')
+    .action(async (connectionId: string | undefined, options: { json?: boolean }) => {
+      const scope = connectionId === undefined ? undefined : findConnection(context, connectionId).id;
+      const problems = await problemLedger(context).openProblems(scope);
+      if (options.json) context.out(JSON.stringify(problems, null, 2));
+      else if (problems.length === 0) context.out(scope ? `No open problem for ${scope}` : 'No open problem');
+      else for (const line of renderProblemLines(problems, { color: context.color })) context.out(line);
+    });
+
+  program
     .command('customers')
     .description('customer sync (not supported by iSync or Omni Accounts)')
     .argument('[action]', 'sync')
@@ -321,12 +362,37 @@ export function ordersNeedingAPersonQuery(connectionId?: string): string {
   );
 }
 
+function problemLedger(context: CliContext): ProblemLedger {
+  const ledger = context.problems?.();
+  if (!ledger) throw new Error('no problem ledger: the product state store is not available to this command');
+  return ledger;
+}
+
 async function orderStatus(client: Client, connectionId: string, code: string): Promise<OrderStatus> {
   try {
     return await client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code)).query(statusQuery);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new UsageError(`No order ${code} has been delivered to ${connectionId}`);
     throw error;
+  }
+}
+
+/** An order file's JSON; a file that is missing, unreadable or not JSON is a UsageError in one line (never a raw ENOENT). */
+export function readOrderFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`No order file at ${file}`);
+    if (code === 'EISDIR') throw new UsageError(`${file} is a folder, not an order file`);
+    if (code === 'EACCES' || code === 'EPERM') throw new UsageError(`${file} cannot be read: permission denied`);
+    throw new UsageError(`${file} cannot be read (${code ?? (error as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`${file} is not valid JSON`);
   }
 }
 
@@ -349,19 +415,30 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     const message = error instanceof Error ? error.message : String(error);
     const err = context.err ?? context.out;
-    // A namespace that is not ready lists each problem with what to do about it, one a line.
-    const lines = error instanceof NamespaceSetupError ? message.split('\n') : message.split('\n').slice(0, 1);
+    // A namespace that is not ready, or a connections file with mistakes, lists each problem one a line.
+    const multiline = error instanceof NamespaceSetupError || error instanceof ConfigurationError;
+    const lines = multiline ? message.split('\n') : message.split('\n').slice(0, 1);
     err(`error: ${lines[0] ?? ''}`);
     for (const line of lines.slice(1)) err(line);
-    return error instanceof UsageError || (error as Error).name === 'DomainValidationError' ? 2 : 1;
+    // 2: a usage or input problem (the command, its arguments, an order file, the configuration); 1: anything else.
+    return error instanceof UsageError || error instanceof ConfigurationError || (error as Error).name === 'DomainValidationError' ? 2 : 1;
   }
 }
 
 if (require.main === module) {
   let client: Client | undefined;
   let bare: GrpcConnection | undefined;
+  let ledger: ProblemLedger | undefined;
   const context: CliContext = {
-    client: async () => (client ??= await connectClient()),
+    client: async () => {
+      if (client) return client;
+      // A missing payload key is a configuration problem of its own (exit 2); an unreachable Temporal says where it looked.
+      const [settings, dataConverter] = [temporalSettingsFromEnv(), dataConverterFromEnv()];
+      client = await connectClient(settings, dataConverter).catch((error: Error) => {
+        throw new Error(`Cannot reach Temporal at ${settings.address} (TEMPORAL_ADDRESS): ${error.message}`);
+      });
+      return client;
+    },
     temporal: async () => {
       const settings = temporalSettingsFromEnv();
       bare ??= await GrpcConnection.connect(connectionOptions(settings)).catch((error: Error) => {
@@ -370,12 +447,20 @@ if (require.main === module) {
       return { connection: bare, namespace: settings.namespace };
     },
     connections: () => loadConnections(),
+    // The store the workers use: DATABASE_URL's Postgres, else the files under DATA_DIR.
+    problems: () => {
+      ledger ??= problemLedgerOf(productStoreFromEnv());
+      if (!ledger) throw new Error('the product state store keeps no problem ledger');
+      return ledger;
+    },
+    color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
   };
   void runCli(process.argv.slice(2), context).then(async (code) => {
     await client?.connection.close();
     await bare?.close();
+    await closeDatabase();
     process.exit(code);
   });
 }

@@ -46,8 +46,20 @@ export interface IntakeOptions {
   maxBodyBytes?: number;
   bodyTimeoutMs?: number;
   /** One structured line per event: `{level, event, …}`; never a body or a secret. */
-  log?: (line: { level: 'info' | 'warn' | 'error'; event: string } & Record<string, unknown>) => void;
+  log?: (line: IntakeLogLine) => void;
   nowSeconds?: () => number;
+}
+
+/** One line of the intake's log, as `IntakeOptions.log` receives it. */
+export type IntakeLogLine = { level: 'info' | 'warn' | 'error'; event: string } & Record<string, unknown>;
+
+/**
+ * The intake's `log` written as the stack's log lines (`logLineWriter`): `{"time","level","component",
+ * "message",…}` like the workers', the event as the message (`webhook_rejected`, `order_delivered`,
+ * `intake_error`) and the event's fields beside it.
+ */
+export function intakeLogTo(write: (line: { level: string; message: string } & Record<string, unknown>) => void): (line: IntakeLogLine) => void {
+  return ({ level, event, ...fields }) => write({ level, message: event, ...fields });
 }
 
 export interface IntakeServer {

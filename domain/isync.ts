@@ -41,9 +41,10 @@ export const ISYNC_PRICE_WAREHOUSE = 'Master';
 export const ISYNC_RETAIL_PRICE_LIST = 'Retail';
 
 /**
- * One price list of a product. Prices are only shape-checked here (a number, numeric text or
- * nothing); a Master entry's prices must be present and ≥ 0, which `mapISyncProduct` checks, so a
- * non-Master entry never makes a product invalid.
+ * One Master price list entry, read strictly: warehouse and list names are text, prices a number or
+ * numeric text (`"199.00"`). Only Master entries are read at all (`masterPrices`): an entry of any
+ * other warehouse is never looked at beyond its `Warehouse`, so it never makes a product invalid,
+ * whatever number format (or shape) a branch price list uses.
  */
 export const ISyncPriceListSchema = z.object({
   Warehouse: RequiredTextSchema,
@@ -67,7 +68,8 @@ export const ISyncProductSchema = z.object({
   AvailableUnits: StockQuantitySchema,
   /** Ignore / Active / Delete in any case; read by `decideProductLifecycle`. */
   WebSale: z.string().nullish(),
-  PriceLists: listOrEmpty(ISyncPriceListSchema),
+  /** Every warehouse's price lists, as received: only the Master entries are read (`masterPrices`). */
+  PriceLists: listOrEmpty(z.unknown()),
 });
 export type ISyncProduct = z.infer<typeof ISyncProductSchema>;
 
@@ -77,16 +79,31 @@ type PriceResult =
   | { ok: true; price: number | undefined; priceTiers: PriceTier[] }
   | { ok: false; field: string; reason: string };
 
+/** Whether a price list entry, as received, belongs to the Master warehouse (anything unreadable does not). */
+function isMasterEntry(entry: unknown): boolean {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return false;
+  const warehouse = (entry as { Warehouse?: unknown }).Warehouse;
+  return typeof warehouse === 'string' && sameName(warehouse, ISYNC_PRICE_WAREHOUSE);
+}
+
 /**
  * Price and price tiers from the Master warehouse:
  * - price ← RetailSellingPrice of the Master "Retail" price list, or of the first Master entry;
  * - price_tiers ← every Master price list as `{ tier: PriceList, price: SellingPrice }`.
- * A product with no Master price list has neither (Stock2Shop keeps its current price).
+ * A product with no Master price list has neither (Stock2Shop keeps its current price). Only the
+ * Master entries are validated (their prices present and ≥ 0); every other entry is skipped unread.
  */
-function masterPrices(priceLists: ReadonlyArray<ISyncPriceList>): PriceResult {
-  const master = priceLists
-    .map((entry, index) => ({ entry, index }))
-    .filter(({ entry }) => sameName(entry.Warehouse, ISYNC_PRICE_WAREHOUSE));
+function masterPrices(priceLists: ReadonlyArray<unknown>): PriceResult {
+  const master: { entry: ISyncPriceList; index: number }[] = [];
+  for (const [index, raw] of priceLists.entries()) {
+    if (!isMasterEntry(raw)) continue;
+    const parsed = ISyncPriceListSchema.safeParse(raw);
+    if (!parsed.success) {
+      const problem = firstProblem(parsed.error, raw);
+      return { ok: false, field: `PriceLists[${index}].${problem.field}`, reason: problem.reason };
+    }
+    master.push({ entry: parsed.data, index });
+  }
   const priceTiers: PriceTier[] = [];
   for (const { entry, index } of master) {
     const price = parsePrice(entry.SellingPrice);

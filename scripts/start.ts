@@ -6,6 +6,10 @@
  *
  * Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), OMNI_PORT (8080), ISYNC_PORT (8081),
  * STOCK2SHOP_PORT (8082), INTAKE_PORT (8090), CODEC_PORT (8091). DEMO_ITEMS sets the size of the demo catalogs.
+ * The connections file follows the one rule of `chooseConnectionsFile` (worker/config.ts); when it is
+ * the demo's, the demo connections are written to <DATA_DIR>/connections.demo.json with the URLs of
+ * the simulators this run started, so a stack on other ports syncs from its own simulators.
+ * The simulators keep their documents under DATA_DIR (stock2shop/, omni/, isync/): a restart resumes.
  * Payloads are encrypted: with no PAYLOAD_CODEC_KEYS, a demo key is generated under the data folder,
  * and the codec server (with a token generated the same way) lets this machine's Web UI decode them.
  * The namespace keeps history TEMPORAL_RETENTION_DAYS (30); the central worker is a Worker Versioning
@@ -15,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator } from '../simulators';
-import { dataDir, projectRoot, webhookSecretOf } from '../worker/config';
+import { chooseConnectionsFile, dataDir, webhookSecretOf, writeDemoConnections } from '../worker/config';
 import { activityDepsFromConfig, connectClient, connectionRegistryFromConfig, connectWorker } from '../worker/runtime';
 import { demoSecret, engineDataConverter, ensureDemoKeyRing } from '../worker/data-converter';
 import { EncryptionCodec } from '../worker/payload-codec';
@@ -25,7 +29,7 @@ import { sizingFromEnv } from '../worker/sizing';
 import { deploymentFromEnv, endRunsPinnedToOtherVersions, setCurrentVersion, shutdownGraceSecondsFromEnv } from '../worker/deployment';
 import { installRuntime, logLineWriter } from '../worker/observability';
 import { applyConnectionSchedules } from '../client/schedules';
-import { startIntakeServer } from '../client/intake';
+import { intakeLogTo, startIntakeServer } from '../client/intake';
 import { productSyncScheduleId } from '../domain';
 import { startDevServerProcess } from './dev-server';
 import { describeRetention, parseRetentionDays, setupNamespaceAt } from '../client/namespace-setup';
@@ -51,7 +55,8 @@ const DEMO_SECRETS: Record<string, string> = {
 
 async function main(): Promise<void> {
   for (const [name, value] of Object.entries(DEMO_SECRETS)) env[name] ??= value;
-  env.CONNECTIONS_FILE ??= join(projectRoot, 'config', 'connections.demo.json');
+  // The one rule (CONNECTIONS_FILE, else config/connections.json, else the demo's), as the CLI applies it.
+  const connectionsChoice = chooseConnectionsFile(env);
   const data = dataDir();
   installRuntime('stack');
   const stops: (() => Promise<unknown>)[] = [];
@@ -109,6 +114,7 @@ async function main(): Promise<void> {
       userName: env.DEMO_OMNI_USER!,
       password: env.DEMO_OMNI_PASSWORD!,
       companyName: env.DEMO_OMNI_COMPANY!,
+      dataDir: join(data, 'omni'),
     });
     stops.push(() => omni.close());
     const isync = await startISyncSimulator({
@@ -116,6 +122,7 @@ async function main(): Promise<void> {
       items: Math.ceil(items / 2),
       userName: env.DEMO_ISYNC_USER!,
       password: env.DEMO_ISYNC_PASSWORD!,
+      dataDir: join(data, 'isync'),
     });
     stops.push(() => isync.close());
     const stock2shop = await startStock2ShopSimulator({
@@ -127,6 +134,18 @@ async function main(): Promise<void> {
     });
     stops.push(() => stock2shop.close());
     env.STOCK2SHOP_URL ??= stock2shop.url;
+    // The demo's connections call the simulators started above, on whatever ports they listen.
+    env.CONNECTIONS_FILE =
+      connectionsChoice.origin === 'demo' ? writeDemoConnections({ omni: omni.url, isync: isync.url }, env) : connectionsChoice.path;
+    say(
+      `connections: ${env.CONNECTIONS_FILE} (${
+        connectionsChoice.origin === 'demo'
+          ? 'the demo connections, pointing at the simulators above'
+          : connectionsChoice.origin === 'own'
+            ? 'config/connections.json exists'
+            : 'CONNECTIONS_FILE'
+      })`,
+    );
 
     const client = await connectClient(undefined, dataConverter);
     stops.push(() => client.connection.close());
@@ -169,14 +188,14 @@ async function main(): Promise<void> {
       port: intakePort,
       ...(env.WEBHOOK_MAX_BODY_BYTES ? { maxBodyBytes: Number(env.WEBHOOK_MAX_BODY_BYTES) } : {}),
       ...(env.WEBHOOK_BODY_TIMEOUT_MS ? { bodyTimeoutMs: Number(env.WEBHOOK_BODY_TIMEOUT_MS) } : {}),
-      log: ({ level, event, ...fields }) => intakeLog({ level, message: event, ...fields }),
+      log: intakeLogTo(intakeLog),
     });
     stops.push(() => intake.close());
 
     say('ready');
     say(`  Temporal Web UI   ${temporal.uiUrl}   (gRPC ${temporal.address}, history in ${join(data, 'temporal')})`);
-    say(`  Omni Accounts     ${omni.url}   (simulator, ${items} items)`);
-    say(`  iSync             ${isync.url}   (simulator)`);
+    say(`  Omni Accounts     ${omni.url}   (simulator, ${items} items, sales orders in ${join(data, 'omni')})`);
+    say(`  iSync             ${isync.url}   (simulator, orders in ${join(data, 'isync')})`);
     say(`  Stock2Shop        ${stock2shop.url}   (simulator, data in ${join(data, 'stock2shop')})`);
     say(`  Order webhook     ${intake.url}/webhooks/orders   (signed: X-Stock2Shop-Signature)`);
     say(`  Codec server      ${codec.url}/codec   (the Web UI decodes payloads through it; token in ${join(data, 'codec')})`);
@@ -187,7 +206,12 @@ async function main(): Promise<void> {
       say(`                    temporal worker deployment set-current-version --address ${temporal.address} --deployment-name ${version.deploymentName} --build-id <its build id>`);
       say(`                    and watch this one drain: temporal worker deployment describe-version --address ${temporal.address} --deployment-name ${version.deploymentName} --build-id ${version.buildId}`);
     }
-    say('  CLI               npm run cli -- --help      (Ctrl-C stops everything)');
+    // Another stack's CLI needs this one's Temporal and data folder (where its demo connections are).
+    const cliEnv = [
+      ...(temporal.address === 'localhost:7233' || temporal.address === '127.0.0.1:7233' ? [] : [`TEMPORAL_ADDRESS=${temporal.address}`]),
+      ...(env.DATA_DIR ? [`DATA_DIR=${env.DATA_DIR}`] : []),
+    ];
+    say(`  CLI               ${[...cliEnv, 'npm run cli -- --help'].join(' ')}      (Ctrl-C stops everything)`);
     await Promise.all(running);
   } catch (error) {
     process.stderr.write(`start: ${(error as Error).message}\n`);

@@ -2,16 +2,16 @@
  * The engine's configuration: the connections file (validated with zod), the secrets it names in
  * environment variables, Stock2Shop's endpoint and token, and the data folder.
  *
- *   CONNECTIONS_FILE  path of the connections file (default: config/connections.json when it
- *                     exists, else the demo's config/connections.demo.json)
+ *   CONNECTIONS_FILE  path of the connections file (default: see `chooseConnectionsFile`, the one
+ *                     rule `npm start`, the workers and the CLI share)
  *   STOCK2SHOP_URL    Stock2Shop API base URL (each connection names its own token's variable)
  *   DATA_DIR          where the embedded default keeps its files (default: .data)
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConnectionSchema, DomainValidationError, type Connection } from '../domain';
-import { firstProblem } from '../domain/validation';
+import { describeIssue, formatFieldPath } from '../domain/validation';
 import type { SourceSecrets } from '../connectors';
 
 export const projectRoot = resolve(__dirname, '..');
@@ -22,19 +22,108 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
-export function connectionsFilePath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.CONNECTIONS_FILE) return resolve(projectRoot, env.CONNECTIONS_FILE);
-  const own = resolve(projectRoot, 'config/connections.json');
-  return existsSync(own) ? own : resolve(projectRoot, 'config/connections.demo.json');
+/** Which connections file a process uses, and why (see `chooseConnectionsFile`). */
+export interface ConnectionsFileChoice {
+  path: string;
+  /**
+   * `CONNECTIONS_FILE`: the variable names it. `own`: `config/connections.json` exists.
+   * `demo`: neither, so the demo's connections: the copy `npm start` wrote under the data folder with
+   * its simulators' actual URLs (`<DATA_DIR>/connections.demo.json`), else the committed template.
+   */
+  origin: 'CONNECTIONS_FILE' | 'own' | 'demo';
 }
 
-/** A connection of the file that cannot be used: its id (or `#<position>`), the field, and why. Never a value. */
+/** The committed demo connections: the simulators on their default ports (the template `npm start` copies). */
+export function demoConnectionsTemplatePath(root: string = projectRoot): string {
+  return resolve(root, 'config/connections.demo.json');
+}
+
+/** Where `npm start` writes the demo connections with its simulators' URLs: `<DATA_DIR>/connections.demo.json`. */
+export function demoConnectionsPath(env: NodeJS.ProcessEnv = process.env, root: string = projectRoot): string {
+  return join(resolve(root, env.DATA_DIR ?? '.data'), 'connections.demo.json');
+}
+
+/**
+ * The one rule for the connections file, shared by `npm start`, the workers, the intake and the CLI:
+ * 1. `CONNECTIONS_FILE`, when set (a relative path is taken from the project folder);
+ * 2. else `config/connections.json`, when it exists (your own connections);
+ * 3. else the demo: `<DATA_DIR>/connections.demo.json` when `npm start` wrote it (the demo connections
+ *    pointing at the simulators it started, on whatever ports), else `config/connections.demo.json`.
+ */
+export function chooseConnectionsFile(env: NodeJS.ProcessEnv = process.env, root: string = projectRoot): ConnectionsFileChoice {
+  if (env.CONNECTIONS_FILE) return { path: resolve(root, env.CONNECTIONS_FILE), origin: 'CONNECTIONS_FILE' };
+  const own = resolve(root, 'config/connections.json');
+  if (existsSync(own)) return { path: own, origin: 'own' };
+  const written = demoConnectionsPath(env, root);
+  return { path: existsSync(written) ? written : demoConnectionsTemplatePath(root), origin: 'demo' };
+}
+
+/** The connections file of this process: `chooseConnectionsFile(env).path`. */
+export function connectionsFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  return chooseConnectionsFile(env).path;
+}
+
+/** The URLs of the simulators a demo stack started, which its connections must call. */
+export interface DemoSourceUrls {
+  omni: string;
+  isync: string;
+}
+
+/**
+ * The demo connections for simulators at `urls`: the template's text with each connection's
+ * `endpoint` replaced by the URL of the simulator of its source kind; everything else as it is.
+ */
+export function demoConnectionsText(templateText: string, urls: DemoSourceUrls): string {
+  const file = JSON.parse(templateText) as { connections?: unknown };
+  if (!Array.isArray(file.connections)) throw new ConfigurationError('config/connections.demo.json: expected { "connections": [ ... ] }');
+  const connections = file.connections.map((entry: unknown) => {
+    if (entry === null || typeof entry !== 'object') return entry;
+    const kind = (entry as { sourceKind?: unknown }).sourceKind;
+    return kind === 'omni' || kind === 'isync' ? { ...entry, endpoint: urls[kind] } : entry;
+  });
+  return `${JSON.stringify({ ...file, connections }, null, 2)}\n`;
+}
+
+/**
+ * Writes the demo connections for simulators at `urls` to `demoConnectionsPath(env)` (aside, then
+ * renamed: a watching process never reads half a file), and returns its path.
+ */
+export function writeDemoConnections(urls: DemoSourceUrls, env: NodeJS.ProcessEnv = process.env, root: string = projectRoot): string {
+  const path = demoConnectionsPath(env, root);
+  const text = demoConnectionsText(readFileSync(demoConnectionsTemplatePath(root), 'utf8'), urls);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+  return path;
+}
+
+/**
+ * A connection of the file that cannot be used: its id (or `#<position>`), every field that is wrong,
+ * and why. Never a value. One per bad connection, however many of its fields are wrong.
+ */
 export interface ConnectionProblem {
   /** The entry's id, or `#3` (its position in the file, from 1) when it has no usable id. */
   connection: string;
+  /** The first wrong field (`fields[0]`). */
   field: string;
-  /** `Connection acme: endpoint: must be an http(s) URL`. */
+  /** Every wrong field of the connection, in the file's order of checks. */
+  fields?: string[];
+  /** `Connection acme: endpoint: must be an http(s) URL`, or with several: `Connection acme: endpoint: …; pageSize: must be at least 1`. */
   message: string;
+}
+
+/** At most this many mistakes of one connection are spelled out (the rest are counted). */
+const MAX_MISTAKES_SHOWN = 10;
+
+/** Every mistake of a failed parse, one per field, as `{ field, reason }`. */
+function mistakesOf(error: z.ZodError, input: unknown): { field: string; reason: string }[] {
+  const byField = new Map<string, string>();
+  for (const issue of error.issues) {
+    const field = formatFieldPath(issue.path);
+    if (!byField.has(field)) byField.set(field, describeIssue(issue, input));
+  }
+  if (byField.size === 0) return [{ field: '(record)', reason: 'invalid' }];
+  return [...byField].map(([field, reason]) => ({ field, reason }));
 }
 
 /** What a connections file holds: the connections that validate, and one problem per entry that does not. */
@@ -82,15 +171,19 @@ export function readConnectionsText(path: string, text: string): ConnectionsRead
   file.data.connections.forEach((entry, index) => {
     const id = (entry as { id?: unknown } | null)?.id;
     const shown = shownId(id, index);
-    const problem = (field: string, reason: string) => problems.push({ connection: shown, field, message: `Connection ${shown}: ${field}: ${reason}` });
+    const problem = (mistakes: { field: string; reason: string }[]) => {
+      const shownMistakes = mistakes.slice(0, MAX_MISTAKES_SHOWN).map(({ field, reason }) => `${field}: ${reason}`);
+      if (mistakes.length > MAX_MISTAKES_SHOWN) shownMistakes.push(`and ${mistakes.length - MAX_MISTAKES_SHOWN} more`);
+      const fields = mistakes.map((m) => m.field);
+      problems.push({ connection: shown, field: fields[0]!, fields, message: `Connection ${shown}: ${shownMistakes.join('; ')}` });
+    };
     if (typeof id === 'string' && claimed.has(id)) {
-      return problem('id', `appears twice: entry #${index + 1} repeats the id of entry #${claimed.get(id)! + 1}`);
+      return problem([{ field: 'id', reason: `appears twice: entry #${index + 1} repeats the id of entry #${claimed.get(id)! + 1}` }]);
     }
     if (typeof id === 'string') claimed.set(id, index);
     const parsed = ConnectionSchema.safeParse(entry);
     if (parsed.success) return connections.push(parsed.data);
-    const { field, reason } = firstProblem(parsed.error, entry);
-    problem(field, reason);
+    problem(mistakesOf(parsed.error, entry));
   });
   return { connections, problems };
 }
@@ -105,13 +198,21 @@ export function readConnectionsFile(path: string = connectionsFilePath()): Conne
 }
 
 /**
- * Reads and validates the connections file, all or nothing (for the CLI and checks): every bad
- * connection is named in one line, with its field (`<file>: Connection acme: endpoint: …; Connection #3: id: required`).
+ * Reads and validates the connections file, all or nothing (for the CLI and checks): the error names
+ * every bad connection, one a line after the first, each with every wrong field:
+ *
+ *     <file>: 2 connections have mistakes (fix each; running workers skip a bad connection and serve the others):
+ *       Connection acme: endpoint: must be an http(s) URL; pageSize: must be at least 1
+ *       Connection #3: id: required
+ *
  * Running workers use `ConnectionRegistry` instead, which skips a bad connection and serves the others.
  */
 export function loadConnections(path: string = connectionsFilePath()): Connection[] {
   const { connections, problems } = readConnectionsFile(path);
-  if (problems.length > 0) throw new ConfigurationError(`${path}: ${problems.map((p) => p.message).join('; ')}`);
+  if (problems.length > 0) {
+    const count = problems.length === 1 ? '1 connection has' : `${problems.length} connections have`;
+    throw new ConfigurationError([`${path}: ${count} mistakes (fix each; running workers skip a bad connection and serve the others):`, ...problems.map((p) => `  ${p.message}`)].join('\n'));
+  }
   return connections;
 }
 

@@ -120,6 +120,7 @@ export class ConnectionRegistry {
         message: `${problem.message}: connection skipped, the others keep working (fix it in ${this.path}; no restart needed)`,
         connection: problem.connection,
         field: problem.field,
+        fields: problem.fields ?? [problem.field],
         file: this.path,
       });
     }

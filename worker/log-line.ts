@@ -1,6 +1,8 @@
 /**
  * One JSON log line, the same shape for workers, the intake and the codec server:
- * `{"time","level","component","message",…}`. The one place that keeps secrets out of logs: task
+ * `{"time","level","component","message",…}`, `time` an ISO 8601 UTC instant and `level` one of
+ * `trace`, `debug`, `info`, `warn`, `error` (the Temporal runtime's `WARN` is written `warn`, as the
+ * intake's and the connection registry's own). The one place that keeps secrets out of logs: task
  * tokens are dropped, errors become their type and message, and every configured secret value is
  * replaced wherever it appears.
  */
@@ -33,6 +35,6 @@ export function formatLogLine(
   secrets: readonly string[] = [],
 ): string {
   const { time, level, component, message, ...fields } = line;
-  const record = { time: (time ?? new Date()).toISOString(), level, component, message, ...fields };
+  const record = { time: (time ?? new Date()).toISOString(), level: level.toLowerCase(), component, message, ...fields };
   return `${JSON.stringify(clean(record, secrets, 0))}\n`;
 }

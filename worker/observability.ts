@@ -19,21 +19,34 @@ function configuredSecrets(env: NodeJS.ProcessEnv): string[] {
   }
 }
 
-/** Writes `component`'s log lines to stdout, the configured secrets scrubbed: how every part of the stack logs. */
+/** A log line as the parts of the stack hand it over; `time` defaults to now. */
+export type LogLineInput = { time?: Date; level: string; message: string } & LogFields;
+
+/**
+ * Writes `component`'s log lines (to stdout unless `out` is given), the configured secrets scrubbed:
+ * how every part of the stack logs, the workers, the intake (webhook) and the codec server alike.
+ * Each line is `{"time","level","component","message",…}` (see log-line.ts).
+ */
 export function logLineWriter(
   component: string,
   env: NodeJS.ProcessEnv = process.env,
-): (line: { time?: Date; level: string; message: string } & LogFields) => void {
+  out: (text: string) => void = (text) => process.stdout.write(text),
+): (line: LogLineInput) => void {
   const secrets = configuredSecrets(env);
-  return (line) => process.stdout.write(formatLogLine({ component, ...line }, secrets));
+  return (line) => out(formatLogLine({ component, ...line }, secrets));
+}
+
+/** The Temporal runtime's logger of a worker process: LOG_LEVEL and up, as `logLineWriter` lines. */
+export function runtimeLogger(component: string, env: NodeJS.ProcessEnv = process.env, out?: (text: string) => void): DefaultLogger {
+  const level = (LEVELS as string[]).includes(env.LOG_LEVEL ?? '') ? (env.LOG_LEVEL as LogLevel) : 'INFO';
+  const write = logLineWriter(component, env, out);
+  return new DefaultLogger(level, (entry) => {
+    write({ time: new Date(Number(entry.timestampNanos / 1_000_000n)), level: entry.level, message: entry.message, ...entry.meta });
+  });
 }
 
 export function installRuntime(component: string, env: NodeJS.ProcessEnv = process.env): void {
-  const level = (LEVELS as string[]).includes(env.LOG_LEVEL ?? '') ? (env.LOG_LEVEL as LogLevel) : 'INFO';
-  const write = logLineWriter(component, env);
-  const logger = new DefaultLogger(level, (entry) => {
-    write({ time: new Date(Number(entry.timestampNanos / 1_000_000n)), level: entry.level, message: entry.message, ...entry.meta });
-  });
+  const logger = runtimeLogger(component, env);
   const bindAddress = env.METRICS_BIND_ADDRESS;
   Runtime.install({
     logger,

@@ -1,4 +1,5 @@
 /** `npm run sim:isync -- --port 8081 --items 5000`: iSync's message service, simulated. */
+import { resolve } from 'node:path';
 import { itemsArg, numberArg, parseCli, runSimulatorMain, stringArg } from '../lib/cli';
 import { ISYNC_DEFAULTS, startISyncSimulator } from './server';
 import type { ISyncProduct } from './types';
@@ -9,7 +10,9 @@ const args = parseCli('npm run sim:isync --', {
   user: { type: 'string', description: `iSync user name or email (default ${ISYNC_DEFAULTS.userName})` },
   password: { type: 'string', description: `iSync password (default ${ISYNC_DEFAULTS.password})` },
   company: { type: 'string', description: `company name Ping answers (default "${ISYNC_DEFAULTS.company}")` },
+  data: { type: 'string', description: 'directory keeping the orders across restarts (default: memory only)' },
 });
+const dataDir = typeof args.data === 'string' ? resolve(args.data) : undefined;
 
 void runSimulatorMain(
   () =>
@@ -22,8 +25,9 @@ void runSimulatorMain(
       userName: stringArg(args, 'user', ISYNC_DEFAULTS.userName),
       password: stringArg(args, 'password', ISYNC_DEFAULTS.password),
       company: stringArg(args, 'company', ISYNC_DEFAULTS.company),
+      ...(dataDir ? { dataDir } : {}),
     }),
   (isync) =>
     `iSync simulator listening on ${isync.url}${ISYNC_DEFAULTS.servicePath} (${isync.catalog().length} SKUs; ` +
-    `UserName=${stringArg(args, 'user', ISYNC_DEFAULTS.userName)})`,
+    `UserName=${stringArg(args, 'user', ISYNC_DEFAULTS.userName)}; ${isync.orders().length} orders held${dataDir ? `, kept in ${dataDir}` : ', in memory'})`,
 );

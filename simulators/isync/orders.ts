@@ -1,4 +1,5 @@
-/** iSync's orders: validation as iSync does it (lines by SKU or by barcode), and order numbering. */
+/** iSync's orders: validation as iSync does it (lines by SKU or by barcode), order numbering, and (with a data directory) keeping them. */
+import { DocumentFile } from '../lib/document-file';
 import type { KeyedCatalog } from '../lib/keyed-catalog';
 import type { ISyncOrder, ISyncOrderLine, ISyncProduct } from './types';
 
@@ -20,8 +21,21 @@ export class ISyncOrders {
   private readonly byPONumber = new Map<string, Stored[]>();
   private barcodes = new Map<string, string>();
   private barcodesVersion = -1;
+  private readonly file: DocumentFile<ISyncOrder>;
 
-  constructor(private readonly catalog: KeyedCatalog<ISyncProduct>) {}
+  /** With `dataDir`, the orders are kept in `<dataDir>/orders.json` and read back at start (numbering continues). */
+  constructor(
+    private readonly catalog: KeyedCatalog<ISyncProduct>,
+    dataDir?: string | null,
+  ) {
+    this.file = new DocumentFile(dataDir, 'orders.json');
+    for (const { document, visibleAt } of this.file.read().documents) this.keep({ order: document, visibleAt });
+  }
+
+  /** Where the orders are kept, or null (memory only). */
+  get dataFile(): string | null {
+    return this.file.path;
+  }
 
   /** Every order, committed or not, in the order created. */
   all(): ISyncOrder[] {
@@ -58,12 +72,16 @@ export class ISyncOrders {
       OrderID: `SO-${String(this.stored.length + 1).padStart(6, '0')}`,
       OrderDate: new Date().toISOString(),
     };
-    const entry: Stored = { order: created, visibleAt: timing.visibleAt ?? now };
-    this.stored.push(entry);
-    let same = this.byPONumber.get(poNumber);
-    if (!same) this.byPONumber.set(poNumber, (same = []));
-    same.push(entry);
+    this.keep({ order: created, visibleAt: timing.visibleAt ?? now });
+    this.file.write({ documents: this.stored.map(({ order: document, visibleAt }) => ({ document, visibleAt })) });
     return { order: created };
+  }
+
+  private keep(entry: Stored): void {
+    this.stored.push(entry);
+    let same = this.byPONumber.get(entry.order.PONumber);
+    if (!same) this.byPONumber.set(entry.order.PONumber, (same = []));
+    same.push(entry);
   }
 
   private lineProblem(line: unknown, number: number): string | undefined {

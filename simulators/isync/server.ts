@@ -24,6 +24,11 @@ export interface ISyncSimulatorOptions extends ServerOptions {
   company?: string;
   /** Default `/UAT2EAI/MessageService.svc`. */
   servicePath?: string;
+  /**
+   * Where the orders are kept (`<dataDir>/orders.json`): a restart on the same directory holds the
+   * same orders and numbering continues. Default: memory only. The catalog is not kept.
+   */
+  dataDir?: string;
 }
 
 export type ISyncSimulator = CatalogSimulator<ISyncProduct, 'SKU', ISyncOrder>;
@@ -48,7 +53,7 @@ export async function startISyncSimulator(options: ISyncSimulatorOptions): Promi
   const items = options.items ?? ISYNC_DEFAULTS.items;
   const generated = typeof items === 'number' ? generateISyncCatalog(items, seed, options.malformed) : { items, malformedCodes: [] };
   const catalog = new KeyedCatalog<ISyncProduct>((product) => product.SKU, generated.items);
-  const orders = new ISyncOrders(catalog);
+  const orders = new ISyncOrders(catalog, options.dataDir);
   const userName = (options.userName ?? ISYNC_DEFAULTS.userName).toLowerCase();
   const password = options.password ?? ISYNC_DEFAULTS.password;
   const company = options.company ?? ISYNC_DEFAULTS.company;
@@ -109,6 +114,7 @@ export async function startISyncSimulator(options: ISyncSimulatorOptions): Promi
         catalog_size: catalog.size,
         malformed_codes: generated.malformedCodes,
         orders: orders.all(),
+        data_dir: options.dataDir ?? null,
       }),
       authenticate: (request) => {
         const { UserName, Password } = paramsOf(request);

@@ -1,4 +1,5 @@
 /** `npm run sim:omni -- --port 8080 --items 5000`: Omni Accounts' OmniWebServiceREST, simulated. */
+import { resolve } from 'node:path';
 import { itemsArg, listArg, numberArg, parseCli, runSimulatorMain, stringArg } from '../lib/cli';
 import { OMNI_DEFAULTS, startOmniSimulator } from './server';
 import type { OmniStockItem } from './types';
@@ -11,7 +12,9 @@ const args = parseCli('npm run sim:omni --', {
   company: { type: 'string', description: `company name (default "${OMNI_DEFAULTS.companyName}")` },
   customers: { type: 'string', description: `known customer accounts, comma-separated (default ${OMNI_DEFAULTS.customers.join(',')})` },
   warehouses: { type: 'string', description: `known warehouses, the first the default (default ${OMNI_DEFAULTS.warehouses.join(',')})` },
+  data: { type: 'string', description: 'directory keeping the sales orders across restarts (default: memory only)' },
 });
+const dataDir = typeof args.data === 'string' ? resolve(args.data) : undefined;
 
 void runSimulatorMain(
   () =>
@@ -26,8 +29,10 @@ void runSimulatorMain(
       companyName: stringArg(args, 'company', OMNI_DEFAULTS.companyName),
       customers: listArg(args, 'customers') ?? OMNI_DEFAULTS.customers,
       warehouses: listArg(args, 'warehouses') ?? OMNI_DEFAULTS.warehouses,
+      ...(dataDir ? { dataDir } : {}),
     }),
   (omni) =>
     `Omni Accounts simulator listening on ${omni.url} (${omni.catalog().length} stock items; ` +
-    `UserName=${stringArg(args, 'user', OMNI_DEFAULTS.userName)}, CompanyName="${stringArg(args, 'company', OMNI_DEFAULTS.companyName)}")`,
+    `UserName=${stringArg(args, 'user', OMNI_DEFAULTS.userName)}, CompanyName="${stringArg(args, 'company', OMNI_DEFAULTS.companyName)}"; ` +
+    `${omni.orders().length} sales orders held${dataDir ? `, kept in ${dataDir}` : ', in memory'})`,
 );

@@ -1,4 +1,5 @@
-/** Omni's sales order documents: validation as Omni does it, and document numbering. */
+/** Omni's sales order documents: validation as Omni does it, document numbering, and (with a data directory) keeping them. */
+import { DocumentFile } from '../lib/document-file';
 import type { KeyedCatalog } from '../lib/keyed-catalog';
 import type { OmniOrderLine, OmniSalesOrder, OmniStockItem } from './types';
 
@@ -20,12 +21,25 @@ export class OmniSalesOrders {
   private readonly byReference = new Map<string, Stored[]>();
   private readonly byNumber = new Map<string, Stored[]>();
   private nextNumber = 1;
+  private readonly file: DocumentFile<OmniSalesOrder>;
 
+  /** With `dataDir`, the documents are kept in `<dataDir>/sales-orders.json` and read back at start (numbering continues). */
   constructor(
     private readonly catalog: KeyedCatalog<OmniStockItem>,
     private readonly customers: ReadonlySet<string>,
     private readonly warehouses: readonly string[],
-  ) {}
+    dataDir?: string | null,
+  ) {
+    this.file = new DocumentFile(dataDir, 'sales-orders.json');
+    const kept = this.file.read();
+    for (const { document, visibleAt } of kept.documents) this.keep({ document, visibleAt });
+    this.nextNumber = kept.nextNumber ?? 1;
+  }
+
+  /** Where the documents are kept, or null (memory only). */
+  get dataFile(): string | null {
+    return this.file.path;
+  }
 
   /** Every document, committed or not, in the order created. */
   all(): OmniSalesOrder[] {
@@ -82,11 +96,15 @@ export class OmniSalesOrders {
       document_number: typeof requestedNumber === 'string' ? requestedNumber : this.assignNumber(),
       document_date: new Date().toISOString(),
     };
-    const entry: Stored = { document, visibleAt: timing.visibleAt ?? now };
-    this.stored.push(entry);
-    indexed(this.byReference, reference).push(entry);
-    indexed(this.byNumber, document.document_number).push(entry);
+    this.keep({ document, visibleAt: timing.visibleAt ?? now });
+    this.file.write({ nextNumber: this.nextNumber, documents: this.stored });
     return { document };
+  }
+
+  private keep(entry: Stored): void {
+    this.stored.push(entry);
+    indexed(this.byReference, entry.document.reference).push(entry);
+    indexed(this.byNumber, entry.document.document_number).push(entry);
   }
 
   private lineProblem(line: unknown, number: number): string | undefined {

@@ -25,6 +25,11 @@ export interface OmniSimulatorOptions extends ServerOptions {
   customers?: string[];
   /** Known warehouses, the first being the default; default 1, 2. */
   warehouses?: string[];
+  /**
+   * Where the sales orders are kept (`<dataDir>/sales-orders.json`): a restart on the same directory
+   * holds the same documents and numbering continues. Default: memory only. The catalog is not kept.
+   */
+  dataDir?: string;
 }
 
 export type OmniSimulator = CatalogSimulator<OmniStockItem, 'STOCKCODE', OmniSalesOrder>;
@@ -55,7 +60,7 @@ export async function startOmniSimulator(options: OmniSimulatorOptions): Promise
     CompanyName: companyName,
   };
   const warehouses = options.warehouses ?? OMNI_DEFAULTS.warehouses;
-  const salesOrders = new OmniSalesOrders(catalog, new Set(options.customers ?? OMNI_DEFAULTS.customers), warehouses);
+  const salesOrders = new OmniSalesOrders(catalog, new Set(options.customers ?? OMNI_DEFAULTS.customers), warehouses, options.dataDir);
 
   const routes: Route[] = [
     { method: 'GET', path: '/Company/', handle: () => json(200, { company_name: companyName, version: OMNI_VERSION }) },
@@ -105,6 +110,7 @@ export async function startOmniSimulator(options: OmniSimulatorOptions): Promise
         customers: options.customers ?? OMNI_DEFAULTS.customers,
         warehouses,
         sales_orders: salesOrders.all(),
+        data_dir: options.dataDir ?? null,
       }),
       authenticate: ({ query }) => Object.entries(login).every(([key, expected]) => (query.get(key) ?? '') === expected),
       errorBody: (message) => ({ error: message }),

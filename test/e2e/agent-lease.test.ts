@@ -108,7 +108,7 @@ test('two agents, one Postgres: the second waits without polling, takes over onc
     const line = `connection ${OMNI_CONNECTION_ID} is already served by agent ${identityOf(first)} (lease until `;
     await saying(second, line, 'the second agent saying who serves the connection');
     assert.equal(lines(second, 'is already served by agent').length, 1, 'said once, while the holder stays the same');
-    assert.match(lines(second, line)[0]!, /"level":"WARN".*\(lease until \d{4}-\d\d-\d\dT[\d:.]+Z\); this agent waits and will take over when it is gone/);
+    assert.match(lines(second, line)[0]!, /"level":"warn".*\(lease until \d{4}-\d\d-\d\dT[\d:.]+Z\); this agent waits and will take over when it is gone/);
 
     assert.deepEqual(await raisedBy('LEASE-1'), [identityOf(first)], 'the order was raised by the first agent');
     // A few renewals later: still only the first polls.

@@ -32,15 +32,15 @@ const logLines = (worker: WorkerProcess) =>
     .output()
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { level: string; component: string; message: string; connection?: string; field?: string });
+    .map((line) => JSON.parse(line) as { level: string; component: string; message: string; connection?: string; field?: string; fields?: string[] });
 
 before(async () => {
   env = await startDevServer();
   stack = await startStack(env);
   file = join(stack.dataDir, 'connections-one-bad.json');
   entries = (JSON.parse(readFileSync(join(stack.dataDir, 'connections.json'), 'utf8')) as { connections: Record<string, unknown>[] }).connections;
-  // The iSync connection's endpoint is mistyped; the Omni connection is fine.
-  writeConnections(entries.map((entry) => (entry.id === ISYNC_CONNECTION_ID ? { ...entry, endpoint: 'isync.example/MessageService.svc' } : entry)));
+  // The iSync connection's endpoint is mistyped, and its page size too; the Omni connection is fine.
+  writeConnections(entries.map((entry) => (entry.id === ISYNC_CONNECTION_ID ? { ...entry, endpoint: 'isync.example/MessageService.svc', pageSize: 0 } : entry)));
   workers.push(stack.spawnWorker('central', { CONNECTIONS_FILE: file }), stack.spawnWorker('agent', { CONNECTIONS_FILE: file }));
 });
 
@@ -56,7 +56,8 @@ test('a bad connection is one line at start and waits for a person; the others w
     const reported = logLines(worker).filter((l) => l.message.includes(ISYNC_CONNECTION_ID) && l.level === 'warn');
     assert.equal(reported.length, 1, worker.output());
     assert.equal(reported[0]!.field, 'endpoint');
-    assert.match(reported[0]!.message, /^Connection bravo-isync: endpoint: must be an http\(s\) URL: connection skipped/);
+    assert.deepEqual(reported[0]!.fields, ['endpoint', 'pageSize'], 'every mistake of the connection, in its one line');
+    assert.match(reported[0]!.message, /^Connection bravo-isync: endpoint: must be an http\(s\) URL; pageSize: must be at least 1: connection skipped/);
   }
 
   // The good connection syncs (its agent started despite the bad entry).

@@ -1,12 +1,13 @@
 /** The CLI end to end: its commands against a real dev server, the workers and the simulators. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { cliAgainst } from '../helpers/cli';
-import { startDevServer } from '../helpers/temporal';
+import { cliAgainst, runCliProcess } from '../helpers/cli';
+import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';
+import { freePort } from '../helpers/ports';
 import { startStack, runBothWorkers, WEBHOOK_SECRETS, type Stack } from '../helpers/stack';
 import { callWebhook, orderNotification, startSignedIntake } from '../helpers/webhook';
 import { makeOrder, waitFor } from '../helpers/orders';
@@ -85,6 +86,23 @@ describe('the command line', () => {
     assert.match(again.lines[0]!, /^error: Order WEB-CLI-1 is already raised as SO\d+; there is nothing to retry$/);
     const unknown = await cli('order', 'retry', 'acme-omni', 'WEB-NEVER');
     assert.deepEqual(unknown.lines, ['error: No order WEB-NEVER has been delivered to acme-omni']);
+
+    // The CLI as a process: the answers on stdout, every error on stderr (stdout empty) with exit code 2;
+    // a retry of an unknown order says what `order status` says.
+    const processEnv = { TEMPORAL_ADDRESS: env.address, CONNECTIONS_FILE: join(stack.dataDir, 'connections.json'), PAYLOAD_CODEC_KEYS: TEST_KEY_RING_TEXT };
+    const [status, retryRaised, retryUnknown, statusUnknown] = await Promise.all([
+      runCliProcess(['order', 'status', 'acme-omni', 'WEB-CLI-1'], processEnv),
+      runCliProcess(['order', 'retry', 'acme-omni', 'WEB-CLI-1'], processEnv),
+      runCliProcess(['order', 'retry', 'acme-omni', 'WEB-NEVER'], processEnv),
+      runCliProcess(['order', 'status', 'acme-omni', 'WEB-NEVER'], processEnv),
+    ]);
+    assert.deepEqual([status.code, status.stderr], [0, '']);
+    assert.match(status.stdout, /^acme-omni\/WEB-CLI-1: raised as SO\d+.* \(attempts 2, deliveries \d+\)\n$/);
+    assert.deepEqual([retryRaised.code, retryRaised.stdout], [2, '']);
+    assert.match(retryRaised.stderr, /^error: Order WEB-CLI-1 is already raised as SO\d+; there is nothing to retry\n$/);
+    for (const answer of [retryUnknown, statusUnknown]) {
+      assert.deepEqual(answer, { code: 2, stdout: '', stderr: 'error: No order WEB-NEVER has been delivered to acme-omni\n' });
+    }
   });
 
   test('the webhook takes an order announced three times and raises it once; customers are refused', async () => {
@@ -144,5 +162,101 @@ describe('the command line', () => {
     assert.deepEqual(unknown.lines, ["error: Unknown connection 'nope'. Configured: acme-omni, bravo-isync"]);
     const missing = await cli('order', 'status', 'acme-omni', 'WEB-NEVER');
     assert.deepEqual(missing.lines, ['error: No order WEB-NEVER has been delivered to acme-omni']);
+  });
+});
+
+describe('the command line as a process: every error on stderr, exit code 2 for a usage or input problem, 1 otherwise', () => {
+  const folder = mkdtempSync(join(tmpdir(), 's2s-cli-process-'));
+  const demo = JSON.parse(readFileSync(join(__dirname, '..', '..', 'config', 'connections.demo.json'), 'utf8')) as { connections: Record<string, unknown>[] };
+  const good = join(folder, 'connections.json');
+  writeFileSync(good, JSON.stringify(demo));
+  const env = { CONNECTIONS_FILE: good, PAYLOAD_CODEC_KEYS: TEST_KEY_RING_TEXT, DATA_DIR: folder };
+  /** A usage or input problem: one line on stderr, nothing on stdout, exit code 2. */
+  const refusedInOneLine = (answer: { code: number | null; stdout: string; stderr: string }, line: RegExp | string) => {
+    assert.equal(answer.code, 2, answer.stderr);
+    assert.equal(answer.stdout, '');
+    assert.equal(answer.stderr.split('\n').length, 2, answer.stderr);
+    if (typeof line === 'string') assert.equal(answer.stderr, `${line}\n`);
+    else assert.match(answer.stderr, line);
+  };
+
+  test('order submit of a missing file, a folder or a file that is not JSON: one line, no raw ENOENT', async () => {
+    const notJson = join(folder, 'not-json.json');
+    writeFileSync(notJson, '{ "channel_order_code": ');
+    const orderFolder = join(folder, 'orders');
+    mkdirSync(orderFolder);
+    const missing = join(folder, 'no-such-order.json');
+    const [gone, dir, broken, invalid] = await Promise.all([
+      runCliProcess(['order', 'submit', missing, '--connection', 'demo-omni'], env),
+      runCliProcess(['order', 'submit', orderFolder, '--connection', 'demo-omni'], env),
+      runCliProcess(['order', 'submit', notJson, '--connection', 'demo-omni'], env),
+      (async () => {
+        const file = join(folder, 'invalid-order.json');
+        const order = JSON.parse(JSON.stringify(makeOrder('WEB-BAD-1', [{ sku: 'A', qty: 1, price: 1 }]))) as { line_items: { qty: number }[] };
+        order.line_items[0]!.qty = 0;
+        writeFileSync(file, JSON.stringify(order));
+        return runCliProcess(['order', 'submit', file, '--connection', 'demo-omni'], env);
+      })(),
+    ]);
+    refusedInOneLine(gone, `error: No order file at ${missing}`);
+    assert.doesNotMatch(gone.stderr, /ENOENT/);
+    refusedInOneLine(dir, `error: ${orderFolder} is a folder, not an order file`);
+    refusedInOneLine(broken, `error: ${notJson} is not valid JSON`);
+    refusedInOneLine(invalid, 'error: Order WEB-BAD-1: line_items[0].qty: must be more than 0');
+  });
+
+  test('an unknown command, option or connection, a missing argument: stderr and exit code 2; --help on stdout, 0', async () => {
+    const [command, option, required, connection, help] = await Promise.all([
+      runCliProcess(['frobnicate'], env),
+      runCliProcess(['connections', '--verbose'], env),
+      runCliProcess(['order', 'submit', 'examples/order.json'], env),
+      runCliProcess(['sync', 'run', 'nope'], env),
+      runCliProcess(['--help'], env),
+    ]);
+    refusedInOneLine(command, /^error: unknown command 'frobnicate'/);
+    refusedInOneLine(option, /^error: unknown option '--verbose'/);
+    refusedInOneLine(required, /^error: required option '-c, --connection <connectionId>' not specified/);
+    refusedInOneLine(connection, "error: Unknown connection 'nope'. Configured: demo-omni, demo-isync");
+    assert.deepEqual([help.code, help.stderr], [0, '']);
+    assert.match(help.stdout, /^Usage: s2s/);
+  });
+
+  test('a connections file with several mistakes: every one on stderr, naming the connection and the field; exit code 2', async () => {
+    const bad = join(folder, 'connections-bad.json');
+    const [omni, isync] = demo.connections as [Record<string, unknown>, Record<string, unknown>];
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        connections: [
+          { ...omni, endpoint: '127.0.0.1:8080', syncIntervalMinutes: 0 },
+          { ...isync, credentialsRef: { username: 'DEMO_ISYNC_USER' } },
+          { ...isync, id: 'demo-omni' },
+          { ...isync, id: undefined },
+        ],
+      }),
+    );
+    const answer = await runCliProcess(['connections'], { ...env, CONNECTIONS_FILE: bad });
+    assert.equal(answer.code, 2);
+    assert.equal(answer.stdout, '');
+    assert.deepEqual(answer.stderr.trimEnd().split('\n'), [
+      `error: ${bad}: 4 connections have mistakes (fix each; running workers skip a bad connection and serve the others):`,
+      '  Connection demo-omni: endpoint: must be an http(s) URL; syncIntervalMinutes: must be more than 0',
+      '  Connection demo-isync: credentialsRef.password: required',
+      '  Connection demo-omni: id: appears twice: entry #3 repeats the id of entry #1',
+      '  Connection #4: id: required',
+    ]);
+  });
+
+  test('no payload key is a configuration problem (2); an unreachable Temporal is not (1): both one line on stderr', async () => {
+    const port = await freePort();
+    const [noKey, unreachable] = await Promise.all([
+      runCliProcess(['order', 'status', 'demo-omni', 'WEB-1'], { ...env, PAYLOAD_CODEC_KEYS: '', DATA_DIR: mkdtempSync(join(tmpdir(), 's2s-cli-nokey-')) }),
+      runCliProcess(['order', 'status', 'demo-omni', 'WEB-1'], { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}` }),
+    ]);
+    refusedInOneLine(noKey, /^error: No payload encryption key: set PAYLOAD_CODEC_KEYS/);
+    assert.equal(unreachable.code, 1, unreachable.stderr);
+    assert.equal(unreachable.stdout, '');
+    assert.equal(unreachable.stderr.split('\n').length, 2, unreachable.stderr);
+    assert.match(unreachable.stderr, new RegExp(`^error: Cannot reach Temporal at 127\\.0\\.0\\.1:${port} \\(TEMPORAL_ADDRESS\\): `));
   });
 });

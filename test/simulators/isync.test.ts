@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generateISyncCatalog, startISyncSimulator, type ISyncProduct, type ISyncSimulator } from '../../simulators';
 import { postJson } from './helpers';
 
@@ -178,4 +181,28 @@ test('ignoreFindFilter answers every order to FindOrder; omitFindReference leave
     await isync.clearFaults();
     assert.deepEqual(await find('WEB-B'), [{ OrderID: 'SO-000002', PONumber: 'WEB-B' }]);
   });
+});
+
+test('with a data directory, orders survive a restart and numbering continues', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 's2s-sim-isync-'));
+  const order = (poNumber: string, sku: string) => ({ Order: { PONumber: poNumber, Lines: [{ ProductStockID: sku, Units: 1, SellingPrice: 5 }] } });
+  try {
+    let sku = '';
+    await withISync({ items: 10, dataDir }, async (isync) => {
+      sku = isync.catalog()[0]!.SKU as string;
+      assert.deepEqual((await call(isync, 'CreateOrder', order('WEB-1', sku))).body.Data, { OrderID: 'SO-000001' });
+      assert.deepEqual((await call(isync, 'CreateOrder', order('WEB-2', sku))).body.Data, { OrderID: 'SO-000002' });
+    });
+    assert.ok(existsSync(join(dataDir, 'orders.json')));
+    await withISync({ items: 10, dataDir }, async (isync) => {
+      assert.deepEqual(isync.orders().map((o) => [o.PONumber, o.OrderID]), [['WEB-1', 'SO-000001'], ['WEB-2', 'SO-000002']]);
+      assert.deepEqual((await call(isync, 'FindOrder', { PONumber: 'WEB-2' })).body.Data, { Orders: [{ OrderID: 'SO-000002', PONumber: 'WEB-2' }] });
+      assert.equal((await call(isync, 'CreateOrder', order('WEB-1', sku))).body.Message, 'PONumber WEB-1 already exists');
+      assert.deepEqual((await call(isync, 'CreateOrder', order('WEB-3', sku))).body.Data, { OrderID: 'SO-000003' });
+      assert.equal(((await (await fetch(`${isync.url}/_control/state`)).json()) as { data_dir: string }).data_dir, dataDir);
+    });
+    await withISync({ items: 10 }, async (isync) => assert.deepEqual(isync.orders(), []));
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });

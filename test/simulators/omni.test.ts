@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generateOmniCatalog, startOmniSimulator, type OmniSimulator } from '../../simulators';
 import { connectionFailure, getJson, OMNI_LOGIN, omniUrl, postJson } from './helpers';
 
@@ -218,4 +221,34 @@ test('ignoreFindFilter answers every document to a find; omitFindReference leave
     await omni.clearFaults();
     assert.equal((await find('WEB-B'))[0].reference, 'WEB-B');
   });
+});
+
+test('with a data directory, sales orders survive a restart and numbering continues', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 's2s-sim-omni-'));
+  const items = [{ STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 3 }];
+  const order = (reference: string) => ({
+    customer_account_code: 'CASH001',
+    reference,
+    order_lines: [{ stock_code: 'KETTLE-01', quantity: 1, selling_price: 304.34 }],
+  });
+  try {
+    await withOmni({ items, dataDir }, async (omni) => {
+      assert.equal((await postJson(omniUrl(omni.url, 'Sales Order'), order('WEB-1'))).body.sales_order.document_number, 'SO000001');
+      assert.equal((await postJson(omniUrl(omni.url, 'Sales Order'), order('WEB-2'))).body.sales_order.document_number, 'SO000002');
+    });
+    assert.ok(existsSync(join(dataDir, 'sales-orders.json')));
+    await withOmni({ items, dataDir }, async (omni) => {
+      assert.deepEqual(omni.orders().map((d) => [d.reference, d.document_number]), [['WEB-1', 'SO000001'], ['WEB-2', 'SO000002']]);
+      const found = await getJson(omniUrl(omni.url, 'Sales Order', { reference: 'WEB-2' }));
+      assert.deepEqual(found.body.sales_orders.map((d: { document_number: string }) => d.document_number), ['SO000002']);
+      const repeat = await postJson(omniUrl(omni.url, 'Sales Order'), order('WEB-1'));
+      assert.deepEqual([repeat.status, repeat.body], [409, { error: 'Document reference WEB-1 already exists' }]);
+      assert.equal((await postJson(omniUrl(omni.url, 'Sales Order'), order('WEB-3'))).body.sales_order.document_number, 'SO000003');
+      assert.equal((await getJson(`${omni.url}/_control/state`)).body.data_dir, dataDir);
+    });
+    // Without a directory, nothing is kept (as before).
+    await withOmni({ items }, async (omni) => assert.deepEqual(omni.orders(), []));
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });

@@ -96,7 +96,7 @@ describe('ConnectionRegistry: reading the file', () => {
     assert.deepEqual(ids(registry), ['alpha', 'bravo']);
     assert.equal(registry.connections()[0]!.name, 'first');
     assert.deepEqual(registry.problems(), [
-      { connection: 'alpha', field: 'id', message: 'Connection alpha: id: appears twice: entry #3 repeats the id of entry #1' },
+      { connection: 'alpha', field: 'id', fields: ['id'], message: 'Connection alpha: id: appears twice: entry #3 repeats the id of entry #1' },
     ]);
     assert.equal(registry.problemOf('alpha'), undefined, 'alpha is in use (its first entry)');
   });
@@ -108,15 +108,46 @@ describe('ConnectionRegistry: reading the file', () => {
     assert.throws(() => new ConnectionRegistry(file, { watch: false }), /is not valid JSON: Expected ',' or ']' after array element \(line 3, column 3\)/);
   });
 
-  test('loadConnections (the CLI) stays all or nothing, and names every mistake of the file at once', () => {
-    const { file } = registryOver([isync('alpha'), isync('bravo', { endpoint: 'nope' }), isync('alpha'), isync('charlie', { pageSize: 0 })], { watch: false });
+  test('loadConnections (the CLI) stays all or nothing, and names every mistake of the file at once, one connection a line', () => {
+    const { file } = registryOver(
+      [isync('alpha'), isync('bravo', { endpoint: 'nope', syncIntervalMinutes: 0 }), isync('alpha'), isync('charlie', { pageSize: 0 })],
+      { watch: false },
+    );
     assert.throws(
       () => loadConnections(file),
       (error: Error) =>
         error.message ===
-        `${file}: Connection bravo: endpoint: must be an http(s) URL; Connection alpha: id: appears twice: entry #3 repeats the id of entry #1; ` +
-          'Connection charlie: pageSize: must be at least 1',
+        [
+          `${file}: 3 connections have mistakes (fix each; running workers skip a bad connection and serve the others):`,
+          '  Connection bravo: endpoint: must be an http(s) URL; syncIntervalMinutes: must be more than 0',
+          '  Connection alpha: id: appears twice: entry #3 repeats the id of entry #1',
+          '  Connection charlie: pageSize: must be at least 1',
+        ].join('\n'),
     );
+  });
+
+  test('a connection with several mistakes names every field, in one problem (one log line) of its own', () => {
+    const { registry, lines } = registryOver(
+      [
+        isync('alpha'),
+        isync('bravo', { endpoint: 'not a url', pageSize: 0, credentialsRef: { username: 'U' }, stock2shop: { sourceId: -1, credentialsRef: { token: 'T' } } }),
+        { ...isync('x'), id: 'Not A Slug', sourceKind: 'isync', syncIntervalMinutes: 'often' },
+      ],
+      { watch: false },
+    );
+    assert.deepEqual(ids(registry), ['alpha']);
+    const [bravo, third] = registry.problems();
+    assert.deepEqual(bravo!.fields, ['endpoint', 'stock2shop.sourceId', 'credentialsRef.password', 'pageSize']);
+    assert.equal(bravo!.field, 'endpoint');
+    assert.match(bravo!.message, /^Connection bravo: endpoint: must be an http\(s\) URL; stock2shop\.sourceId: .+; credentialsRef\.password: required; pageSize: must be at least 1$/);
+    assert.deepEqual(third!.fields, ['id', 'syncIntervalMinutes']);
+    assert.match(third!.message, /^Connection Not A Slug: id: .+; syncIntervalMinutes: .+$/);
+    const warnings = lines.filter((l) => l.level === 'warn');
+    assert.equal(warnings.length, 2, 'one line per bad connection');
+    assert.deepEqual(warnings.map((l) => [l.connection, l.fields]), [
+      ['bravo', bravo!.fields],
+      ['Not A Slug', third!.fields],
+    ]);
   });
 });
 

@@ -177,6 +177,40 @@ describe('iSync products: variants, options, prices', () => {
     assert.deepEqual(item.product.variants.price_tiers, [{ tier: 'Retail', price: 9 }]);
   });
 
+  test('a branch price list in another number format (or any shape) never makes the product invalid', () => {
+    const master = { Warehouse: 'Master', PriceList: 'Retail', RetailSellingPrice: '199.00', SellingPrice: 189 };
+    const branches = [
+      { Warehouse: 'Cape Town', PriceList: 'Retail', RetailSellingPrice: '209,00', SellingPrice: '1 209,50' },
+      { Warehouse: 'Durban', PriceList: 'Retail', RetailSellingPrice: 'R209', SellingPrice: true },
+      { Warehouse: 'Johannesburg', RetailSellingPrice: { amount: 1 } },
+      { PriceList: 'Retail', SellingPrice: 'abc' },
+      null,
+      'Cape Town Retail',
+    ];
+    for (const priceLists of [[master, ...branches], [...branches, master]]) {
+      const item = pushed(mapISyncProduct({ ...product, PriceLists: priceLists }, mappingContext));
+      assert.equal(item.product.variants.price, 199);
+      assert.deepEqual(item.product.variants.price_tiers, [{ tier: 'Retail', price: 189 }]);
+    }
+    // Only branch lists, however written: no price, no tiers, still pushed.
+    const item = pushed(mapISyncProduct({ ...product, PriceLists: branches }, mappingContext));
+    assert.equal(item.product.variants.price, undefined);
+    assert.equal(item.product.variants.price_tiers, undefined);
+  });
+
+  test('a Master price in another number format is invalid, naming the entry and field', () => {
+    for (const [priceLists, field] of [
+      [[{ Warehouse: 'Cape Town', PriceList: 'Retail', SellingPrice: 1 }, { Warehouse: 'Master', PriceList: 'Retail', RetailSellingPrice: '199,00', SellingPrice: 1 }], 'PriceLists[1].RetailSellingPrice'],
+      [[{ Warehouse: ' master ', PriceList: 'Trade', RetailSellingPrice: 5, SellingPrice: '1,000.00' }], 'PriceLists[0].SellingPrice'],
+      [[{ Warehouse: 'Master', RetailSellingPrice: 5, SellingPrice: 4 }], 'PriceLists[0].PriceList'],
+      [[{ Warehouse: 'Master', PriceList: 'Retail', SellingPrice: 4 }], 'PriceLists[0].RetailSellingPrice'],
+    ] as const) {
+      const result = mapISyncProduct({ ...product, PriceLists: priceLists }, mappingContext);
+      assert.ok(result.outcome === 'invalid', JSON.stringify(result));
+      assert.deepEqual([result.code, result.field], ['TSHIRT-01-M', field]);
+    }
+  });
+
   test('no Master price list → no price, no tiers', () => {
     const item = pushed(mapISyncProduct({ ...product, PriceLists: [] }, mappingContext));
     assert.equal(item.product.variants.price, undefined);
