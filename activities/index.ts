@@ -27,12 +27,16 @@ import type {
 import { deliverOrder } from '../client/deliver-order';
 import { prepareOrderFor } from './prepare-order';
 import { alwaysRetryable, asActivity, invalidConnection, isUncertainCreate, sourceUnreachable, uncertainCreate, unknownConnection } from './failures';
-import { TransientError } from '../connectors/errors';
+import { SYSTEM_LABEL, TransientError } from '../connectors/errors';
 import { watchSourceFor } from '../client/source-watch';
 import { otherRunningPass } from '../client/running-pass';
 import { orderProblemOf, problemLedgerOf, type ProblemLedger, type ProductStateStore } from './product-state-store';
 import { deactivateRemovedProducts, syncOneProductPage } from './product-pages';
 import { SourceGuard, type SourceGuardOptions, type WaitHooks } from './source-guard';
+import { Alerter, alertLog, type AlerterOptions } from './alerts';
+import { alertEpisodeStoreOf, type AlertEpisodeStore } from './alert-episodes';
+import { checkProductPasses } from './pass-check';
+import { countFor, countOnceFor, sourceReachable } from './metrics';
 
 export interface ActivityDeps {
   /** The connections in use (the valid ones, no I/O: `ConnectionRegistry`); a fixed file applies to the next retry. */
@@ -54,6 +58,10 @@ export interface ActivityDeps {
   centralWorkers?: number;
   /** How the guards probe a source that is down; the defaults suit production (tests shorten them). */
   guardTiming?: Pick<SourceGuardOptions, 'probeIntervalMs' | 'maxWaitMs'>;
+  /** Where alert episodes are kept; default: the product store's own (activities/alert-episodes.ts). */
+  alertEpisodes?: AlertEpisodeStore;
+  /** How alerts are sent (the environment their webhook URL is read from, the sender, tries); the defaults suit production. */
+  alerts?: AlerterOptions;
 }
 
 /**
@@ -89,6 +97,23 @@ export function createActivities(deps: ActivityDeps) {
   /** One guard per connection, rebuilt when its endpoint, limits or credentials change. */
   const guards = new Map<string, { fingerprint: string; guard: SourceGuard }>();
   const problems = deps.problems ?? problemLedgerOf(deps.productStore);
+  const alertEpisodes = deps.alertEpisodes ?? alertEpisodeStoreOf(deps.productStore);
+  const alerter = new Alerter(alertEpisodes, deps.alerts);
+  /** A probe runs within 30 s, beside a ping: its alert gets a smaller budget (the next probe tries again). */
+  const probeBudget = { attempts: 2, attemptTimeoutMs: 4_000 };
+
+  /**
+   * The periodic check of the connection's passes (activities/pass-check.ts), then every alert still
+   * due; run by the order poll, and by a pass's start for a connection without one. Never fails its activity.
+   */
+  async function periodicCheck(connection: Connection, budget?: { attempts: number; attemptTimeoutMs: number }): Promise<void> {
+    try {
+      await checkProductPasses(temporalClient('periodic check'), connection, alerter, alertEpisodes, alertLog(), budget);
+      await alerter.flush(connection, budget);
+    } catch (error) {
+      alertLog().warn(`The periodic check of ${connection.id} failed: ${(error as Error).message}`, { connectionId: connection.id });
+    }
+  }
 
   function connectionById(connectionId: string): Connection {
     const all = deps.connections();
@@ -150,16 +175,27 @@ export function createActivities(deps: ActivityDeps) {
       return asActivity(async () => {
         const connection = connectionById(input.connectionId);
         const { source, guard } = guardedSource(connection);
-        return withHeartbeats((beat) =>
+        const page = await withHeartbeats((beat) =>
           syncOneProductPage(input, {
             connection,
-            listPage: () => guard.whenReachable(() => source.listProducts(input.cursor, connection.pageSize), whileWaiting(beat)),
+            listPage: async () => {
+              const listed = await guard.whenReachable(() => source.listProducts(input.cursor, connection.pageSize), whileWaiting(beat));
+              sourceReachable(connection.id, true);
+              return listed;
+            },
             stock2shop: deps.stock2shopFor(connection),
             store: deps.productStore,
             problems,
             heartbeat: beat,
           }),
-        );
+        ).catch((error: unknown) => {
+          if (error instanceof TransientError && error.sourceUnreachable) sourceReachable(connection.id, false);
+          throw error;
+        });
+        countFor(connection.id, 'productsRead', page.listed);
+        countFor(connection.id, 'productsPushed', page.pushed);
+        countFor(connection.id, 'productsInvalid', page.invalid);
+        return page;
       });
     },
 
@@ -184,7 +220,15 @@ export function createActivities(deps: ActivityDeps) {
         const connection = connectionById(input.connectionId);
         const prepared = await prepareOrderFor(connection, input, deps.stock2shopFor(connection));
         // Raised before (Stock2Shop shows its source order code): it needs nobody any more.
-        if (prepared.outcome === 'already_raised') await problems?.closeProblems(connection.id, 'order', [input.channelOrderCode]);
+        if (prepared.outcome === 'already_raised') {
+          await problems?.closeProblems(connection.id, 'order', [input.channelOrderCode]);
+          await alerter.conditionEnded(
+            connection,
+            'order_needs_attention',
+            input.channelOrderCode,
+            `order ${input.channelOrderCode} was raised already, as ${prepared.sourceOrderCode}`,
+          );
+        }
         return prepared;
       });
     },
@@ -201,14 +245,18 @@ export function createActivities(deps: ActivityDeps) {
         const { source, guard } = guardedSource(connection);
         const knownDownWithinMs = connection.sourceProbeSeconds * 2000;
         if (guard.isKnownDown(knownDownWithinMs)) throw sourceUnreachable(connection, 'it did not answer moments ago');
-        return withHeartbeats(async (beat) => {
+        const unreachable = (why: string) => {
+          sourceReachable(connection.id, false);
+          return sourceUnreachable(connection, why);
+        };
+        const raised = await withHeartbeats(async (beat) => {
           const stage = (name: RaiseStage, sourceOrderCode?: string) => beat({ stage: name, ...(sourceOrderCode ? { sourceOrderCode } : {}) });
           stage('finding');
           let existing;
           try {
             existing = await source.findOrder(input.channelOrderCode);
           } catch (error) {
-            if (error instanceof TransientError && error.sourceUnreachable) throw sourceUnreachable(connection, error.message);
+            if (error instanceof TransientError && error.sourceUnreachable) throw unreachable(error.message);
             throw error;
           }
           if (existing) {
@@ -222,24 +270,47 @@ export function createActivities(deps: ActivityDeps) {
             return { sourceOrderCode: created.sourceOrderCode, alreadyExisted: false };
           } catch (error) {
             if (isUncertainCreate(error)) throw uncertainCreate(input.channelOrderCode, error as Error, connection.createCommitDelaySeconds * 1000);
-            if (error instanceof TransientError && error.sourceUnreachable) throw sourceUnreachable(connection, error.message);
+            if (error instanceof TransientError && error.sourceUnreachable) throw unreachable(error.message);
             throw error;
           }
         });
+        sourceReachable(connection.id, true);
+        return raised;
       });
     },
 
-    /** One probe of a connection's source (on its task queue): does it answer at all? */
+    /**
+     * One probe of a connection's source (on its task queue): does it answer at all? The source watch
+     * runs it while the source is down, so it also keeps the `source_down` alert: the episode begins at
+     * the first probe without an answer, its alert goes out once that is `alerts.sourceDownMinutes`
+     * ago, and its recovery at the first probe that gets an answer.
+     */
     async probeSource(connectionId: string): Promise<boolean> {
       return asActivity(async () => {
-        const { source } = guardedSource(connectionById(connectionId));
+        const connection = connectionById(connectionId);
+        const { source } = guardedSource(connection);
+        let reachable: boolean;
+        let why = '';
         try {
           await source.ping();
-          return true;
+          reachable = true;
         } catch (error) {
           // Any answer, even a refusal of the login, means the source is there.
-          return !(error instanceof TransientError && error.sourceUnreachable);
+          reachable = !(error instanceof TransientError && error.sourceUnreachable);
+          why = (error as Error).message;
         }
+        sourceReachable(connection.id, reachable);
+        const label = `the ${SYSTEM_LABEL[connection.sourceKind]} source`;
+        if (reachable) await alerter.conditionEnded(connection, 'source_down', 'source', `${label} answers again`, probeBudget);
+        else
+          await alerter.conditionHolds(
+            connection,
+            'source_down',
+            'source',
+            `${label} has not answered for over ${connection.alerts.sourceDownMinutes} min; orders wait for it (last error: ${why})`,
+            probeBudget,
+          );
+        return reachable;
       });
     },
 
@@ -249,7 +320,11 @@ export function createActivities(deps: ActivityDeps) {
      */
     async otherRunningPass(input: { connectionId: string; workflowId: string }): Promise<string | null> {
       return asActivity(async () => {
-        return otherRunningPass(temporalClient('otherRunningPass'), input.connectionId, input.workflowId);
+        const other = await otherRunningPass(temporalClient('otherRunningPass'), input.connectionId, input.workflowId);
+        // A connection without an order poll (order raising off) gets its periodic check here, at each pass's start.
+        const connection = deps.connections().find((c) => c.id === input.connectionId);
+        if (connection && !connection.settings.create_order) await periodicCheck(connection, { attempts: 1, attemptTimeoutMs: 3_000 });
+        return other;
       });
     },
 
@@ -266,6 +341,13 @@ export function createActivities(deps: ActivityDeps) {
         // The order is raised: it needs nobody any more, whatever Stock2Shop answers below.
         await problems?.closeProblems(input.connectionId, 'order', [input.channelOrderCode]);
         const connection = connectionById(input.connectionId);
+        countOnceFor(connection.id, 'ordersRaised');
+        await alerter.conditionEnded(
+          connection,
+          'order_needs_attention',
+          input.channelOrderCode,
+          `order ${input.channelOrderCode} is raised, as ${input.sourceOrderCode}`,
+        );
         await deps
           .stock2shopFor(connection)
           .writeSourceOrderCode(input.channelOrderCode, connection.stock2shop.sourceId, input.sourceOrderCode);
@@ -279,6 +361,14 @@ export function createActivities(deps: ActivityDeps) {
       return asActivity(async () => {
         await problems?.recordProblems(input.connectionId, [orderProblemOf(input.channelOrderCode, input.reason)]);
         const connection = connectionById(input.connectionId);
+        countOnceFor(connection.id, 'ordersNeedingAttention');
+        // Once per episode: a retry that fails again, or the same order announced again, sends nothing more.
+        await alerter.conditionHolds(
+          connection,
+          'order_needs_attention',
+          input.channelOrderCode,
+          `order ${input.channelOrderCode} needs a person: ${input.reason}. After the fix: npm run cli -- order retry ${connection.id} ${input.channelOrderCode}`,
+        );
         await deps.stock2shopFor(connection).writeOrderFailure(input.channelOrderCode, connection.stock2shop.sourceId, input.reason);
       });
     },
@@ -288,6 +378,8 @@ export function createActivities(deps: ActivityDeps) {
       return asActivity(async () => {
         const connection = connectionById(connectionId);
         const client = temporalClient('deliverWaitingOrders');
+        // The poll runs every few minutes per connection: it carries the periodic check of the passes and alerts.
+        if (Context.current().info.attempt === 1) await withHeartbeats(() => periodicCheck(connection));
         const { orders, withoutCode } = await deps.stock2shopFor(connection).listOrdersToRaise(connection.stock2shop.sourceId);
         if (withoutCode > 0) {
           Context.current().log.warn('Stock2Shop listed orders without a channel_order_code; they cannot be raised', { withoutCode });

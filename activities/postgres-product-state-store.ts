@@ -13,11 +13,12 @@
  */
 import type { Pool } from 'pg';
 import type { Problem, ProblemKind, ProblemLedger, ProblemReport, ProductStateStore, PushedProduct } from './product-state-store';
+import type { AlertEpisode, AlertEpisodeKey, AlertEpisodeStore, AlertKind, AlertPhase } from './alert-episodes';
 
 /** Seen rows of passes that never reached their reconcile step (a failed or stopped pass) are dropped after this long. */
 const ABANDONED_PASS_DAYS = 7;
 
-export class PostgresProductStateStore implements ProductStateStore, ProblemLedger {
+export class PostgresProductStateStore implements ProductStateStore, ProblemLedger, AlertEpisodeStore {
   /**
    * @param ready resolves once the schema is current (the migrations applied); awaited before every
    *   statement, so a store is usable at once while its process applies the migrations.
@@ -152,10 +153,115 @@ export class PostgresProductStateStore implements ProductStateStore, ProblemLedg
     }));
   }
 
+  // Alert episodes (table `alert_episodes`, see activities/alert-episodes.ts): each a single statement,
+  // so two workers never both claim one alert; every time is the database's.
+
+  async beginAlertEpisode(key: AlertEpisodeKey, message: string): Promise<AlertEpisode> {
+    const { rows } = await this.query<AlertEpisodeRow>(
+      `INSERT INTO alert_episodes (connection_id, kind, subject, started_at, message)
+       VALUES ($1, $2, $3, now(), $4)
+       ON CONFLICT (connection_id, kind, subject) DO UPDATE
+         SET message = EXCLUDED.message, recovered_at = NULL, recovery_message = NULL
+       RETURNING ${EPISODE_COLUMNS}`,
+      [...episodeKey(key), text(message)],
+    );
+    return episodeOf(rows[0]!);
+  }
+
+  async endAlertEpisode(key: AlertEpisodeKey, recoveryMessage: string): Promise<AlertEpisode | null> {
+    // The row as it was: a CTE reads it before either statement changes it.
+    const { rows } = await this.query<AlertEpisodeRow>(
+      `WITH before AS (
+         SELECT ${EPISODE_COLUMNS} FROM alert_episodes WHERE connection_id = $1 AND kind = $2 AND subject = $3 FOR UPDATE
+       ), dropped AS (
+         DELETE FROM alert_episodes e USING before b
+          WHERE e.connection_id = b.connection_id AND e.kind = b.kind AND e.subject = b.subject AND b.open_sent_at IS NULL
+       ), marked AS (
+         UPDATE alert_episodes e SET recovered_at = now(), recovery_message = $4 FROM before b
+          WHERE e.connection_id = b.connection_id AND e.kind = b.kind AND e.subject = b.subject
+            AND b.open_sent_at IS NOT NULL AND b.recovered_at IS NULL
+       )
+       SELECT * FROM before`,
+      [...episodeKey(key), text(recoveryMessage)],
+    );
+    return rows[0] ? episodeOf(rows[0]) : null;
+  }
+
+  async claimAlert(key: AlertEpisodeKey, phase: AlertPhase, leaseMs: number, openDueAfterMs = 0): Promise<AlertEpisode | null> {
+    const due =
+      phase === 'recovered'
+        ? 'open_sent_at IS NOT NULL AND recovered_at IS NOT NULL'
+        : 'open_sent_at IS NULL AND recovered_at IS NULL AND started_at <= now() - make_interval(secs => $5)';
+    const { rows } = await this.query<AlertEpisodeRow>(
+      `UPDATE alert_episodes SET claimed_until = now() + make_interval(secs => $4)
+        WHERE connection_id = $1 AND kind = $2 AND subject = $3
+          AND (claimed_until IS NULL OR claimed_until <= now()) AND ${due}
+        RETURNING ${EPISODE_COLUMNS}`,
+      [...episodeKey(key), leaseMs / 1000, ...(phase === 'open' ? [openDueAfterMs / 1000] : [])],
+    );
+    return rows[0] ? episodeOf(rows[0]) : null;
+  }
+
+  async alertSent(key: AlertEpisodeKey, phase: AlertPhase): Promise<void> {
+    if (phase === 'recovered') {
+      // Gone, unless the condition began again meanwhile (its recovery withdrawn): then it lives on.
+      await this.query('DELETE FROM alert_episodes WHERE connection_id = $1 AND kind = $2 AND subject = $3 AND recovered_at IS NOT NULL', episodeKey(key));
+      await this.releaseAlert(key);
+      return;
+    }
+    await this.query(
+      `UPDATE alert_episodes SET open_sent_at = coalesce(open_sent_at, now()), claimed_until = NULL
+        WHERE connection_id = $1 AND kind = $2 AND subject = $3`,
+      episodeKey(key),
+    );
+  }
+
+  async releaseAlert(key: AlertEpisodeKey): Promise<void> {
+    await this.query('UPDATE alert_episodes SET claimed_until = NULL WHERE connection_id = $1 AND kind = $2 AND subject = $3', episodeKey(key));
+  }
+
+  async alertEpisodes(connectionId: string): Promise<AlertEpisode[]> {
+    const { rows } = await this.query<AlertEpisodeRow>(
+      `SELECT ${EPISODE_COLUMNS} FROM alert_episodes WHERE connection_id = $1 ORDER BY kind COLLATE "C", subject COLLATE "C"`,
+      [connectionId],
+    );
+    return rows.map(episodeOf);
+  }
+
   private async query<Row extends Record<string, unknown>>(sql: string, values: unknown[]) {
     await this.ready();
     return this.pool.query<Row>(sql, values);
   }
+}
+
+const EPISODE_COLUMNS = 'connection_id, kind, subject, started_at, message, open_sent_at, recovered_at, recovery_message';
+
+type AlertEpisodeRow = {
+  connection_id: string;
+  kind: AlertKind;
+  subject: string;
+  started_at: Date;
+  message: string;
+  open_sent_at: Date | null;
+  recovered_at: Date | null;
+  recovery_message: string | null;
+};
+
+function episodeKey(key: AlertEpisodeKey): string[] {
+  return [key.connectionId, key.kind, text(key.subject)];
+}
+
+function episodeOf(row: AlertEpisodeRow): AlertEpisode {
+  return {
+    connectionId: row.connection_id,
+    kind: row.kind,
+    subject: row.subject,
+    startedAt: row.started_at,
+    message: row.message,
+    openSentAt: row.open_sent_at,
+    recoveredAt: row.recovered_at,
+    recoveryMessage: row.recovery_message,
+  };
 }
 
 function unique(values: string[]): string[] {

@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FileAlertEpisodes, type AlertEpisode, type AlertEpisodeKey, type AlertEpisodeStore, type AlertPhase } from './alert-episodes';
 
 export interface PushedProduct {
   /** The variant code: one Stock2Shop queue item per variant. */
@@ -104,10 +105,15 @@ const safeName = (value: string) => value.replace(/[^A-Za-z0-9_.-]/g, '_');
  * afresh at every call: the product pages (one process per connection), the central worker's order
  * write-backs and the CLI all use it, so nothing of it is cached in a process.
  */
-export class FileProductStateStore implements ProductStateStore, ProblemLedger {
+export class FileProductStateStore implements ProductStateStore, ProblemLedger, AlertEpisodeStore {
   private readonly loaded = new Map<string, { products: Map<string, PushedProduct>; logLines: number }>();
 
-  constructor(private readonly directory: string) {}
+  /** Alert episodes: files under `<connection>/alerts/`, read afresh at every call (see alert-episodes.ts). */
+  private readonly alerts: FileAlertEpisodes;
+
+  constructor(private readonly directory: string) {
+    this.alerts = new FileAlertEpisodes(directory);
+  }
 
   async lastPushedHashes(connectionId: string, codes: string[]): Promise<Map<string, string>> {
     const { products } = this.state(connectionId);
@@ -216,6 +222,30 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger {
       }
     }
     return problems.sort(compareProblems);
+  }
+
+  beginAlertEpisode(key: AlertEpisodeKey, message: string): Promise<AlertEpisode> {
+    return this.alerts.beginAlertEpisode(key, message);
+  }
+
+  endAlertEpisode(key: AlertEpisodeKey, recoveryMessage: string): Promise<AlertEpisode | null> {
+    return this.alerts.endAlertEpisode(key, recoveryMessage);
+  }
+
+  claimAlert(key: AlertEpisodeKey, phase: AlertPhase, leaseMs: number, openDueAfterMs?: number): Promise<AlertEpisode | null> {
+    return this.alerts.claimAlert(key, phase, leaseMs, openDueAfterMs);
+  }
+
+  alertSent(key: AlertEpisodeKey, phase: AlertPhase): Promise<void> {
+    return this.alerts.alertSent(key, phase);
+  }
+
+  releaseAlert(key: AlertEpisodeKey): Promise<void> {
+    return this.alerts.releaseAlert(key);
+  }
+
+  alertEpisodes(connectionId: string): Promise<AlertEpisode[]> {
+    return this.alerts.alertEpisodes(connectionId);
   }
 
   private state(connectionId: string) {

@@ -95,6 +95,21 @@ export const RequestLimitsSchema = z.object({
   perSecond: z.number().positive().default(20),
 });
 
+/**
+ * Alerts of a connection (activities/alerts.ts): where they go and when. The webhook URL is a secret (a
+ * Slack webhook URL carries its token): the connection names the environment variable that holds it;
+ * without one, `ALERT_WEBHOOK_URL` is used, and without that no alert is sent.
+ */
+export const AlertSettingsSchema = z.object({
+  /** The NAME of the environment variable holding this connection's alert webhook URL (default: ALERT_WEBHOOK_URL). */
+  webhookUrlRef: EnvironmentVariableNameSchema.optional(),
+  /** A source that has not answered the source watch's probes for this long is alerted (fractions allowed). */
+  sourceDownMinutes: z.number().positive().default(10),
+  /** After this many product passes in a row failed, the product-sync schedule is paused (0: never). */
+  pauseAfterFailedPasses: z.number().int().min(0).default(5),
+});
+export type AlertSettings = z.infer<typeof AlertSettingsSchema>;
+
 const commonConnectionFields = {
   id: ConnectionIdSchema,
   name: z.string().trim().min(1),
@@ -125,6 +140,7 @@ const commonConnectionFields = {
   /** What to do with products that vanished from the source: report them, or push them inactive. */
   removedProducts: z.enum(['report', 'deactivate']).default('report'),
   requestLimits: RequestLimitsSchema.prefault({}),
+  alerts: AlertSettingsSchema.prefault({}),
 };
 
 export const OmniConnectionSchema = z.object({

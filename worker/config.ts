@@ -268,7 +268,9 @@ export function webhookSecretOf(connection: Connection, env: NodeJS.ProcessEnv =
 
 /** Every secret value the connections name: what a log line or an error must never contain. */
 export function secretValuesOf(connections: Connection[], env: NodeJS.ProcessEnv = process.env): string[] {
-  const names = connections.flatMap((c) => [...Object.values(c.credentialsRef), ...Object.values(c.stock2shop.credentialsRef)]);
+  const names = connections.flatMap((c) => [...Object.values(c.credentialsRef), ...Object.values(c.stock2shop.credentialsRef), c.alerts.webhookUrlRef]);
+  // An alert webhook URL carries its token (Slack's do): a secret like the others.
+  names.push('ALERT_WEBHOOK_URL');
   const values = names.map((name) => (name === undefined ? undefined : env[name]));
   values.push(databasePasswordOf(env.DATABASE_URL));
   return [...new Set(values.filter((v): v is string => typeof v === 'string' && v.length >= 4))];

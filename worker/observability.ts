@@ -2,7 +2,8 @@
  * Structured logs and Prometheus metrics for a worker process.
  *   LOG_LEVEL            TRACE | DEBUG | INFO | WARN | ERROR (default INFO)
  *   METRICS_BIND_ADDRESS where the Temporal runtime serves Prometheus metrics, e.g. 0.0.0.0:9464
- *                        (unset: no metrics endpoint)
+ *                        (unset: no metrics endpoint); the engine's own are recorded on the same
+ *                        runtime by the activities (activities/metrics.ts)
  */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { formatLogLine, type LogFields } from './log-line';

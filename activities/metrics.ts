@@ -1,0 +1,72 @@
+/**
+ * The engine's own Prometheus metrics, beside the SDK's: recorded on the activity context's metric
+ * meter (`Context.current().metricMeter`), so they go out through the Temporal runtime's endpoint
+ * (METRICS_BIND_ADDRESS, see worker/observability.ts) with the activity's tags (`namespace`,
+ * `taskQueue`, `activityType`) and the connection's (`connection_id`). The one place that names them.
+ *
+ *   engine_products_read{connection_id}             records read from the source (syncProductPage)
+ *   engine_products_pushed{connection_id}           changed products pushed to Stock2Shop
+ *   engine_products_invalid{connection_id}          records that failed validation or that Stock2Shop refused
+ *   engine_orders_raised{connection_id}             orders raised in the source (their write-back's first attempt)
+ *   engine_orders_needing_attention{connection_id}  orders that came to need a person (their failure's first write-back)
+ *   engine_source_reachable{connection_id}          gauge: 1 when the source answered the latest call, 0 when it did not
+ *
+ * The counters are counted once per activity that did the work; a page retried after a failure counts
+ * what the retry read again. Outside an activity (a unit test calling the code directly) nothing is
+ * recorded.
+ */
+import { Context } from '@temporalio/activity';
+import type { MetricMeter } from '@temporalio/common';
+
+export const ENGINE_METRICS = {
+  productsRead: { name: 'engine_products_read', unit: 'records', description: 'Product records read from the source' },
+  productsPushed: { name: 'engine_products_pushed', unit: 'records', description: 'Changed products pushed to Stock2Shop' },
+  productsInvalid: { name: 'engine_products_invalid', unit: 'records', description: 'Product records that failed validation or that Stock2Shop refused' },
+  ordersRaised: { name: 'engine_orders_raised', unit: 'orders', description: 'Orders raised in the source' },
+  ordersNeedingAttention: { name: 'engine_orders_needing_attention', unit: 'orders', description: 'Orders that came to need a person' },
+  sourceReachable: { name: 'engine_source_reachable', unit: '', description: '1 when the source answered the latest call, 0 when it did not' },
+} as const;
+
+type CounterName = Exclude<keyof typeof ENGINE_METRICS, 'sourceReachable'>;
+
+function activityMeter(): MetricMeter | undefined {
+  try {
+    return Context.current().metricMeter;
+  } catch {
+    return undefined; // not in an activity
+  }
+}
+
+/** Adds `value` to one of the engine's counters of the connection. */
+export function countFor(connectionId: string, counter: CounterName, value = 1): void {
+  if (value <= 0) return;
+  const meter = activityMeter();
+  if (!meter) return;
+  const { name, unit, description } = ENGINE_METRICS[counter];
+  meter.createCounter(name, unit, description).add(value, { connection_id: connectionId });
+}
+
+/**
+ * Adds 1 to one of the engine's counters of the connection, on the activity's first attempt only: for
+ * events an activity reports and its retries report again (an order raised, an order needing a person).
+ */
+export function countOnceFor(connectionId: string, counter: CounterName): void {
+  let attempt = 1;
+  try {
+    attempt = Context.current().info.attempt;
+  } catch {
+    // not in an activity
+  }
+  if (attempt === 1) countFor(connectionId, counter);
+}
+
+/**
+ * Sets whether the connection's source answered. One series per connection, whichever activity saw it
+ * (a page, a raise, a probe): `activityType` is left empty on this gauge, so the latest call decides.
+ */
+export function sourceReachable(connectionId: string, reachable: boolean): void {
+  const meter = activityMeter();
+  if (!meter) return;
+  const { name, unit, description } = ENGINE_METRICS.sourceReachable;
+  meter.createGauge(name, 'int', unit, description).set(reachable ? 1 : 0, { connection_id: connectionId, activityType: '' });
+}
