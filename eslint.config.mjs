@@ -2,7 +2,22 @@
 // import rules that keep `domain/` pure and `workflows/` deterministic. `npm run lint`; CI runs it.
 import tseslint from 'typescript-eslint';
 
-const nodeAndIo = ['node:*', 'fs', 'path', 'http', 'https', 'net', 'child_process', 'crypto', 'os', 'axios', 'pg', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
+const nodeAndIo = [
+  'node:*',
+  'fs',
+  'path',
+  'http',
+  'https',
+  'net',
+  'child_process',
+  'crypto',
+  'os',
+  'axios',
+  'pg',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.cache/**', '.data/**', 'test-output/**', 'dist/**', 'eslint.config.mjs'] },
@@ -16,7 +31,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/await-thenable': 'error',
@@ -48,8 +67,16 @@ export default tseslint.config(
           patterns: [
             { group: nodeAndIo, message: 'workflows/ run in the deterministic sandbox: no Node modules or I/O (put it in an activity)' },
             { group: ['../connectors*', '../worker*', '../client*', '../simulators*'], message: 'workflows/ import no I/O code (put it in an activity)' },
-            { regex: '^\\.\\./activities(?!/contracts$)(/.*)?$', allowTypeImports: true, message: 'workflows/ import activities as types only (proxyActivities), and values only from activities/contracts' },
-            { regex: '^\\.\\./domain(?!/task-queues$)(/.*)?$', allowTypeImports: true, message: 'workflows/ import values only from domain/task-queues (a change to the rest would change every open run\'s code)' },
+            {
+              regex: '^\\.\\./activities(?!/contracts$)(/.*)?$',
+              allowTypeImports: true,
+              message: 'workflows/ import activities as types only (proxyActivities), and values only from activities/contracts',
+            },
+            {
+              regex: '^\\.\\./domain(?!/task-queues$)(/.*)?$',
+              allowTypeImports: true,
+              message: "workflows/ import values only from domain/task-queues (a change to the rest would change every open run's code)",
+            },
           ],
         },
       ],

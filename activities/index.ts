@@ -120,7 +120,12 @@ export function createActivities(deps: ActivityDeps) {
     const connection = all.find((c) => c.id === connectionId);
     if (!connection) {
       const problem = deps.connectionProblem?.(connectionId);
-      throw problem === undefined ? unknownConnection(connectionId, all.map((c) => c.id)) : invalidConnection(problem);
+      throw problem === undefined
+        ? unknownConnection(
+            connectionId,
+            all.map((c) => c.id),
+          )
+        : invalidConnection(problem);
     }
     return connection;
   }
@@ -348,9 +353,7 @@ export function createActivities(deps: ActivityDeps) {
           input.channelOrderCode,
           `order ${input.channelOrderCode} is raised, as ${input.sourceOrderCode}`,
         );
-        await deps
-          .stock2shopFor(connection)
-          .writeSourceOrderCode(input.channelOrderCode, connection.stock2shop.sourceId, input.sourceOrderCode);
+        await deps.stock2shopFor(connection).writeSourceOrderCode(input.channelOrderCode, connection.stock2shop.sourceId, input.sourceOrderCode);
       } catch (error) {
         throw alwaysRetryable(error);
       }

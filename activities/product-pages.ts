@@ -72,7 +72,12 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
     });
   }
   // One read for the whole page: what was last pushed of each of its products.
-  const lastPushed = input.full ? new Map<string, string>() : await store.lastPushedHashes(connection.id, candidates.map((c) => c.pushed.code));
+  const lastPushed = input.full
+    ? new Map<string, string>()
+    : await store.lastPushedHashes(
+        connection.id,
+        candidates.map((c) => c.pushed.code),
+      );
   for (const candidate of candidates) {
     if (lastPushed.get(candidate.pushed.code) === candidate.pushed.hash) {
       result.unchanged += 1;
@@ -82,7 +87,10 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
 
   for (let start = 0; start < changed.length; start += STOCK2SHOP_MAX_PUSH) {
     const { accepted, refused } = await pushFindingRefused(deps.stock2shop, changed.slice(start, start + STOCK2SHOP_MAX_PUSH));
-    await store.recordPushed(connection.id, accepted.map((c) => c.pushed));
+    await store.recordPushed(
+      connection.id,
+      accepted.map((c) => c.pushed),
+    );
     for (const { item, pushed } of accepted) {
       if (item.source.product_active === 'false') result.deleted += 1;
       else result.pushed += 1;
@@ -152,7 +160,10 @@ export async function deactivateRemovedProducts(
         product: { title: p.title, variants: { source_variant_code: p.code, sku: p.code, inventory_management: true as const } },
       })) as Stock2ShopQueueItem[],
     );
-    await store.forget(connection.id, batch.map((p) => p.code));
+    await store.forget(
+      connection.id,
+      batch.map((p) => p.code),
+    );
   }
   return removed.length;
 }

@@ -148,7 +148,11 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       // A preflight carries no credentials; only an allowed origin gets the CORS headers that let the browser go on.
       const cors = corsHeaders(req);
       const preflight: Record<string, string> = cors['Access-Control-Allow-Origin']
-        ? { 'Access-Control-Allow-Methods': 'POST, OPTIONS', 'Access-Control-Allow-Headers': 'content-type, x-namespace, authorization', 'Access-Control-Max-Age': '600' }
+        ? {
+            'Access-Control-Allow-Methods': 'POST, OPTIONS',
+            'Access-Control-Allow-Headers': 'content-type, x-namespace, authorization',
+            'Access-Control-Max-Age': '600',
+          }
         : {};
       return send(req, res, 204, undefined, preflight);
     }

@@ -273,7 +273,13 @@ async function setupSearchAttributes(
     }
     if (refused(error)) {
       for (const key of missing) report.searchAttributes.push({ name: key.name, type: typeName(key.type), outcome: 'not-added' });
-      report.problems.push(searchAttributeInstruction(namespace, cloud, missing.map((k) => ({ name: k.name, type: typeName(k.type) }))));
+      report.problems.push(
+        searchAttributeInstruction(
+          namespace,
+          cloud,
+          missing.map((k) => ({ name: k.name, type: typeName(k.type) })),
+        ),
+      );
       return;
     }
     throw new Error(`Adding the search attributes ${missing.map((k) => k.name).join(', ')} to '${namespace}' failed: ${grpcDetail(error)}`);

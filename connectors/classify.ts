@@ -118,12 +118,7 @@ export interface ClassifyOptions {
  * ZodError becomes MalformedAnswerError; an unknown failure becomes a TransientError (retry is the safe default
  * for the unexplained, and Temporal's retry policy bounds it).
  */
-export function classifyHttpFailure(
-  system: SystemName,
-  operation: string,
-  error: unknown,
-  options: ClassifyOptions = {},
-): ConnectorError {
+export function classifyHttpFailure(system: SystemName, operation: string, error: unknown, options: ClassifyOptions = {}): ConnectorError {
   if (error instanceof ConnectorError) return error;
   const secrets = options.secrets ?? [];
   const label = SYSTEM_LABEL[system];
@@ -131,22 +126,14 @@ export function classifyHttpFailure(
 
   if (error instanceof ZodError) {
     const first = error.issues[0];
-    return new MalformedAnswerError(
-      system,
-      operation,
-      formatPath(first?.path ?? []),
-      scrub(first?.message ?? 'invalid', secrets),
-      { cause },
-    );
+    return new MalformedAnswerError(system, operation, formatPath(first?.path ?? []), scrub(first?.message ?? 'invalid', secrets), { cause });
   }
 
   if (options.deadlineExceeded) {
-    return new TransientError(
-      system,
-      operation,
-      `${label} ${operation}: no answer within ${options.timeoutMs ?? '?'} ms (timeout)`,
-      { cause, sourceUnreachable: true },
-    );
+    return new TransientError(system, operation, `${label} ${operation}: no answer within ${options.timeoutMs ?? '?'} ms (timeout)`, {
+      cause,
+      sourceUnreachable: true,
+    });
   }
 
   if (isAxiosError(error)) {
@@ -154,12 +141,10 @@ export function classifyHttpFailure(
     if (response) return classifyStatus(system, operation, response.status, response.data, response.headers, cause, options);
     const code = error.code ?? networkCode(error);
     if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(error.message)) {
-      return new TransientError(
-        system,
-        operation,
-        `${label} ${operation}: no answer within ${options.timeoutMs ?? '?'} ms (timeout)`,
-        { cause, sourceUnreachable: true },
-      );
+      return new TransientError(system, operation, `${label} ${operation}: no answer within ${options.timeoutMs ?? '?'} ms (timeout)`, {
+        cause,
+        sourceUnreachable: true,
+      });
     }
     if (code !== undefined && UNREACHABLE_CODES.has(code)) {
       return new TransientError(system, operation, `${label} ${operation}: unreachable (${code})`, {
@@ -174,12 +159,10 @@ export function classifyHttpFailure(
         sourceUnreachable: true,
       });
     }
-    return new TransientError(
-      system,
-      operation,
-      `${label} ${operation}: request failed (${code ?? scrub(error.message, secrets)})`,
-      { cause, sourceUnreachable: false },
-    );
+    return new TransientError(system, operation, `${label} ${operation}: request failed (${code ?? scrub(error.message, secrets)})`, {
+      cause,
+      sourceUnreachable: false,
+    });
   }
 
   const code = networkCode(error);

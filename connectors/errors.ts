@@ -107,12 +107,7 @@ export class RejectedBySourceError extends ConnectorError {
   readonly kind = 'rejected' as const;
   readonly retryable = false;
   readonly sourceMessage: string;
-  constructor(
-    system: SystemName,
-    operation: string,
-    sourceMessage: string,
-    options: ConnectorErrorOptions & { message?: string } = {},
-  ) {
+  constructor(system: SystemName, operation: string, sourceMessage: string, options: ConnectorErrorOptions & { message?: string } = {}) {
     super(system, operation, options.message ?? sourceMessage, options);
     this.sourceMessage = sourceMessage;
   }
@@ -139,12 +134,7 @@ export class MalformedAnswerError extends ConnectorError {
   readonly path: string;
   readonly issue: string;
   constructor(system: SystemName, operation: string, path: string, issue: string, options: ConnectorErrorOptions = {}) {
-    super(
-      system,
-      operation,
-      `${SYSTEM_LABEL[system]} ${operation}: malformed answer at ${path}: ${issue}`,
-      options,
-    );
+    super(system, operation, `${SYSTEM_LABEL[system]} ${operation}: malformed answer at ${path}: ${issue}`, options);
     this.path = path;
     this.issue = issue;
   }

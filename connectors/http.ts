@@ -140,12 +140,7 @@ export async function requestJson<S extends z.ZodType>(transport: Transport, cal
     });
     text = response.data;
   } catch (error) {
-    throw classifyHttpFailure(
-      transport.system,
-      call.operation,
-      error,
-      classifyOptions(transport, { deadlineExceeded: deadline.aborted }),
-    );
+    throw classifyHttpFailure(transport.system, call.operation, error, classifyOptions(transport, { deadlineExceeded: deadline.aborted }));
   }
   const parsed = parseJsonBody(transport, call.operation, text);
   const result = call.schema.safeParse(parsed);
@@ -169,12 +164,7 @@ function parseJsonBody(transport: Transport, operation: string, data: unknown): 
 /** MalformedAnswerError from a ZodError: the first failing path and zod's message (never the value). */
 export function malformed(transport: Pick<Transport, 'system' | 'secrets'>, operation: string, error: z.ZodError): ConnectorError {
   const first = error.issues[0];
-  return new MalformedAnswerError(
-    transport.system,
-    operation,
-    formatPath(first?.path ?? []),
-    scrub(first?.message ?? 'invalid', transport.secrets),
-  );
+  return new MalformedAnswerError(transport.system, operation, formatPath(first?.path ?? []), scrub(first?.message ?? 'invalid', transport.secrets));
 }
 
 /** Normalises a configured path: leading slash, spaces encoded as %20 (Omni's resources have spaces). */

@@ -10,14 +10,7 @@ export * from './errors';
 export * from './redaction';
 export * from './classify';
 export * from './source';
-export {
-  createOmniConnector,
-  createOmniOrderWriter,
-  createOmniProductReader,
-  OMNI_MAX_PAGE_SIZE,
-  type OmniConnectorOptions,
-  type OmniPaths,
-} from './omni';
+export { createOmniConnector, createOmniOrderWriter, createOmniProductReader, OMNI_MAX_PAGE_SIZE, type OmniConnectorOptions, type OmniPaths } from './omni';
 export {
   createISyncConnector,
   createISyncOrderWriter,

@@ -88,12 +88,7 @@ function defaultServicePath(endpoint: string): string {
 }
 
 /** Sends one message and returns its Data; an Error envelope is thrown as a ConnectorError. */
-async function send<D extends z.ZodType>(
-  context: ISyncContext,
-  operation: string,
-  params: Record<string, unknown>,
-  data: D,
-): Promise<z.output<D>> {
+async function send<D extends z.ZodType>(context: ISyncContext, operation: string, params: Record<string, unknown>, data: D): Promise<z.output<D>> {
   const answer = await requestJson(context.transport, {
     operation,
     method: 'POST',
@@ -158,7 +153,13 @@ function isyncProductReader(context: ISyncContext): ProductReader {
 function isyncOrderWriter(context: ISyncContext): OrderWriter<ISyncOrder> {
   async function findOrder(channelOrderCode: string): Promise<SourceOrderRef | null> {
     const data = await send(context, 'FindOrder', { PONumber: channelOrderCode }, FindOrderData);
-    return documentOfOrder('isync', channelOrderCode, data.Orders, (order) => order.PONumber, (order) => order.OrderID);
+    return documentOfOrder(
+      'isync',
+      channelOrderCode,
+      data.Orders,
+      (order) => order.PONumber,
+      (order) => order.OrderID,
+    );
   }
 
   async function createOrder(order: ISyncOrder): Promise<SourceOrderRef> {

@@ -137,7 +137,13 @@ function omniOrderWriter({ transport, paths }: OmniContext): OrderWriter<OmniSal
       params: { reference: channelOrderCode },
       schema: SalesOrderListAnswer,
     });
-    return documentOfOrder('omni', channelOrderCode, answer.sales_orders, (doc) => doc.reference, (doc) => doc.document_number);
+    return documentOfOrder(
+      'omni',
+      channelOrderCode,
+      answer.sales_orders,
+      (doc) => doc.reference,
+      (doc) => doc.document_number,
+    );
   }
 
   async function createOrder(document: OmniSalesDocument): Promise<SourceOrderRef> {

@@ -11,16 +11,12 @@ export const SourceKindSchema = z.enum(['omni', 'isync']);
 export type SourceKind = z.infer<typeof SourceKindSchema>;
 
 /** A connection id: lower-case letters, digits and single hyphens (it appears in task queues and workflow ids). */
-export const ConnectionIdSchema = z
-  .string()
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { error: 'must be a slug: lower-case letters, digits and hyphens' });
+export const ConnectionIdSchema = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { error: 'must be a slug: lower-case letters, digits and hyphens' });
 
 /** The NAME of an environment variable that holds a secret, e.g. `ACME_OMNI_PASSWORD`. */
-export const EnvironmentVariableNameSchema = z
-  .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, {
-    error: 'must be the name of an environment variable (upper-case letters, digits, _), never the secret itself',
-  });
+export const EnvironmentVariableNameSchema = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, {
+  error: 'must be the name of an environment variable (upper-case letters, digits, _), never the secret itself',
+});
 
 /** iSync needs a username (or email) and a password. */
 export const ISyncCredentialsRefSchema = z.object({
@@ -52,9 +48,9 @@ export const Stock2ShopCredentialsRefSchema = z.object({
 export type Stock2ShopCredentialsRef = z.infer<typeof Stock2ShopCredentialsRefSchema>;
 
 /** A yes/no setting: a boolean, or "true"/"false" (any case) as Stock2Shop's settings store them. */
-const BooleanSettingSchema = z.union([z.boolean(), z.enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False'])]).transform(
-  (value) => (typeof value === 'boolean' ? value : value.toLowerCase() === 'true'),
-);
+const BooleanSettingSchema = z
+  .union([z.boolean(), z.enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False'])])
+  .transform((value) => (typeof value === 'boolean' ? value : value.toLowerCase() === 'true'));
 
 /** A tax code setting: defaults to "0" as in Stock2Shop. */
 const TaxCodeSettingSchema = z

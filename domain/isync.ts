@@ -14,20 +14,9 @@
  */
 import { z } from 'zod';
 import { decideProductLifecycle, parsePrice } from './lifecycle';
-import {
-  customerAccountCodeOf,
-  requireShippingCode,
-  shippingChargeOf,
-  type OrderMappingConnection,
-} from './orders';
+import { customerAccountCodeOf, requireShippingCode, shippingChargeOf, type OrderMappingConnection } from './orders';
 import { rawField, recordCodeOf, type ProductMappingContext, type ProductMappingResult } from './products';
-import {
-  parseStock2ShopOrder,
-  type PriceTier,
-  type ProductOption,
-  type Stock2ShopAddress,
-  type Stock2ShopQueueItem,
-} from './stock2shop';
+import { parseStock2ShopOrder, type PriceTier, type ProductOption, type Stock2ShopAddress, type Stock2ShopQueueItem } from './stock2shop';
 import { DomainValidationError, firstProblem } from './validation';
 import { CodeSchema, NumberLikeSchema, OptionalTextSchema, RequiredTextSchema, StockQuantitySchema, listOrEmpty } from './values';
 
@@ -75,9 +64,7 @@ export type ISyncProduct = z.infer<typeof ISyncProductSchema>;
 
 const sameName = (a: string, b: string): boolean => a.trim().toLowerCase() === b.toLowerCase();
 
-type PriceResult =
-  | { ok: true; price: number | undefined; priceTiers: PriceTier[] }
-  | { ok: false; field: string; reason: string };
+type PriceResult = { ok: true; price: number | undefined; priceTiers: PriceTier[] } | { ok: false; field: string; reason: string };
 
 /** Whether a price list entry, as received, belongs to the Master warehouse (anything unreadable does not). */
 function isMasterEntry(entry: unknown): boolean {

@@ -23,9 +23,7 @@ export const NO_CUSTOMER_CODE_REASON = 'No default customer code given or source
  * source's account code on the order's `sources[]` entry, so that is the only place read.
  */
 export function sourceCustomerCodeOf(order: Stock2ShopOrder, sourceId: number): string | undefined {
-  const entry = order.sources.find(
-    (source) => source.source_id != null && String(source.source_id).trim() === String(sourceId),
-  );
+  const entry = order.sources.find((source) => source.source_id != null && String(source.source_id).trim() === String(sourceId));
   return entry?.source_customer_code;
 }
 

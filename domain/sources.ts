@@ -42,18 +42,11 @@ export const SOURCE_MAPPINGS: { [K in SourceKind]: SourceMapping<K> } = {
 };
 
 /** Maps a Stock2Shop order to the document of the connection's source (throws `DomainValidationError`). */
-export function mapOrderForSource(
-  connection: Pick<Connection, 'sourceKind' | 'settings' | 'stock2shop'>,
-  order: unknown,
-): SourceOrderDocument {
+export function mapOrderForSource(connection: Pick<Connection, 'sourceKind' | 'settings' | 'stock2shop'>, order: unknown): SourceOrderDocument {
   return SOURCE_MAPPINGS[connection.sourceKind].mapOrder(order, connection);
 }
 
 /** Maps one raw product record of the connection's source (never throws). */
-export function mapProductForSource(
-  sourceKind: SourceKind,
-  record: unknown,
-  context: ProductMappingContext,
-): ProductMappingResult {
+export function mapProductForSource(sourceKind: SourceKind, record: unknown, context: ProductMappingContext): ProductMappingResult {
   return SOURCE_MAPPINGS[sourceKind].mapProduct(record, context);
 }

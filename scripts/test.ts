@@ -37,18 +37,14 @@ if (files.length === 0) {
 }
 
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files],
-  {
-    cwd: projectRoot,
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      TEMPORAL_CLI_PATH: binaries.cli,
-      TEMPORAL_TEST_SERVER_PATH: binaries.testServer,
-      ...(postgresBinDir ? { POSTGRES_BIN_DIR: postgresBinDir } : {}),
-    },
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files], {
+  cwd: projectRoot,
+  stdio: 'inherit',
+  env: {
+    ...process.env,
+    TEMPORAL_CLI_PATH: binaries.cli,
+    TEMPORAL_TEST_SERVER_PATH: binaries.testServer,
+    ...(postgresBinDir ? { POSTGRES_BIN_DIR: postgresBinDir } : {}),
   },
-);
+});
 process.exit(result.status ?? 1);

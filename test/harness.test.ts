@@ -47,9 +47,7 @@ test('on the time-skipping server, a retry after a 2-day backoff completes in se
     });
     const wallStart = Date.now();
     const serverStart = await env.currentTimeMs();
-    const attempt = await worker.runUntil(
-      env.client.workflow.execute(retriedAfterTwoDays, { taskQueue: 'harness-time', workflowId: 'two-day-backoff' }),
-    );
+    const attempt = await worker.runUntil(env.client.workflow.execute(retriedAfterTwoDays, { taskQueue: 'harness-time', workflowId: 'two-day-backoff' }));
     const serverElapsedMs = (await env.currentTimeMs()) - serverStart;
     assert.equal(attempt, 2);
     assert.ok(serverElapsedMs >= 2 * 24 * 3600_000, `server clock moved ${serverElapsedMs} ms, expected at least 2 days`);

@@ -115,10 +115,9 @@ export class PostgresAgentLease implements AgentLease {
   }
 
   private async current(): Promise<LeaseHolder | undefined> {
-    const { rows } = await this.pool.query<{ holder: string; expires_at: Date }>(
-      'SELECT holder, expires_at FROM agent_leases WHERE connection_id = $1',
-      [this.connectionId],
-    );
+    const { rows } = await this.pool.query<{ holder: string; expires_at: Date }>('SELECT holder, expires_at FROM agent_leases WHERE connection_id = $1', [
+      this.connectionId,
+    ]);
     return rows[0] ? { holder: rows[0].holder, expiresAt: rows[0].expires_at } : undefined;
   }
 }
@@ -290,7 +289,9 @@ export async function acquireLease(lease: AgentLease, log: LeaseLog, signal?: Ab
       const attempt = await lease.tryAcquire();
       if (attempt.held) {
         const after = toldAbout ? ` (taking over from agent ${toldAbout})` : '';
-        log.info(`connection ${lease.connectionId}: this agent (${lease.holder}) holds the lease until ${attempt.expiresAt.toISOString()}${after}; it polls its task queue now`);
+        log.info(
+          `connection ${lease.connectionId}: this agent (${lease.holder}) holds the lease until ${attempt.expiresAt.toISOString()}${after}; it polls its task queue now`,
+        );
         return true;
       }
       if (attempt.holder !== toldAbout) {
@@ -357,13 +358,16 @@ export function keepLease(lease: AgentLease, log: LeaseLog, onLost: (reason: str
       }
     }
   };
-  const timer = setInterval(() => {
-    if (Date.now() >= validUntil) {
-      lose(`connection ${lease.connectionId}: this agent (${lease.holder}) could not renew its lease before it ran out: it stops its worker`);
-      return;
-    }
-    inFlight = inFlight.then(renewOnce);
-  }, (lease.seconds * 1000) / 3);
+  const timer = setInterval(
+    () => {
+      if (Date.now() >= validUntil) {
+        lose(`connection ${lease.connectionId}: this agent (${lease.holder}) could not renew its lease before it ran out: it stops its worker`);
+        return;
+      }
+      inFlight = inFlight.then(renewOnce);
+    },
+    (lease.seconds * 1000) / 3,
+  );
   return {
     async stop() {
       stopped = true;

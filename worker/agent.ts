@@ -29,7 +29,8 @@ async function main(): Promise<void> {
   // A wrong connection id is said at once, not after waiting for a lease.
   const configured = deps.connections().find((c) => c.id === connectionId);
   if (!configured) throw new Error(`No connection '${connectionId}' in the configuration`);
-  if (configured.sourceKind !== 'omni') throw new Error(`Connection '${connectionId}' is ${configured.sourceKind}: only Omni Accounts connections run an agent`);
+  if (configured.sourceKind !== 'omni')
+    throw new Error(`Connection '${connectionId}' is ${configured.sourceKind}: only Omni Accounts connections run an agent`);
 
   const lease = agentLeaseFor(connectionId, { database: databaseFromEnv(), dataDirectory: dataDir(), seconds: leaseSecondsFromEnv() });
   const log = { info: (m: string) => logger.info(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
@@ -53,7 +54,8 @@ async function main(): Promise<void> {
       if (held.lost() === undefined) await worker.run();
     } finally {
       await held.stop();
-      if (held.lost() === undefined) await lease.release().catch((error: Error) => logger.warn(`connection ${connectionId}: could not release the agent lease: ${error.message}`));
+      if (held.lost() === undefined)
+        await lease.release().catch((error: Error) => logger.warn(`connection ${connectionId}: could not release the agent lease: ${error.message}`));
     }
     const lost = held.lost();
     if (lost !== undefined) throw new Error(lost);

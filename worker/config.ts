@@ -211,7 +211,11 @@ export function loadConnections(path: string = connectionsFilePath()): Connectio
   const { connections, problems } = readConnectionsFile(path);
   if (problems.length > 0) {
     const count = problems.length === 1 ? '1 connection has' : `${problems.length} connections have`;
-    throw new ConfigurationError([`${path}: ${count} mistakes (fix each; running workers skip a bad connection and serve the others):`, ...problems.map((p) => `  ${p.message}`)].join('\n'));
+    throw new ConfigurationError(
+      [`${path}: ${count} mistakes (fix each; running workers skip a bad connection and serve the others):`, ...problems.map((p) => `  ${p.message}`)].join(
+        '\n',
+      ),
+    );
   }
   return connections;
 }

@@ -158,7 +158,11 @@ export class ConnectionRegistry {
     try {
       this.watcher = watch(dirname(this.path), { persistent: false }, changed);
       this.watcher.on('error', (error) => {
-        this.log({ level: 'warn', message: `watching ${dirname(this.path)} stopped (${error.message}); polling ${this.path} still sees changes`, file: this.path });
+        this.log({
+          level: 'warn',
+          message: `watching ${dirname(this.path)} stopped (${error.message}); polling ${this.path} still sees changes`,
+          file: this.path,
+        });
         this.watcher?.close();
         this.watcher = undefined;
       });

@@ -35,9 +35,7 @@ export function keyRingFromEnvironment(env: NodeJS.ProcessEnv = process.env): Lo
   if (env.PAYLOAD_CODEC_KEYS) return { ring: parseKeyRing(env.PAYLOAD_CODEC_KEYS), origin: 'PAYLOAD_CODEC_KEYS' };
   const demo = demoKeyFile(env);
   if (existsSync(demo)) return { ring: parseKeyRing(readFileSync(demo, 'utf8').trim()), origin: 'demo key' };
-  throw new ConfigurationError(
-    'No payload encryption key: set PAYLOAD_CODEC_KEYS to "<id>:<base64 32-byte key>" (`npm run cli -- keys generate` prints one)',
-  );
+  throw new ConfigurationError('No payload encryption key: set PAYLOAD_CODEC_KEYS to "<id>:<base64 32-byte key>" (`npm run cli -- keys generate` prints one)');
 }
 
 /** A secret of the demo kept under the data folder (mode 600): made by `make` on the first run, read after. */

@@ -100,7 +100,9 @@ export async function endRunsPinnedToOtherVersions(client: Client, version: Depl
     const { raw } = await handle.describe();
     const pinned = raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion;
     if (!pinned?.buildId || pinned.deploymentName !== version.deploymentName || pinned.buildId === version.buildId) continue;
-    await handle.terminate(`Version ${pinned.buildId} of ${version.deploymentName} no longer runs (the stack restarted as ${version.buildId}); the next scheduled run starts over`);
+    await handle.terminate(
+      `Version ${pinned.buildId} of ${version.deploymentName} no longer runs (the stack restarted as ${version.buildId}); the next scheduled run starts over`,
+    );
     ended.push(execution.workflowId);
   }
   return ended;

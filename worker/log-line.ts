@@ -30,10 +30,7 @@ function clean(value: unknown, secrets: readonly string[], depth: number): unkno
   return out;
 }
 
-export function formatLogLine(
-  line: { time?: Date; level: string; component: string; message: string } & LogFields,
-  secrets: readonly string[] = [],
-): string {
+export function formatLogLine(line: { time?: Date; level: string; component: string; message: string } & LogFields, secrets: readonly string[] = []): string {
   const { time, level, component, message, ...fields } = line;
   const record = { time: (time ?? new Date()).toISOString(), level: level.toLowerCase(), component, message, ...fields };
   return `${JSON.stringify(clean(record, secrets, 0))}\n`;

@@ -108,7 +108,8 @@ export async function createAgentWorker(
 ): Promise<Worker> {
   const configured = deps.connections().find((c) => c.id === connectionId);
   if (!configured) throw new Error(`No connection '${connectionId}' in the configuration`);
-  if (configured.sourceKind !== 'omni') throw new Error(`Connection '${connectionId}' is ${configured.sourceKind}: only Omni Accounts connections run an agent`);
+  if (configured.sourceKind !== 'omni')
+    throw new Error(`Connection '${connectionId}' is ${configured.sourceKind}: only Omni Accounts connections run an agent`);
   return Worker.create({
     connection,
     namespace: namespace ?? 'default',

@@ -1,14 +1,12 @@
-import {
-  ApplicationFailure,
-  continueAsNew,
-  proxyActivities,
-  setCurrentDetails,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NEEDS_ATTENTION_ERROR_TYPES, type ConnectionProfile, type InvalidRecord, type ProductCounts, type SyncProductPageResult } from '../activities/contracts';
+import {
+  NEEDS_ATTENTION_ERROR_TYPES,
+  type ConnectionProfile,
+  type InvalidRecord,
+  type ProductCounts,
+  type SyncProductPageResult,
+} from '../activities/contracts';
 import { causeMessage } from './failures';
 import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
 import { progressQuery, type ProductSyncState } from './definitions';
@@ -114,7 +112,19 @@ export async function productSync(input: ProductSyncInput): Promise<ProductSyncS
   if (other) {
     const summary = `${connectionId}: skipped, pass ${other} is running`;
     setCurrentDetails(summary);
-    return { connectionId, sourceKind: profile.sourceKind, full, pages: 0, ...emptyCounts(), removed: 0, removedCodes: [], deactivated: 0, invalidRecords: [], skippedFor: other, summary };
+    return {
+      connectionId,
+      sourceKind: profile.sourceKind,
+      full,
+      pages: 0,
+      ...emptyCounts(),
+      removed: 0,
+      removedCodes: [],
+      deactivated: 0,
+      invalidRecords: [],
+      skippedFor: other,
+      summary,
+    };
   }
   upsertSearchAttributes([
     { key: ConnectionIdKey, value: connectionId },

@@ -123,8 +123,7 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
       validator: () => {
         if (waitingForFix()) return;
         if (retryRequested) throw new Error(`Order ${channelOrderCode}: a retry is already on its way`);
-        const where =
-          status.state === 'raised' ? `already raised as ${status.sourceOrderCode}` : `being raised now (attempt ${status.attempts})`;
+        const where = status.state === 'raised' ? `already raised as ${status.sourceOrderCode}` : `being raised now (attempt ${status.attempts})`;
         throw new Error(`Order ${channelOrderCode} is ${where}; a retry is taken only while it waits for a fix`);
       },
     },

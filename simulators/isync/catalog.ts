@@ -42,7 +42,12 @@ const SIMPLE_LINES: Array<{ prefix: string; names: string[]; product: string; pr
   { prefix: 'PAK', names: ['Day Pack 25L', 'Hiking Pack 45L', 'Waist Bag'], product: 'Accessories', price: [199, 1999] },
   { prefix: 'CAP', names: ['Sun Cap', 'Wide-Brim Hat', 'Beanie'], product: 'Accessories', price: [99, 349] },
   { prefix: 'LMP', names: ['Headlamp 300 Lumen', 'Rechargeable Torch', 'Camping Lantern'], product: 'Camping', price: [149, 799] },
-  { prefix: 'CMP', names: ['Enamel Camping Mug', 'Dome Tent 2-Person', 'Sleeping Bag -5°C', 'Camp Chair', 'Folding Braai Grid'], product: 'Camping', price: [79, 3499] },
+  {
+    prefix: 'CMP',
+    names: ['Enamel Camping Mug', 'Dome Tent 2-Person', 'Sleeping Bag -5°C', 'Camp Chair', 'Folding Braai Grid'],
+    product: 'Camping',
+    price: [79, 3499],
+  },
   { prefix: 'TRK', names: ['Trekking Poles (Pair)', 'Gaiters', 'First Aid Kit'], product: 'Accessories', price: [149, 899] },
 ];
 

@@ -89,14 +89,12 @@ export async function startISyncSimulator(options: ISyncSimulatorOptions): Promi
     typeof request.body === 'object' && request.body !== null && !Array.isArray(request.body) ? (request.body as Record<string, unknown>) : {};
 
   const routes: Route[] = [
-    ...Object.entries(operations).map(
-      ([name, operation]): Route => ({
-        method: 'POST',
-        path: `${servicePath}/${name}`,
-        creates: name === 'CreateOrder',
-        handle: (request) => operation(paramsOf(request), request),
-      }),
-    ),
+    ...Object.entries(operations).map(([name, operation]): Route => ({
+      method: 'POST',
+      path: `${servicePath}/${name}`,
+      creates: name === 'CreateOrder',
+      handle: (request) => operation(paramsOf(request), request),
+    })),
     {
       method: 'POST',
       path: `${servicePath}/:operation`,

@@ -58,7 +58,12 @@ export function numberArg(values: CliValues, name: string, fallback: number): nu
 
 export function listArg(values: CliValues, name: string): string[] | undefined {
   const value = values[name];
-  return typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : undefined;
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)
+    : undefined;
 }
 
 /** `--items 5000` generates that many; `--items catalog.json` loads a JSON array of records. */

@@ -5,14 +5,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  DEFAULT_ERROR_STATUS,
-  DEFAULT_RETRY_AFTER_SECONDS,
-  FaultSetSchema,
-  mergeFaults,
-  type ActiveFaults,
-  type FaultSet,
-} from './faults';
+import { DEFAULT_ERROR_STATUS, DEFAULT_RETRY_AFTER_SECONDS, FaultSetSchema, mergeFaults, type ActiveFaults, type FaultSet } from './faults';
 import { BodyTooLargeError, delay, parseJsonBody, readBody, send } from './http-io';
 import { createRandom } from './random';
 import type { KeyedCatalog } from './keyed-catalog';

@@ -33,10 +33,7 @@ test('a create that may have reached the source is uncertain; one that certainly
   const timeout = new TransientError('omni', 'createOrder', 'no answer within 30000 ms', { sourceUnreachable: true });
   const serverError = new TransientError('omni', 'createOrder', 'HTTP 502', { status: 502 });
   const rateLimited = new TransientError('omni', 'createOrder', 'HTTP 429', { status: 429, notDelivered: true });
-  assert.deepEqual(
-    [refused, reset, timeout, serverError, rateLimited].map(isUncertainCreate),
-    [false, true, true, true, false],
-  );
+  assert.deepEqual([refused, reset, timeout, serverError, rateLimited].map(isUncertainCreate), [false, true, true, true, false]);
   assert.equal(isUncertainCreate(new MalformedAnswerError('omni', 'createOrder', 'sales_order', 'required')), true, 'a garbled answer');
   assert.equal(isUncertainCreate(new RejectedBySourceError('omni', 'createOrder', 'Stock code X not found')), false);
   const failure = uncertainCreate('W-9', reset, 45_000);

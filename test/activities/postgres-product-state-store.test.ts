@@ -91,19 +91,33 @@ function storeContract(kind: string, fresh: () => Promise<() => ProductStateStor
       await store.forget('c1', ['A', 'C', 'NEVER']);
       await store.forget('c1', []);
       assert.deepEqual(await store.lastPushedHashes('c1', ['A', 'B', 'C']), new Map([['B', 'h-B']]));
-      assert.deepEqual((await store.unseenInPass('c1', 'p')).map((p) => p.code), ['B']);
+      assert.deepEqual(
+        (await store.unseenInPass('c1', 'p')).map((p) => p.code),
+        ['B'],
+      );
     });
 
     test('a pass: unseen = pushed and not seen, whole products in code order; endPass forgets what the pass saw', async () => {
       const store = (await fresh())();
-      await store.recordPushed('c1', ['D', 'B', 'A', 'C', 'E'].map((code) => product(code)));
+      await store.recordPushed(
+        'c1',
+        ['D', 'B', 'A', 'C', 'E'].map((code) => product(code)),
+      );
       await store.markSeen('c1', 'pass-1', ['A', 'NEW-1']);
       await store.markSeen('c1', 'pass-1', ['C', 'A']);
       await store.markSeen('c1', 'pass-1', []);
       assert.deepEqual(await store.unseenInPass('c1', 'pass-1'), [product('B'), product('D'), product('E')]);
-      assert.deepEqual((await store.unseenInPass('c1', 'pass-2')).map((p) => p.code), ['A', 'B', 'C', 'D', 'E'], 'another pass saw nothing');
+      assert.deepEqual(
+        (await store.unseenInPass('c1', 'pass-2')).map((p) => p.code),
+        ['A', 'B', 'C', 'D', 'E'],
+        'another pass saw nothing',
+      );
       await store.endPass('c1', 'pass-1');
-      assert.deepEqual((await store.unseenInPass('c1', 'pass-1')).map((p) => p.code), ['A', 'B', 'C', 'D', 'E'], 'the ended pass is forgotten');
+      assert.deepEqual(
+        (await store.unseenInPass('c1', 'pass-1')).map((p) => p.code),
+        ['A', 'B', 'C', 'D', 'E'],
+        'the ended pass is forgotten',
+      );
       assert.deepEqual(await store.lastPushedHashes('c1', ['A']), new Map([['A', 'h-A']]), 'ending a pass keeps what was pushed');
     });
 
@@ -113,7 +127,10 @@ function storeContract(kind: string, fresh: () => Promise<() => ProductStateStor
       await store.recordPushed('c2', [product('A', 'two'), product('B')]);
       await store.markSeen('c2', 'pass-1', ['A', 'B']);
       assert.deepEqual(await store.lastPushedHashes('c1', ['A', 'B']), new Map([['A', 'one']]));
-      assert.deepEqual((await store.unseenInPass('c1', 'pass-1')).map((p) => p.code), ['A']);
+      assert.deepEqual(
+        (await store.unseenInPass('c1', 'pass-1')).map((p) => p.code),
+        ['A'],
+      );
       assert.deepEqual(await store.unseenInPass('c2', 'pass-1'), []);
       await store.forget('c2', ['A']);
       assert.deepEqual(await store.lastPushedHashes('c1', ['A']), new Map([['A', 'one']]));
@@ -126,8 +143,17 @@ function storeContract(kind: string, fresh: () => Promise<() => ProductStateStor
       await first.forget('c1', ['C']);
       await first.markSeen('c1', 'pass-1', ['A']);
       const second = open();
-      assert.deepEqual(await second.lastPushedHashes('c1', ['A', 'B', 'C']), new Map([['A', 'h-A'], ['B', 'h-B']]));
-      assert.deepEqual((await second.unseenInPass('c1', 'pass-1')).map((p) => p.code), ['B']);
+      assert.deepEqual(
+        await second.lastPushedHashes('c1', ['A', 'B', 'C']),
+        new Map([
+          ['A', 'h-A'],
+          ['B', 'h-B'],
+        ]),
+      );
+      assert.deepEqual(
+        (await second.unseenInPass('c1', 'pass-1')).map((p) => p.code),
+        ['B'],
+      );
     });
   });
 }
@@ -153,7 +179,10 @@ describe('the migrations', () => {
     assert.deepEqual((await migrate(db)).applied, allFiles);
     assert.deepEqual((await migrate(db)).applied, []);
     const { rows } = await db.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version');
-    assert.deepEqual(rows.map((r) => r.version), readMigrations().map((m) => m.version));
+    assert.deepEqual(
+      rows.map((r) => r.version),
+      readMigrations().map((m) => m.version),
+    );
   });
 
   test('two workers starting at once: each migration is applied exactly once, neither fails', async () => {
@@ -239,7 +268,10 @@ describe('two workers sharing one pass (the scale-out case)', () => {
       [workerA, workerB],
       [workerB, workerA],
     ] as const) {
-      assert.deepEqual((await reconciler.unseenInPass(connection.id, 'pass-1')).map((p) => p.code), ['GONE-1']);
+      assert.deepEqual(
+        (await reconciler.unseenInPass(connection.id, 'pass-1')).map((p) => p.code),
+        ['GONE-1'],
+      );
       assert.deepEqual(await reconciler.unseenInPass(connection.id, 'pass-1'), await other.unseenInPass(connection.id, 'pass-1'));
     }
     await workerB.endPass(connection.id, 'pass-1');
@@ -261,6 +293,9 @@ describe('two workers sharing one pass (the scale-out case)', () => {
     await pool(url).query(`UPDATE product_pass_seen SET seen_at = now() - interval '8 days' WHERE pass_id = 'abandoned'`);
     await store.endPass('c1', 'another');
     const { rows } = await pool(url).query<{ pass_id: string }>('SELECT DISTINCT pass_id FROM product_pass_seen');
-    assert.deepEqual(rows.map((r) => r.pass_id), ['recent-but-open']);
+    assert.deepEqual(
+      rows.map((r) => r.pass_id),
+      ['recent-but-open'],
+    );
   });
 });

@@ -46,7 +46,13 @@ test('a batch refused for one item: that item is reported with the reason, the o
   assert.deepEqual(result.invalidRecords, [
     { code: 'REFUSED-7', field: '(Stock2Shop)', reason: 'refused by Stock2Shop: product.title contains a word Stock2Shop does not allow' },
   ]);
-  assert.deepEqual(received.sort(), records.map((r) => r.STOCKCODE).filter((c) => c !== 'REFUSED-7').sort());
+  assert.deepEqual(
+    received.sort(),
+    records
+      .map((r) => r.STOCKCODE)
+      .filter((c) => c !== 'REFUSED-7')
+      .sort(),
+  );
   assert.ok(calls <= 1 + 2 * Math.ceil(Math.log2(10)) + 1, `${calls} pushes to find one refused item among 10`);
   const remembered = await store.lastPushedHashes(connection.id, ['REFUSED-7', 'ITEM-1']);
   assert.equal(remembered.get('REFUSED-7'), undefined, 'the refused item is not remembered as pushed');

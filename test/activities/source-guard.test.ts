@@ -34,10 +34,15 @@ test('while the source is down, waiting callers share one probe, and all resume 
   let up = false;
   let pings = 0;
   let sourceCalls = 0;
-  const guard = new SourceGuard('omni/acme', 'omni', async () => {
-    pings += 1;
-    if (!up) throw refused();
-  }, { maxConcurrent: 50, perSecond: 1000, probeIntervalMs: 100 });
+  const guard = new SourceGuard(
+    'omni/acme',
+    'omni',
+    async () => {
+      pings += 1;
+      if (!up) throw refused();
+    },
+    { maxConcurrent: 50, perSecond: 1000, probeIntervalMs: 100 },
+  );
   const callSource = () =>
     guard.request(async () => {
       sourceCalls += 1;

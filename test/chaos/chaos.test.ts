@@ -107,9 +107,11 @@ async function startLoad(scenario: Scenario, prefix: string): Promise<void> {
   // Delivered ten at a time, as webhooks arrive: a delivery that meets a dead server is sent again.
   for (let start = 0; start < codes.length; start += 10) {
     await Promise.all(
-      codes.slice(start, start + 10).map((code, i) =>
-        retrying(() => scenario.stack.placeOrder(makeOrder(code, [{ sku: skus[(start + i) % skus.length]!, qty: 1 + ((start + i) % 3), price: 10 }]))),
-      ),
+      codes
+        .slice(start, start + 10)
+        .map((code, i) =>
+          retrying(() => scenario.stack.placeOrder(makeOrder(code, [{ sku: skus[(start + i) % skus.length]!, qty: 1 + ((start + i) % 3), price: 10 }]))),
+        ),
     );
   }
 }
@@ -137,12 +139,14 @@ async function settledOrders(scenario: Scenario): Promise<Map<string, OrderStatu
     async () => {
       for (const code of scenario.orderCodes) {
         if (settled.get(code)?.state === 'raised' && !settled.get(code)?.writeBackPending) continue;
-        const status = await orderHandle(scenario, code).query(statusQuery).catch(() => undefined);
+        const status = await orderHandle(scenario, code)
+          .query(statusQuery)
+          .catch(() => undefined);
         if (status) settled.set(code, status);
       }
       open = scenario.orderCodes.filter((code) => {
         const status = settled.get(code);
-        return !status || !(['raised', 'needs_attention', 'failed'].includes(status.state)) || status.writeBackPending;
+        return !status || !['raised', 'needs_attention', 'failed'].includes(status.state) || status.writeBackPending;
       });
       return open.length === 0 ? true : undefined;
     },
@@ -210,9 +214,9 @@ async function untilUnderWay(scenario: Scenario, prefix: string): Promise<void> 
 
 /** Where the load stands when chaos strikes: a kill that lands after the work proves nothing. */
 async function inFlight(t: TestContext, scenario: Scenario, prefix: string): Promise<void> {
-  const progress = (await scenario.client.workflow
-    .getHandle(`product-sync/${OMNI_CONNECTION_ID}/${prefix}`)
-    .query<{ pages: number }>('progress')) as { pages: number };
+  const progress = (await scenario.client.workflow.getHandle(`product-sync/${OMNI_CONNECTION_ID}/${prefix}`).query<{ pages: number }>('progress')) as {
+    pages: number;
+  };
   const raised = (scenario.stack.omni.orders() as unknown[]).length;
   t.diagnostic(`at the kill: ${progress.pages} of ${CATALOG / PAGE_SIZE} pages synced, ${raised} of ${ORDERS} orders in the source`);
   assert.ok(progress.pages < CATALOG / PAGE_SIZE, 'the sync was under way');

@@ -11,8 +11,7 @@ import { assertNoSecrets } from './helpers';
 const PASSWORD = 'Tr1cky P@ss&word=(x)';
 const TOKEN = 'tok_9f8e7d6c5b4a';
 const URL_WITH_CREDENTIALS =
-  `http://127.0.0.1:8080/Sales%20Order/?UserName=Guest&Password=${encodeURIComponent(PASSWORD)}` +
-  `&CompanyName=Client++%28PTY%29LTD&token=${TOKEN}`;
+  `http://127.0.0.1:8080/Sales%20Order/?UserName=Guest&Password=${encodeURIComponent(PASSWORD)}` + `&CompanyName=Client++%28PTY%29LTD&token=${TOKEN}`;
 
 function axiosFailure(options: { code?: string; status?: number; data?: unknown; headers?: Record<string, string> }): AxiosError {
   const config = {
@@ -35,13 +34,7 @@ function axiosFailure(options: { code?: string; status?: number; data?: unknown;
           request,
         };
   // Axios' own messages do not hold the URL; a proxy or an older adapter may: make the worst case.
-  const error = new AxiosError(
-    `Request to ${URL_WITH_CREDENTIALS} failed`,
-    options.code,
-    config,
-    request,
-    response,
-  );
+  const error = new AxiosError(`Request to ${URL_WITH_CREDENTIALS} failed`, options.code, config, request, response);
   return error;
 }
 
@@ -87,11 +80,7 @@ test('statuses: 401/403 auth, 429 and 5xx transient, other 4xx rejected with the
   assert.equal(down.status, 502);
   assert.equal(down.sourceUnreachable, false);
 
-  const rejected = classifyHttpFailure(
-    'omni',
-    'createOrder',
-    axiosFailure({ status: 422, data: JSON.stringify({ error: 'Stock code X not found' }) }),
-  );
+  const rejected = classifyHttpFailure('omni', 'createOrder', axiosFailure({ status: 422, data: JSON.stringify({ error: 'Stock code X not found' }) }));
   assert.ok(rejected instanceof RejectedBySourceError);
   assert.equal(rejected.sourceMessage, 'Stock code X not found');
   assert.equal(rejected.message, 'Stock code X not found');
@@ -100,12 +89,9 @@ test('statuses: 401/403 auth, 429 and 5xx transient, other 4xx rejected with the
 });
 
 test('a source message echoing the password is scrubbed', () => {
-  const error = classifyHttpFailure(
-    'isync',
-    'CreateOrder',
-    axiosFailure({ status: 422, data: { Result: 'Error', Message: `Bad password ${PASSWORD}` } }),
-    { secrets },
-  );
+  const error = classifyHttpFailure('isync', 'CreateOrder', axiosFailure({ status: 422, data: { Result: 'Error', Message: `Bad password ${PASSWORD}` } }), {
+    secrets,
+  });
   assert.ok(error instanceof RejectedBySourceError);
   assertNoSecrets(error, secrets);
 });

@@ -10,10 +10,7 @@ export async function rejectsWith<T extends Error>(promise: Promise<unknown>, Cl
   try {
     outcome = await promise;
   } catch (error) {
-    assert.ok(
-      error instanceof Class,
-      `expected ${Class.name}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
-    );
+    assert.ok(error instanceof Class, `expected ${Class.name}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
     return error;
   }
   assert.fail(`expected ${Class.name}, but it resolved with ${inspect(outcome)}`);

@@ -16,10 +16,7 @@ test('query parameters are form-encoded as in the one real Omni call on record',
 });
 
 test('createSourceConnector chooses by sourceKind', () => {
-  const omni = createSourceConnector(
-    { sourceKind: 'omni', endpoint: 'http://127.0.0.1:8080' },
-    { userName: 'Guest', password: '', companyName: 'X' },
-  );
+  const omni = createSourceConnector({ sourceKind: 'omni', endpoint: 'http://127.0.0.1:8080' }, { userName: 'Guest', password: '', companyName: 'X' });
   assert.equal(omni.kind, 'omni');
   const isync = createSourceConnector({ sourceKind: 'isync', endpoint: 'http://127.0.0.1:8081' }, { userName: 'u', password: 'p' });
   assert.equal(isync.kind, 'isync');

@@ -90,7 +90,10 @@ describe('iSync connector', () => {
     assert.equal(cursor, null);
     assert.equal(pages, 3);
     assert.equal(new Set(seen).size, seen.length);
-    assert.deepEqual(seen, sim.catalog().map((product) => product.SKU));
+    assert.deepEqual(
+      seen,
+      sim.catalog().map((product) => product.SKU),
+    );
   });
 
   test('a page size above 500 is capped', async () => {
@@ -145,7 +148,7 @@ describe('iSync connector', () => {
     assert.match(error.message, /timeout/);
   });
 
-  test('unknown stock item → RejectedBySourceError with iSync\'s Message', async () => {
+  test("unknown stock item → RejectedBySourceError with iSync's Message", async () => {
     const error = await rejectsWith(isync().createOrder(orderFor('WEB-BAD-1', 'NO-SUCH-SKU')), RejectedBySourceError);
     assert.equal(error.sourceMessage, 'Product stock item NO-SUCH-SKU not found');
     assert.equal(error.status, 422);

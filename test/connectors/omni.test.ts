@@ -149,14 +149,14 @@ describe('Omni Accounts connector', () => {
     assertNoSecrets(error, SECRETS);
   });
 
-  test('unknown stock code → RejectedBySourceError with Omni\'s message', async () => {
+  test("unknown stock code → RejectedBySourceError with Omni's message", async () => {
     const error = await rejectsWith(omni().createOrder(documentFor('WEB-BAD-1', 'NO-SUCH-CODE')), RejectedBySourceError);
     assert.equal(error.sourceMessage, 'Stock code NO-SUCH-CODE not found');
     assert.equal(error.status, 422);
     assert.equal(error.retryable, false);
   });
 
-  test('unknown customer account → RejectedBySourceError with Omni\'s message', async () => {
+  test("unknown customer account → RejectedBySourceError with Omni's message", async () => {
     const document = { ...documentFor('WEB-BAD-2', firstStockCode()), customer_account_code: 'NOBODY' };
     const error = await rejectsWith(omni().createOrder(document), RejectedBySourceError);
     assert.equal(error.sourceMessage, 'Customer account NOBODY not found');
@@ -200,7 +200,7 @@ describe('Omni Accounts connector', () => {
     assert.equal(error.sourceMessage, 'Document number WEB-3001 already exists');
   });
 
-  test('the password never reaches the simulator\'s request log unredacted', async () => {
+  test("the password never reaches the simulator's request log unredacted", async () => {
     await omni().ping();
     for (const entry of sim.requests()) assert.ok(!JSON.stringify(entry).includes(PASSWORD));
   });

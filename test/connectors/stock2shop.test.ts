@@ -88,7 +88,7 @@ describe('Stock2Shop client', () => {
     assert.deepEqual(await client.pushProducts(items.slice(0, 1000)), { queued: 1000 });
   });
 
-  test('an item missing a required field → RejectedBySourceError with Stock2Shop\'s message', async () => {
+  test("an item missing a required field → RejectedBySourceError with Stock2Shop's message", async () => {
     const broken = queueItem('BROKEN');
     const item = { ...broken, product: { ...broken.product, title: '' } };
     const error = await rejectsWith(s2s().pushProducts([item]), RejectedBySourceError);

@@ -63,7 +63,11 @@ after(async () => {
 const identityOf = (agent: WorkerProcess) => `${agent.child.pid}@${hostname()}`;
 const handleOf = (code: string) => env.client.workflow.getHandle(raiseOrderWorkflowId(OMNI_CONNECTION_ID, code));
 const documentsFor = (code: string) => stack.omni.orders().filter((d: { reference: string }) => d.reference === code);
-const lines = (agent: WorkerProcess, text: string) => agent.output().split('\n').filter((line) => line.includes(text));
+const lines = (agent: WorkerProcess, text: string) =>
+  agent
+    .output()
+    .split('\n')
+    .filter((line) => line.includes(text));
 const saying = (agent: WorkerProcess, text: string, what: string, timeoutMs = 60_000) =>
   waitFor(async () => (lines(agent, text).length > 0 ? true : undefined), `${what}:\n${agent.output()}`, timeoutMs);
 
@@ -74,9 +78,7 @@ async function raisedBy(code: string): Promise<string[]> {
   assert.equal(status.state, 'raised', `order ${code}`);
   assert.equal(documentsFor(code).length, 1, `order ${code} raised once in Omni`);
   const events = (await handleOf(code).fetchHistory()).events ?? [];
-  const raiseIds = new Set(
-    events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'raiseInSource').map((e) => String(e.eventId)),
-  );
+  const raiseIds = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'raiseInSource').map((e) => String(e.eventId)));
   return events
     .filter((e) => e.activityTaskStartedEventAttributes && raiseIds.has(String(e.activityTaskStartedEventAttributes.scheduledEventId)))
     .map((e) => e.activityTaskStartedEventAttributes!.identity ?? '');
@@ -98,7 +100,7 @@ async function terminate(agent: WorkerProcess): Promise<number | null> {
   return (await exited)[0];
 }
 
-test('two agents, one Postgres: the second waits without polling, takes over once the killed first one\'s lease expires, and raises the next order once', async () => {
+test("two agents, one Postgres: the second waits without polling, takes over once the killed first one's lease expires, and raises the next order once", async () => {
   const leaseEnv = { DATABASE_URL: postgres.url, AGENT_LEASE_SECONDS: '3', LOG_LEVEL: 'INFO' };
   const first = stack.spawnWorker('agent', leaseEnv);
   let second: WorkerProcess | undefined;
@@ -162,7 +164,7 @@ test('two agents without Postgres: a lock file under DATA_DIR; the second takes 
     await saying(second, `connection ${OMNI_CONNECTION_ID} is already served by agent ${identityOf(first)} (lease until `, 'the second agent waiting');
     const killedAt = Date.now();
     await first.kill();
-    await saying(second, `(taking over from agent ${identityOf(first)})`, 'the second agent taking over the dead agent\'s lock', 20_000);
+    await saying(second, `(taking over from agent ${identityOf(first)})`, "the second agent taking over the dead agent's lock", 20_000);
     assert.ok(Date.now() - killedAt < 20_000, 'well before the 30 s lease would have expired');
     assert.deepEqual(await raisedBy('LEASE-3'), [identityOf(second)]);
   } finally {
@@ -178,7 +180,7 @@ describe('the lease itself', () => {
     const a = make('a', 30);
     const b = make('b', 30);
     assert.equal((await a.tryAcquire()).held, true);
-    assert.equal((await a.tryAcquire()).held, true, 'taking one\'s own lease again is a renewal');
+    assert.equal((await a.tryAcquire()).held, true, "taking one's own lease again is a renewal");
     const refused = await b.tryAcquire();
     assert.equal(refused.held, false);
     assert.equal(refused.holder, a.holder);
@@ -204,7 +206,7 @@ describe('the lease itself', () => {
     });
   });
 
-  test('lock file: taken, refused, expired and taken over, lost, released; a dead process\'s lock is taken over at once', async () => {
+  test("lock file: taken, refused, expired and taken over, lost, released; a dead process's lock is taken over at once", async () => {
     const directory = mkdtempSync(join(tmpdir(), 's2s-lease-'));
     // Two holders in one process: told apart by host name (a lock of another host is judged by its expiry alone).
     const make = (holder: string, seconds: number) => new FileAgentLease(directory, 'lease-unit', seconds, { pid: process.pid, host: `host-${holder}` });
@@ -220,7 +222,7 @@ describe('the lease itself', () => {
     const dead = new FileAgentLease(directory, 'dead-holder', 300, { pid: child.pid!, host: hostname() });
     assert.equal((await dead.tryAcquire()).held, true);
     const next = new FileAgentLease(directory, 'dead-holder', 300);
-    assert.equal((await next.tryAcquire()).held, true, 'the dead process\'s lock is taken over');
+    assert.equal((await next.tryAcquire()).held, true, "the dead process's lock is taken over");
   });
 
   test('acquireLease waits (saying so once) and keepLease reports a lease taken over after it expired', async () => {
@@ -237,7 +239,10 @@ describe('the lease itself', () => {
     // While the holder renews, the waiter keeps waiting.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     assert.equal(said.filter((m) => m.includes('is already served by agent holder-1')).length, 1, said.join('\n'));
-    assert.equal(said.some((m) => m.includes('holds the lease')), false);
+    assert.equal(
+      said.some((m) => m.includes('holds the lease')),
+      false,
+    );
     waiting.abort();
     assert.equal(await acquired, false, 'an aborted wait ends without the lease');
     await held.stop();
@@ -260,7 +265,11 @@ describe('several central workers without the shared store', () => {
     const [code] = (await once(central.child, 'exit')) as [number | null];
     assert.equal(code, 1, central.output());
     // Its last word (stderr); the log lines before it are the configuration's.
-    const said = central.output().trim().split('\n').filter((line) => !line.startsWith('{'));
+    const said = central
+      .output()
+      .trim()
+      .split('\n')
+      .filter((line) => !line.startsWith('{'));
     assert.deepEqual(said, [
       'central worker: CENTRAL_WORKERS=2 without DATABASE_URL: the connections bravo-isync deactivate removed products, ' +
         'and each worker would keep its own product state (products another worker saw would be taken off the web stores); ' +

@@ -40,7 +40,9 @@ before(async () => {
   file = join(stack.dataDir, 'connections-one-bad.json');
   entries = (JSON.parse(readFileSync(join(stack.dataDir, 'connections.json'), 'utf8')) as { connections: Record<string, unknown>[] }).connections;
   // The iSync connection's endpoint is mistyped, and its page size too; the Omni connection is fine.
-  writeConnections(entries.map((entry) => (entry.id === ISYNC_CONNECTION_ID ? { ...entry, endpoint: 'isync.example/MessageService.svc', pageSize: 0 } : entry)));
+  writeConnections(
+    entries.map((entry) => (entry.id === ISYNC_CONNECTION_ID ? { ...entry, endpoint: 'isync.example/MessageService.svc', pageSize: 0 } : entry)),
+  );
   workers.push(stack.spawnWorker('central', { CONNECTIONS_FILE: file }), stack.spawnWorker('agent', { CONNECTIONS_FILE: file }));
 });
 
@@ -66,7 +68,10 @@ test('a bad connection is one line at start and waits for a person; the others w
     workflowId: `product-sync/${OMNI_CONNECTION_ID}/one-bad`,
     args: [{ connectionId: OMNI_CONNECTION_ID }],
   });
-  assert.ok(stack.stock2shop.receivedProducts().some((p) => String(p.source.source_id) === '101'), 'the Omni products reached Stock2Shop');
+  assert.ok(
+    stack.stock2shop.receivedProducts().some((p) => String(p.source.source_id) === '101'),
+    'the Omni products reached Stock2Shop',
+  );
 
   // An order of the bad connection waits for a person, told which field to fix.
   const sku = stack.isync.catalog()[0]!.SKU as string;

@@ -71,11 +71,18 @@ describe('a corpus of bad orders', () => {
       const body = JSON.stringify({ instruction: 'add_order', source_id: 101, channel_order_code: code });
       assert.equal((await callWebhook(`${intake.url}/webhooks/orders`, { body, secret: WEBHOOK_SECRETS['acme-omni'] })).status, 202);
     }
-    await env.client.workflow.execute('pollOrders', { taskQueue: CENTRAL_TASK_QUEUE, workflowId: 'order-poll/bad-orders', args: [{ connectionId: OMNI_CONNECTION_ID }] });
+    await env.client.workflow.execute('pollOrders', {
+      taskQueue: CENTRAL_TASK_QUEUE,
+      workflowId: 'order-poll/bad-orders',
+      args: [{ connectionId: OMNI_CONNECTION_ID }],
+    });
 
     for (const entry of held) {
       const code = codeOf(entry.order) as string;
-      const reason = await waitFor(async () => stack.stock2shop.order(code).failure_reason ?? undefined, `Stock2Shop to learn why ${code} (${entry.name}) was refused`);
+      const reason = await waitFor(
+        async () => stack.stock2shop.order(code).failure_reason ?? undefined,
+        `Stock2Shop to learn why ${code} (${entry.name}) was refused`,
+      );
       assert.ok(reason.startsWith(`Order ${code}: ${entry.field}: `), `${entry.name}: Stock2Shop was told '${reason}'`);
       assert.ok(reason.length < 300, `${entry.name}: a short reason`);
       const status = await env.client.workflow.getHandle(raiseOrderWorkflowId(OMNI_CONNECTION_ID, code)).query(statusQuery);

@@ -50,7 +50,10 @@ describe('the command line', () => {
     const watched = await cli('sync', 'watch', 'acme-omni');
     assert.match(watched.lines.at(-1)!, /acme-omni: 1 page\(s\), 2 read/);
 
-    assert.deepEqual((await cli('schedules')).lines, ['acme-omni: product sync created, order poll created', 'bravo-isync: product sync created, order poll created']);
+    assert.deepEqual((await cli('schedules')).lines, [
+      'acme-omni: product sync created, order poll created',
+      'bravo-isync: product sync created, order poll created',
+    ]);
     const schedule = env.client.schedule.getHandle('product-sync/acme-omni');
     assert.deepEqual((await cli('sync', 'pause', 'acme-omni')).lines, ['product-sync/acme-omni: paused']);
     assert.equal((await schedule.describe()).state.paused, true);
@@ -80,7 +83,9 @@ describe('the command line', () => {
     assert.match(raised!, /raised as SO\d+/);
     assert.equal(stack.omni.orders().filter((d) => d.reference === 'WEB-CLI-1').length, 1);
     assert.deepEqual((await cli('orders', '--connection', 'acme-omni')).lines, ['No order needs attention']);
-    assert.deepEqual((await cli('order', 'submit', file, '--connection', 'acme-omni')).lines, ['raise-order/acme-omni/WEB-CLI-1: already raised, not raised again']);
+    assert.deepEqual((await cli('order', 'submit', file, '--connection', 'acme-omni')).lines, [
+      'raise-order/acme-omni/WEB-CLI-1: already raised, not raised again',
+    ]);
     const again = await cli('order', 'retry', 'acme-omni', 'WEB-CLI-1');
     assert.equal(again.code, 2);
     assert.match(again.lines[0]!, /^error: Order WEB-CLI-1 is already raised as SO\d+; there is nothing to retry$/);

@@ -85,7 +85,14 @@ test('a wrong or missing token is 401, generic, and logged without the token', a
     assert.deepEqual(await response.json(), { error: 'unauthorized' });
   }
   assert.equal(logLines.length, 5);
-  assert.deepEqual(logLines[3], { event: 'codec request rejected', reason: 'unauthorized', method: 'POST', path: '/codec/:redacted/decode', status: 401, namespace: 'default' });
+  assert.deepEqual(logLines[3], {
+    event: 'codec request rejected',
+    reason: 'unauthorized',
+    method: 'POST',
+    path: '/codec/:redacted/decode',
+    status: 401,
+    namespace: 'default',
+  });
   assert.ok(!JSON.stringify(logLines).includes(wrong));
   assert.ok(!JSON.stringify(logLines).includes(token));
 });
@@ -141,7 +148,14 @@ test('a body over the limit without a Content-Length (chunked) is 413', async ()
 });
 
 test('bad JSON or a wrong shape is 400', async () => {
-  for (const body of ['{"payloads":', '[]', '{"payloads":{}}', '{"payloads":[{"data":5}]}', '{"payloads":[{"metadata":{"encoding":1}}]}', '{"payloads":[{"data":"%%%"}]}']) {
+  for (const body of [
+    '{"payloads":',
+    '[]',
+    '{"payloads":{}}',
+    '{"payloads":[{"data":5}]}',
+    '{"payloads":[{"metadata":{"encoding":1}}]}',
+    '{"payloads":[{"data":"%%%"}]}',
+  ]) {
     const response = await post('/codec/decode', body, bearer);
     assert.equal(response.status, 400, body);
     assert.ok(((await response.json()) as { error: string }).error);

@@ -72,9 +72,14 @@ describe('killed workers and sources that go away', () => {
         const twice = [...pushed.entries()].filter(([, n]) => n > 1).map(([sku]) => sku);
         const catalogOrder = (stack.omni.catalog() as { STOCKCODE: string }[]).map((item) => item.STOCKCODE);
         const pagesPushedTwice = new Set(twice.map((sku) => Math.floor(catalogOrder.indexOf(sku) / PAGE_SIZE)));
-        process.stdout.write(`# products pushed twice: ${twice.length} (the page in flight at the kill), pages: ${[...pagesPushedTwice].join(', ') || 'none'}\n`);
+        process.stdout.write(
+          `# products pushed twice: ${twice.length} (the page in flight at the kill), pages: ${[...pagesPushedTwice].join(', ') || 'none'}\n`,
+        );
         assert.ok(pagesPushedTwice.size <= 1, `products pushed twice only within the page in flight at the kill: ${twice.join(', ')}`);
-        assert.ok(twice.every((sku) => pushed.get(sku) === 2), 'pushed at most twice');
+        assert.ok(
+          twice.every((sku) => pushed.get(sku) === 2),
+          'pushed at most twice',
+        );
       } finally {
         await stack.omni.clearFaults();
         await agent.kill();

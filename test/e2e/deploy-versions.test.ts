@@ -102,10 +102,15 @@ test('an order waiting on version A is retried and raised on version B through i
   assert.equal(orderEvents.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED).length, 0, 'no workflow task failed');
   const patches = orderEvents.flatMap((e) =>
     e.markerRecordedEventAttributes?.markerName === 'core_patch'
-      ? Object.values(e.markerRecordedEventAttributes.details ?? {}).flatMap((p) => (p.payloads ?? []).map((payload) => Buffer.from(payload.data ?? []).toString('utf8')))
+      ? Object.values(e.markerRecordedEventAttributes.details ?? {}).flatMap((p) =>
+          (p.payloads ?? []).map((payload) => Buffer.from(payload.data ?? []).toString('utf8')),
+        )
       : [],
   );
-  assert.ok(patches.some((text) => text.includes('reread-before-raise')), `B's patched path ran: its patch marker is in the history (${patches.join('; ')})`);
+  assert.ok(
+    patches.some((text) => text.includes('reread-before-raise')),
+    `B's patched path ran: its patch marker is in the history (${patches.join('; ')})`,
+  );
   const scheduled = orderEvents.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
   assert.deepEqual(
     scheduled.slice(scheduled.lastIndexOf('writeBackOrderFailure') + 1),
@@ -116,9 +121,7 @@ test('an order waiting on version A is retried and raised on version B through i
   await sync.result();
   assert.equal(await buildIdOf(sync), versionA.buildId, 'the pinned sync stayed on A');
   const syncEvents = (await sync.fetchHistory()).events ?? [];
-  const taskVersions = new Set(
-    syncEvents.flatMap((e) => e.workflowTaskCompletedEventAttributes?.deploymentVersion?.buildId ?? []),
-  );
+  const taskVersions = new Set(syncEvents.flatMap((e) => e.workflowTaskCompletedEventAttributes?.deploymentVersion?.buildId ?? []));
   assert.deepEqual([...taskVersions], [versionA.buildId], 'every workflow task of the sync ran on A');
 });
 

@@ -51,9 +51,7 @@ async function terminate(agent: WorkerProcess): Promise<number | null> {
 }
 
 function raiseAttempts(events: temporal.api.history.v1.IHistoryEvent[]): number[] {
-  const raiseIds = new Set(
-    events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'raiseInSource').map((e) => String(e.eventId)),
-  );
+  const raiseIds = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'raiseInSource').map((e) => String(e.eventId)));
   return events
     .filter((e) => e.activityTaskStartedEventAttributes && raiseIds.has(String(e.activityTaskStartedEventAttributes.scheduledEventId)))
     .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);

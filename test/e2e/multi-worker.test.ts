@@ -67,12 +67,21 @@ test('two central workers and two agents on one shared store: a pass across both
     const counts = new Map<string, number>();
     for (const item of received(sourceIdOf(connectionId))) counts.set(item.product.variants.sku, (counts.get(item.product.variants.sku) ?? 0) + 1);
     assert.ok(counts.size > 0, `${connectionId}: products pushed`);
-    assert.deepEqual([...counts.values()].filter((n) => n !== 1), [], `${connectionId}: each product pushed once in the first pass`);
+    assert.deepEqual(
+      [...counts.values()].filter((n) => n !== 1),
+      [],
+      `${connectionId}: each product pushed once in the first pass`,
+    );
   }
 
   // The second iSync pass: three products leave the source; one central worker is killed mid-pass.
-  const pushedActive = (connectionId: string) =>
-    [...new Set(received(sourceIdOf(connectionId)).filter((item) => item.source.product_active === 'true').map((item) => item.product.variants.sku))];
+  const pushedActive = (connectionId: string) => [
+    ...new Set(
+      received(sourceIdOf(connectionId))
+        .filter((item) => item.source.product_active === 'true')
+        .map((item) => item.product.variants.sku),
+    ),
+  ];
   const isyncCodes = pushedActive(ISYNC_CONNECTION_ID);
   const leaving = [isyncCodes[2]!, isyncCodes[11]!, isyncCodes[isyncCodes.length - 2]!];
   for (const code of leaving) stack.isync.removeItem(code);

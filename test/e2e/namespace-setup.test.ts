@@ -152,7 +152,10 @@ describe('namespace setup', () => {
       });
     }
     for (const text of ['0', '-3', '1.5', 'thirty', '30d']) {
-      assert.throws(() => parseRetentionDays(text), new RegExp(`^SetupOptionsError: --retention-days must be a whole number of days, at least 1 \\(got '${text}'\\)`));
+      assert.throws(
+        () => parseRetentionDays(text),
+        new RegExp(`^SetupOptionsError: --retention-days must be a whole number of days, at least 1 \\(got '${text}'\\)`),
+      );
     }
     assert.equal(parseRetentionDays(undefined), 30);
     assert.equal(parseRetentionDays(' 7 '), 7);
@@ -187,14 +190,20 @@ describe('namespace setup', () => {
     assert.match(error.message, /temporal operator search-attribute remove --namespace default --name SetupProbe/);
     assert.equal(error.report?.retention.outcome, 'set');
     assert.equal(await retentionSeconds(env.connection, 'default'), 31 * DAY_SECONDS);
-    assert.match(describeSetupReport(error.report!).join('\n'), /SetupProbe \(Keyword\): exists as Text, NOT usable[\s\S]*namespace default: NOT ready \(1 problem\)/);
+    assert.match(
+      describeSetupReport(error.report!).join('\n'),
+      /SetupProbe \(Keyword\): exists as Text, NOT usable[\s\S]*namespace default: NOT ready \(1 problem\)/,
+    );
     await setupNamespace(env.connection, { namespace: 'default', retentionDays: 30 });
   });
 
   test('an unknown namespace is said plainly, with how to create it', async () => {
     await assert.rejects(setupNamespace(env.connection, { namespace: 'no-such-namespace', retentionDays: 30 }), (error: Error) => {
       assert.ok(error instanceof NamespaceSetupError);
-      assert.match(error.message, /Namespace 'no-such-namespace' is not ready:\n- it does not exist on .+: create it first \(self-hosted: `temporal operator namespace create --namespace no-such-namespace --retention 720h`/);
+      assert.match(
+        error.message,
+        /Namespace 'no-such-namespace' is not ready:\n- it does not exist on .+: create it first \(self-hosted: `temporal operator namespace create --namespace no-such-namespace --retention 720h`/,
+      );
       return true;
     });
   });
@@ -279,7 +288,10 @@ describe('namespace setup', () => {
       error.message,
       /search attribute\(s\) SourceKind \(Keyword\), ChannelOrderCode \(Keyword\), OrderState \(Keyword\) could not be added by this client: on Temporal Cloud add them with `tcld namespace search-attributes add --namespace orders\.a1b2c --search-attribute "SourceKind=Keyword" --search-attribute "ChannelOrderCode=Keyword" --search-attribute "OrderState=Keyword"`, or in the Cloud UI/,
     );
-    assert.match(error.message, /the retention must be 30 days \(it is 7 days\)[^\n]*`tcld namespace retention set --namespace orders\.a1b2c --retention-days 30`/);
+    assert.match(
+      error.message,
+      /the retention must be 30 days \(it is 7 days\)[^\n]*`tcld namespace retention set --namespace orders\.a1b2c --retention-days 30`/,
+    );
     assert.doesNotMatch(error.message, /Request unauthorized|PERMISSION_DENIED/);
     assert.deepEqual(describeSetupReport(error.report!), [
       'search attribute ConnectionId (Keyword): already present',

@@ -76,7 +76,10 @@ describe('orders needing a person, by the OrderState search attribute', () => {
     assert.deepEqual(await upsertedStates('WEB-NA-1'), ['raising', 'needs_attention']);
     assert.deepEqual(await upsertedStates('WEB-OK-1'), ['raising', 'raised']);
     // Visibility follows the upserts a moment later; the Web UI's filter, as the README gives it.
-    await waitFor(async () => ((await env.client.workflow.count('OrderState="needs_attention"')).count === 1 ? true : undefined), 'the Web UI filter to find it');
+    await waitFor(
+      async () => ((await env.client.workflow.count('OrderState="needs_attention"')).count === 1 ? true : undefined),
+      'the Web UI filter to find it',
+    );
     await waitFor(async () => ((await env.client.workflow.count(`OrderState = 'raised'`)).count === 1 ? true : undefined), 'the raised order to be visible');
 
     // No worker answers a query now: the listing can only come from visibility.
@@ -139,13 +142,18 @@ describe('orders needing a person, by the OrderState search attribute', () => {
   });
 
   test('without the patch, the same upserts would break every committed order history', async () => {
-    const unguarded = await variantWorkflowBundle('order-state-unguarded', [{ file: 'workflows/raiseOrder.ts', find: PATCH_LINE, replace: '    orderStateAttribute = true;\n' }]);
+    const unguarded = await variantWorkflowBundle('order-state-unguarded', [
+      { file: 'workflows/raiseOrder.ts', find: PATCH_LINE, replace: '    orderStateAttribute = true;\n' },
+    ]);
     const corpus = loadHistoryCorpus();
     const orders = corpus.filter((h) => h.history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name === 'raiseOrder');
     assert.ok(orders.length >= 6);
     const results = await replayHistories(unguarded, corpus);
     assert.deepEqual(
-      results.filter((r) => r.error).map((r) => r.name).sort(),
+      results
+        .filter((r) => r.error)
+        .map((r) => r.name)
+        .sort(),
       orders.map((h) => h.name).sort(),
       'every order history fails, and nothing else',
     );

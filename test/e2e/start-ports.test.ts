@@ -30,7 +30,13 @@ before(async () => {
   const { CONNECTIONS_FILE: _c, STOCK2SHOP_URL: _s, TEMPORAL_ADDRESS: _t, PAYLOAD_CODEC_KEYS: _k, CODEC_SERVER_TOKEN: _ct, ...env } = process.env;
   child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: projectRoot,
-    env: { ...env, ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])), DATA_DIR: dataDir, DEMO_ITEMS: '20', LOG_LEVEL: 'INFO' },
+    env: {
+      ...env,
+      ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
+      DATA_DIR: dataDir,
+      DEMO_ITEMS: '20',
+      LOG_LEVEL: 'INFO',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -38,9 +44,11 @@ before(async () => {
   exited = new Promise((resolve) => child!.once('exit', (code) => resolve(code)));
   let stopped = false;
   void exited.then(() => (stopped = true));
-  const outcome = await waitFor(async () => (stopped ? 'stopped' : output.includes('[stack] ready') ? 'ready' : undefined), 'npm start to be ready', 180_000).catch(
-    (error: Error) => error.message,
-  );
+  const outcome = await waitFor(
+    async () => (stopped ? 'stopped' : output.includes('[stack] ready') ? 'ready' : undefined),
+    'npm start to be ready',
+    180_000,
+  ).catch((error: Error) => error.message);
   assert.equal(outcome, 'ready', `npm start is not ready (${outcome}); its output:\n${output}`);
 });
 
@@ -54,29 +62,42 @@ after(async () => {
 
 const json = async (url: string) => (await (await fetch(url)).json()) as Record<string, any>;
 
-test('a stack on other ports writes demo connections for its own simulators and syncs from them', { skip: ownConnections && 'config/connections.json exists: npm start uses it' }, async () => {
-  const file = join(dataDir, 'connections.demo.json');
-  assert.match(output, new RegExp(`\\[stack\\] connections: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(the demo connections`));
-  const endpoints = (JSON.parse(readFileSync(file, 'utf8')) as { connections: { id: string; endpoint: string }[] }).connections.map((c) => [c.id, c.endpoint]);
-  assert.deepEqual(endpoints, [
-    ['demo-omni', `http://127.0.0.1:${ports.OMNI_PORT}`],
-    ['demo-isync', `http://127.0.0.1:${ports.ISYNC_PORT}`],
-  ]);
+test(
+  'a stack on other ports writes demo connections for its own simulators and syncs from them',
+  { skip: ownConnections && 'config/connections.json exists: npm start uses it' },
+  async () => {
+    const file = join(dataDir, 'connections.demo.json');
+    assert.match(output, new RegExp(`\\[stack\\] connections: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(the demo connections`));
+    const endpoints = (JSON.parse(readFileSync(file, 'utf8')) as { connections: { id: string; endpoint: string }[] }).connections.map((c) => [
+      c.id,
+      c.endpoint,
+    ]);
+    assert.deepEqual(endpoints, [
+      ['demo-omni', `http://127.0.0.1:${ports.OMNI_PORT}`],
+      ['demo-isync', `http://127.0.0.1:${ports.ISYNC_PORT}`],
+    ]);
 
-  // The first syncs (triggered at start) read this stack's simulators and reach this stack's Stock2Shop.
-  const stock2shop = `http://127.0.0.1:${ports.STOCK2SHOP_PORT}`;
-  for (const sourceId of [101, 202]) {
-    await waitFor(
-      async () => ((await json(`${stock2shop}/_control/products?source_id=${sourceId}`)).products?.length > 0 ? true : undefined),
-      `products of source ${sourceId} in this stack's Stock2Shop`,
-      120_000,
+    // The first syncs (triggered at start) read this stack's simulators and reach this stack's Stock2Shop.
+    const stock2shop = `http://127.0.0.1:${ports.STOCK2SHOP_PORT}`;
+    for (const sourceId of [101, 202]) {
+      await waitFor(
+        async () => ((await json(`${stock2shop}/_control/products?source_id=${sourceId}`)).products?.length > 0 ? true : undefined),
+        `products of source ${sourceId} in this stack's Stock2Shop`,
+        120_000,
+      );
+    }
+    const omniRequests = (await json(`http://127.0.0.1:${ports.OMNI_PORT}/_control/requests`)).requests as { path: string }[];
+    assert.ok(
+      omniRequests.some((r) => r.path.startsWith('/Stock Item/')),
+      'the Omni simulator of this stack was read',
     );
-  }
-  const omniRequests = (await json(`http://127.0.0.1:${ports.OMNI_PORT}/_control/requests`)).requests as { path: string }[];
-  assert.ok(omniRequests.some((r) => r.path.startsWith('/Stock Item/')), 'the Omni simulator of this stack was read');
-  const isyncRequests = (await json(`http://127.0.0.1:${ports.ISYNC_PORT}/_control/requests`)).requests as { path: string }[];
-  assert.ok(isyncRequests.some((r) => r.path.endsWith('/GetProducts')), 'the iSync simulator of this stack was read');
-});
+    const isyncRequests = (await json(`http://127.0.0.1:${ports.ISYNC_PORT}/_control/requests`)).requests as { path: string }[];
+    assert.ok(
+      isyncRequests.some((r) => r.path.endsWith('/GetProducts')),
+      'the iSync simulator of this stack was read',
+    );
+  },
+);
 
 test("the webhook's log lines carry time and level, as the workers' do", { skip: ownConnections && 'config/connections.json exists' }, async () => {
   const refused = await fetch(`http://127.0.0.1:${ports.INTAKE_PORT}/webhooks/orders`, { method: 'POST', body: '{"instruction":"add_order"}' });

@@ -49,7 +49,15 @@ before(async () => {
   workers = await runBothWorkers(stack);
   browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 after(async () => {
@@ -105,7 +113,10 @@ test("an order's payloads are shown decoded through the codec server, and stay c
   codec = await startCodec('another-token');
   const encoded = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
   await encoded.goto(workflowPage);
-  const shown = (text: string) => encoded.waitForFunction((t) => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText.includes(t), text, { timeout: 60_000 });
+  const shown = (text: string) =>
+    encoded.waitForFunction((t) => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText.includes(t), text, {
+      timeout: 60_000,
+    });
   await shown('Codec Server could not connect');
   await shown('Workflow Execution Completed');
   await screenshot(encoded, 'web-ui-order-encoded.png');

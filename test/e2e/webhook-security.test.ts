@@ -131,7 +131,10 @@ describe('the signed order webhook', () => {
       assert.equal((await env.client.workflow.count(`ChannelOrderCode = '${code}'`)).count, 0, `no workflow for ${code}`);
     }
     assert.ok(refusedCodes.length >= 9);
-    assert.ok(logLines.every((line) => !line.includes(BODY_MARKER) && !line.includes(ACME_SECRET)), 'logs hold no body and no secret');
+    assert.ok(
+      logLines.every((line) => !line.includes(BODY_MARKER) && !line.includes(ACME_SECRET)),
+      'logs hold no body and no secret',
+    );
   });
 });
 

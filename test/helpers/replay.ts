@@ -151,7 +151,9 @@ function withEventDescribed(error: Error, history: History): Error {
   const kind = typeof event.eventType === 'number' ? proto.temporal.api.enums.v1.EventType[event.eventType] : String(event.eventType);
   const what =
     event.activityTaskScheduledEventAttributes?.activityType?.name ??
-    (event.timerStartedEventAttributes ? `timer ${event.timerStartedEventAttributes.timerId} of ${Number(event.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0)} s` : undefined) ??
+    (event.timerStartedEventAttributes
+      ? `timer ${event.timerStartedEventAttributes.timerId} of ${Number(event.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0)} s`
+      : undefined) ??
     event.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName ??
     event.workflowExecutionSignaledEventAttributes?.signalName ??
     event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ??

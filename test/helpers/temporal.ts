@@ -57,9 +57,7 @@ export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment
   // The test server has no flag for them, but takes them through the operator service.
   await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
-    searchAttributes: Object.fromEntries(
-      projectSearchAttributes.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]),
-    ),
+    searchAttributes: Object.fromEntries(projectSearchAttributes.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!])),
   });
   return env;
 }

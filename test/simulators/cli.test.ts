@@ -28,15 +28,20 @@ async function runMain(name: string, args: string[], probe: (url: string) => Pro
 }
 
 test('each main.ts prints where it listens and stops cleanly on SIGTERM', async () => {
-  const omni = await runMain('omni', ['--items', '500', '--user', 'u', '--password', 'p', '--company', 'C (PTY) LTD'], async (url) =>
-    (await fetch(`${url}/Company/?UserName=u&Password=p&CompanyName=C+%28PTY%29+LTD`)).status,
+  const omni = await runMain(
+    'omni',
+    ['--items', '500', '--user', 'u', '--password', 'p', '--company', 'C (PTY) LTD'],
+    async (url) => (await fetch(`${url}/Company/?UserName=u&Password=p&CompanyName=C+%28PTY%29+LTD`)).status,
   );
   assert.match(omni.line, /Omni Accounts simulator listening on .* \(500 stock items/);
   assert.equal(omni.exitCode, 0);
 
-  const isync = await runMain('isync', ['--items', '50'], async (url) =>
-    (await fetch(`${url}/UAT2EAI/MessageService.svc/Ping`, { method: 'POST', body: JSON.stringify({ UserName: 'demo@isync.example', Password: 'isync' }) }))
-      .status,
+  const isync = await runMain(
+    'isync',
+    ['--items', '50'],
+    async (url) =>
+      (await fetch(`${url}/UAT2EAI/MessageService.svc/Ping`, { method: 'POST', body: JSON.stringify({ UserName: 'demo@isync.example', Password: 'isync' }) }))
+        .status,
   );
   assert.match(isync.line, /iSync simulator listening on/);
   assert.equal(isync.exitCode, 0);

@@ -49,7 +49,10 @@ test('the generated catalog has variable and simple products, branch price lists
     assert.equal(new Set(group.map((item) => item.JobDescription)).size, 1, 'variants share a title');
     assert.ok(group.every((item) => item.Size && item.Colour && item.SKU !== item.JobProductID));
   }
-  assert.ok([...byProduct.values()].some((group) => group.length === 1 && group[0]?.SKU === group[0]?.JobProductID), 'simple products');
+  assert.ok(
+    [...byProduct.values()].some((group) => group.length === 1 && group[0]?.SKU === group[0]?.JobProductID),
+    'simple products',
+  );
   const flags = new Set(items.map((item) => item.WebSale?.toLowerCase()));
   assert.deepEqual([...flags].sort(), ['active', 'delete', 'ignore']);
   assert.ok(items.some((item) => item.PriceLists?.some((list) => list.Warehouse !== 'Master')));
@@ -107,7 +110,10 @@ test('CreateOrder takes lines by SKU or barcode, numbers the order and refuses u
     assert.deepEqual((await call(isync, 'FindOrder', { PONumber: 'WEB-404' })).body.Data, { Orders: [] });
     const [held] = isync.orders();
     assert.equal(held?.DeliveryDetail?.City, 'Cape Town');
-    assert.deepEqual(held?.Lines.map((line) => line.Units), [2, 1, 1]);
+    assert.deepEqual(
+      held?.Lines.map((line) => line.Units),
+      [2, 1, 1],
+    );
   });
 });
 
@@ -145,7 +151,10 @@ test('commitDelayMs: an order still committing is not found and not a duplicate,
     assert.deepEqual((await call(isync, 'FindOrder', { PONumber: 'WEB-SLOW' })).body.Data, { Orders: [] });
     const second = await call(isync, 'CreateOrder', order);
     assert.deepEqual([second.status, second.body.Data], [200, { OrderID: 'SO-000002' }]);
-    assert.deepEqual(isync.orders().map((held) => held.PONumber), ['WEB-SLOW', 'WEB-SLOW']);
+    assert.deepEqual(
+      isync.orders().map((held) => held.PONumber),
+      ['WEB-SLOW', 'WEB-SLOW'],
+    );
     assert.ok(Date.now() - started < 1500, 'the window was still open');
 
     await sleep(1500 - (Date.now() - started) + 100);
@@ -195,7 +204,13 @@ test('with a data directory, orders survive a restart and numbering continues', 
     });
     assert.ok(existsSync(join(dataDir, 'orders.json')));
     await withISync({ items: 10, dataDir }, async (isync) => {
-      assert.deepEqual(isync.orders().map((o) => [o.PONumber, o.OrderID]), [['WEB-1', 'SO-000001'], ['WEB-2', 'SO-000002']]);
+      assert.deepEqual(
+        isync.orders().map((o) => [o.PONumber, o.OrderID]),
+        [
+          ['WEB-1', 'SO-000001'],
+          ['WEB-2', 'SO-000002'],
+        ],
+      );
       assert.deepEqual((await call(isync, 'FindOrder', { PONumber: 'WEB-2' })).body.Data, { Orders: [{ OrderID: 'SO-000002', PONumber: 'WEB-2' }] });
       assert.equal((await call(isync, 'CreateOrder', order('WEB-1', sku))).body.Message, 'PONumber WEB-1 already exists');
       assert.deepEqual((await call(isync, 'CreateOrder', order('WEB-3', sku))).body.Data, { OrderID: 'SO-000003' });

@@ -40,7 +40,10 @@ test('paging a 2,500-item catalog returns every code exactly once, in order', as
     assert.equal(codes.length, 2500);
     assert.equal(new Set(codes).size, 2500);
     assert.deepEqual(codes, [...codes].sort());
-    assert.deepEqual(codes, omni.catalog().map((item) => item.STOCKCODE));
+    assert.deepEqual(
+      codes,
+      omni.catalog().map((item) => item.STOCKCODE),
+    );
   });
 });
 
@@ -60,10 +63,19 @@ test('the generated catalog is realistic and the same for the same seed', () => 
   assert.notDeepEqual(generateOmniCatalog(5000, 8).items, items);
   const flags = new Set(items.map((item) => item.EXTRADTLS8));
   for (const flag of ['ACTIVE', 'DELETE', 'IGNORE']) assert.ok(flags.has(flag), flag);
-  assert.ok([...flags].some((flag) => flag !== undefined && flag !== flag.trim().toUpperCase()), 'some odd case or spacing');
-  assert.ok(items.some((item) => typeof item.OAvailable === 'number' && item.OAvailable < 0), 'some negative stock');
+  assert.ok(
+    [...flags].some((flag) => flag !== undefined && flag !== flag.trim().toUpperCase()),
+    'some odd case or spacing',
+  );
+  assert.ok(
+    items.some((item) => typeof item.OAvailable === 'number' && item.OAvailable < 0),
+    'some negative stock',
+  );
   assert.ok(items.every((item) => typeof item.SELLINGPRICE1 === 'number' && typeof item.DESCRIPTION === 'string'));
-  assert.ok(items.some((item) => item.STOCKCODE === 'SHIP'), 'the courier item for shipping lines');
+  assert.ok(
+    items.some((item) => item.STOCKCODE === 'SHIP'),
+    'the courier item for shipping lines',
+  );
 });
 
 test('malformed records are broken on purpose and named', async () => {
@@ -85,10 +97,13 @@ test('wrong credentials answer 401 "Invalid username or password"; the password 
     const right = await getJson(omniUrl(omni.url, 'Company'));
     assert.deepEqual(right.body, { company_name: OMNI_LOGIN.CompanyName, version: '7.13.63 3345' });
     const log = omni.requests();
-    assert.deepEqual(log.map((entry) => [entry.path, entry.status, entry.outcome]), [
-      ['/Company/', 401, 'unauthorized'],
-      ['/Company/', 200, 'answered'],
-    ]);
+    assert.deepEqual(
+      log.map((entry) => [entry.path, entry.status, entry.outcome]),
+      [
+        ['/Company/', 401, 'unauthorized'],
+        ['/Company/', 200, 'answered'],
+      ],
+    );
     assert.ok(!JSON.stringify(log).includes('omni-secret'));
     assert.equal(log[1]?.query.Password, '***');
   });
@@ -127,9 +142,15 @@ test('a sales order is numbered, found by reference, and refused when wrong', as
     assert.equal(await refused({ order_lines: [] }), 'Sales order has no lines');
 
     const found = await getJson(omniUrl(omni.url, 'Sales Order', { reference: 'WEB-1' }));
-    assert.deepEqual(found.body.sales_orders.map((d: { document_number: string }) => d.document_number), ['SO000001']);
+    assert.deepEqual(
+      found.body.sales_orders.map((d: { document_number: string }) => d.document_number),
+      ['SO000001'],
+    );
     assert.deepEqual((await getJson(omniUrl(omni.url, 'Sales Order', { reference: 'WEB-404' }))).body, { sales_orders: [] });
-    assert.deepEqual(omni.orders().map((d) => d.reference), ['WEB-1', 'WEB-2', 'WEB-3']);
+    assert.deepEqual(
+      omni.orders().map((d) => d.reference),
+      ['WEB-1', 'WEB-2', 'WEB-3'],
+    );
   });
 });
 
@@ -144,7 +165,10 @@ test('loseCreateResponse stores the order but the client sees a socket error, on
     });
     const code = await connectionFailure(omniUrl(omni.url, 'Sales Order'), { method: 'POST', body });
     assert.match(code, /UND_ERR_SOCKET|ECONNRESET/);
-    assert.deepEqual(omni.orders().map((d) => d.reference), ['WEB-LOST']);
+    assert.deepEqual(
+      omni.orders().map((d) => d.reference),
+      ['WEB-LOST'],
+    );
     assert.equal(omni.requests().at(-1)?.outcome, 'fault:lost-response');
     assert.equal(omni.faults().loseCreateResponse, 0);
     const again = await getJson(omniUrl(omni.url, 'Sales Order', { reference: 'WEB-LOST' }));
@@ -159,7 +183,10 @@ test('the catalog can be changed while running, by handle and by control route',
     await fetch(`${omni.url}/_control/items`, { method: 'POST', body: JSON.stringify({ STOCKCODE: 'C3', DESCRIPTION: 'Three' }) });
     await fetch(`${omni.url}/_control/items/B2`, { method: 'DELETE' });
     const { body } = await getJson(omniUrl(omni.url, 'Stock Item', { limit: '10' }));
-    assert.deepEqual(body.stock_items.map((item: { STOCKCODE: string }) => item.STOCKCODE), ['A1', 'C3']);
+    assert.deepEqual(
+      body.stock_items.map((item: { STOCKCODE: string }) => item.STOCKCODE),
+      ['A1', 'C3'],
+    );
     assert.equal(body.stock_items[0].SELLINGPRICE1, 1.5);
     assert.equal(body.next_after, null);
     assert.throws(() => omni.removeItem('B2'), /B2 not found/);
@@ -171,7 +198,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 test('commitDelayMs: a document still committing is not found, not listed and not a duplicate, so a repeat creates a second one', async () => {
   await withOmni({ items: 20 }, async (omni) => {
     const stockCode = omni.catalog()[0]?.STOCKCODE ?? '';
-    const order = { customer_account_code: 'WEB001', reference: 'WEB-SLOW', document_number: 'WEB-SLOW', order_lines: [{ stock_code: stockCode, quantity: 1, selling_price: 10 }] };
+    const order = {
+      customer_account_code: 'WEB001',
+      reference: 'WEB-SLOW',
+      document_number: 'WEB-SLOW',
+      order_lines: [{ stock_code: stockCode, quantity: 1, selling_price: 10 }],
+    };
     const url = omniUrl(omni.url, 'Sales Order');
     const set = await postJson(`${omni.url}/_control/faults`, { commitDelayMs: 1500 });
     assert.equal(set.status, 200);
@@ -186,7 +218,10 @@ test('commitDelayMs: a document still committing is not found, not listed and no
     assert.equal(second.status, 201, 'neither the reference nor the chosen number is seen as taken');
     const third = await postJson(url, { ...order, document_number: undefined });
     assert.equal(third.body.sales_order.document_number, 'SO000001', 'numbers are assigned at create time');
-    assert.deepEqual(omni.orders().map((document) => document.reference), ['WEB-SLOW', 'WEB-SLOW', 'WEB-SLOW']);
+    assert.deepEqual(
+      omni.orders().map((document) => document.reference),
+      ['WEB-SLOW', 'WEB-SLOW', 'WEB-SLOW'],
+    );
     assert.ok(Date.now() - started < 1500, 'the window was still open');
 
     await sleep(1500 - (Date.now() - started) + 100);
@@ -202,13 +237,20 @@ test('ignoreFindFilter answers every document to a find; omitFindReference leave
     const stockCode = omni.catalog()[0]?.STOCKCODE ?? '';
     const url = omniUrl(omni.url, 'Sales Order');
     for (const reference of ['WEB-A', 'WEB-B', 'WEB-C']) {
-      const created = await postJson(url, { customer_account_code: 'WEB001', reference, order_lines: [{ stock_code: stockCode, quantity: 1, selling_price: 10 }] });
+      const created = await postJson(url, {
+        customer_account_code: 'WEB001',
+        reference,
+        order_lines: [{ stock_code: stockCode, quantity: 1, selling_price: 10 }],
+      });
       assert.equal(created.status, 201);
     }
     const find = async (reference: string) => (await getJson(omniUrl(omni.url, 'Sales Order', { reference }))).body.sales_orders;
 
     await omni.setFaults({ ignoreFindFilter: true });
-    assert.deepEqual((await find('WEB-A')).map((document: { reference: string }) => document.reference), ['WEB-A', 'WEB-B', 'WEB-C']);
+    assert.deepEqual(
+      (await find('WEB-A')).map((document: { reference: string }) => document.reference),
+      ['WEB-A', 'WEB-B', 'WEB-C'],
+    );
     assert.equal((await find('WEB-404')).length, 3);
 
     await omni.setFaults({ ignoreFindFilter: false, omitFindReference: true });
@@ -216,7 +258,10 @@ test('ignoreFindFilter answers every document to a find; omitFindReference leave
     assert.deepEqual(rest, []);
     assert.equal(entry.document_number, 'SO000002');
     assert.equal('reference' in entry, false);
-    assert.ok((await getJson(url)).body.sales_orders.every((document: object) => 'reference' in document), 'a listing is no find');
+    assert.ok(
+      (await getJson(url)).body.sales_orders.every((document: object) => 'reference' in document),
+      'a listing is no find',
+    );
 
     await omni.clearFaults();
     assert.equal((await find('WEB-B'))[0].reference, 'WEB-B');
@@ -238,9 +283,18 @@ test('with a data directory, sales orders survive a restart and numbering contin
     });
     assert.ok(existsSync(join(dataDir, 'sales-orders.json')));
     await withOmni({ items, dataDir }, async (omni) => {
-      assert.deepEqual(omni.orders().map((d) => [d.reference, d.document_number]), [['WEB-1', 'SO000001'], ['WEB-2', 'SO000002']]);
+      assert.deepEqual(
+        omni.orders().map((d) => [d.reference, d.document_number]),
+        [
+          ['WEB-1', 'SO000001'],
+          ['WEB-2', 'SO000002'],
+        ],
+      );
       const found = await getJson(omniUrl(omni.url, 'Sales Order', { reference: 'WEB-2' }));
-      assert.deepEqual(found.body.sales_orders.map((d: { document_number: string }) => d.document_number), ['SO000002']);
+      assert.deepEqual(
+        found.body.sales_orders.map((d: { document_number: string }) => d.document_number),
+        ['SO000002'],
+      );
       const repeat = await postJson(omniUrl(omni.url, 'Sales Order'), order('WEB-1'));
       assert.deepEqual([repeat.status, repeat.body], [409, { error: 'Document reference WEB-1 already exists' }]);
       assert.equal((await postJson(omniUrl(omni.url, 'Sales Order'), order('WEB-3'))).body.sales_order.document_number, 'SO000003');

@@ -67,7 +67,10 @@ test('the queue takes valid batches and names the item and field of an invalid o
     assert.equal(await rejected(queueItem('B', { source: { product_active: true } })), 'system_products[1].source.product_active must be "true" or "false"');
     assert.equal(await rejected(queueItem('B', { product: { title: '' } })), 'system_products[1].product.title is required');
     assert.equal(await rejected(queueItem('B', { variants: { sku: undefined } })), 'system_products[1].product.variants.sku is required');
-    assert.equal(await rejected(queueItem('B', { product: { variants: [{ sku: 'B' }] } })), 'system_products[1].product.variants must be one object, not an array');
+    assert.equal(
+      await rejected(queueItem('B', { product: { variants: [{ sku: 'B' }] } })),
+      'system_products[1].product.variants must be one object, not an array',
+    );
 
     const tooMany = await postJson(api(s2s, '/products/queue'), { system_products: Array.from({ length: 1001 }, (_, i) => queueItem(`X${i}`)) });
     assert.equal(tooMany.status, 400);
@@ -84,7 +87,9 @@ test('orders wait for their source until a source order code or a failure is wri
     await s2s.addOrder(order('WEB-2'));
     await s2s.addOrder(order('WEB-3', 202));
     const waiting = async (sourceId: string) =>
-      (await getJson(api(s2s, '/orders', { source_id: sourceId, instruction: 'add_order' }))).body.orders.map((o: { channel_order_code: string }) => o.channel_order_code);
+      (await getJson(api(s2s, '/orders', { source_id: sourceId, instruction: 'add_order' }))).body.orders.map(
+        (o: { channel_order_code: string }) => o.channel_order_code,
+      );
     assert.deepEqual(await waiting('101'), ['WEB-1', 'WEB-2']);
 
     const raised = await postJson(api(s2s, '/orders/WEB-1/source_order_code'), { source_id: 101, source_order_code: 'SO000001' });
@@ -114,7 +119,10 @@ test('received products and orders survive a restart on the same data directory'
     });
     assert.equal(readFileSync(join(dataDir, 'products-queue.jsonl'), 'utf8').trim().split('\n').length, 2);
     await withStock2Shop({ dataDir }, async (s2s) => {
-      assert.deepEqual(s2s.receivedProducts().map((item) => item.product.variants.sku), ['A1', 'A2']);
+      assert.deepEqual(
+        s2s.receivedProducts().map((item) => item.product.variants.sku),
+        ['A1', 'A2'],
+      );
       assert.equal(s2s.order('WEB-9').source_order_code, 'SO-000042');
       await postJson(api(s2s, '/products/queue'), { system_products: [queueItem('A3')] });
       assert.equal((await getJson(api(s2s, '/queue/summary'))).body.queue.received, 3);
@@ -147,7 +155,10 @@ test('a new order is announced on the webhook, by handle and by control route', 
       await fetch(`${s2s.url}/_control/webhook`, { method: 'PUT', body: JSON.stringify({ url: intakeUrl }) });
       assert.equal((await postJson(`${s2s.url}/_control/orders`, order('WEB-3'))).status, 201);
       for (let i = 0; i < 50 && received.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.deepEqual(received.map((body) => (body as { order: { channel_order_code: string } }).order.channel_order_code), ['WEB-1', 'WEB-3']);
+      assert.deepEqual(
+        received.map((body) => (body as { order: { channel_order_code: string } }).order.channel_order_code),
+        ['WEB-1', 'WEB-3'],
+      );
       assert.equal(s2s.webhookDeliveries().length, 2);
     });
   } finally {
@@ -189,7 +200,9 @@ function verifies(secret: string, delivery: { headers: IncomingHttpHeaders; raw:
   const given = delivery.headers['x-stock2shop-signature'];
   if (typeof timestamp !== 'string' || typeof given !== 'string' || !/^\d+$/.test(timestamp)) return false;
   if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 5) return false;
-  const expected = `sha256=${createHmac('sha256', secret).update(Buffer.concat([Buffer.from(`${timestamp}.`), delivery.raw])).digest('hex')}`;
+  const expected = `sha256=${createHmac('sha256', secret)
+    .update(Buffer.concat([Buffer.from(`${timestamp}.`), delivery.raw]))
+    .digest('hex')}`;
   return given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
 }
 
@@ -220,7 +233,14 @@ test('with a secret every webhook delivery is signed over its raw body; without 
       assert.deepEqual(await put.json(), { url, signed: true });
       await s2s.announce('WEB-2');
       assert.ok(verifies('whsec-2', received[2]!));
-      assert.deepEqual(s2s.webhookDeliveries().map((d) => [d.channel_order_code, d.signed]), [['WEB-1', true], ['WEB-2', false], ['WEB-2', true]]);
+      assert.deepEqual(
+        s2s.webhookDeliveries().map((d) => [d.channel_order_code, d.signed]),
+        [
+          ['WEB-1', true],
+          ['WEB-2', false],
+          ['WEB-2', true],
+        ],
+      );
     });
     received.length = 0;
     await withStock2Shop({ webhookUrl: url }, async (s2s) => {
@@ -254,14 +274,30 @@ test('GET /orders/:code shows one held order, with its source order code after a
     assert.equal((await getJson(api(s2s, '/orders/NEVER-GIVEN'))).status, 404, 'a write-back alone is no order');
 
     const logged = s2s.requests().filter((entry) => entry.path === '/orders/WEB/7' && entry.method === 'GET');
-    assert.deepEqual(logged.map((entry) => [entry.status, entry.outcome]), [[200, 'answered'], [401, 'unauthorized'], [401, 'unauthorized'], [200, 'answered'], [404, 'answered'], [200, 'answered']]);
+    assert.deepEqual(
+      logged.map((entry) => [entry.status, entry.outcome]),
+      [
+        [200, 'answered'],
+        [401, 'unauthorized'],
+        [401, 'unauthorized'],
+        [200, 'answered'],
+        [404, 'answered'],
+        [200, 'answered'],
+      ],
+    );
     await s2s.setFaults({ errorRate: 1, status: 503 });
     const faulted = await getJson(api(s2s, path));
     assert.deepEqual([faulted.status, faulted.body], [503, { errors: 'Injected fault: 503' }]);
     await s2s.clearFaults();
     await s2s.setFaults({ malformed: true });
     assert.deepEqual((await getJson(api(s2s, path))).body, { status: 'ok', data: null });
-    assert.deepEqual(s2s.requests().slice(-2).map((entry) => entry.outcome), ['fault:error', 'fault:malformed']);
+    assert.deepEqual(
+      s2s
+        .requests()
+        .slice(-2)
+        .map((entry) => entry.outcome),
+      ['fault:error', 'fault:malformed'],
+    );
   });
 });
 
@@ -280,7 +316,10 @@ test('a corrected order replaces the held one, clears its failure and is announc
       assert.equal(s2s.order('WEB-5').write_backs.length, 1, 'the failure stays in the history');
       assert.equal(await waiting(), 1, 'it waits for its source again');
       assert.deepEqual((await getJson(api(s2s, '/orders/WEB-5'))).body.order.line_items[0].sku, 'KET-000123');
-      assert.deepEqual(received.map((d) => JSON.parse(d.raw.toString()).order.line_items[0].sku), ['KETTLE-01', 'KET-000123']);
+      assert.deepEqual(
+        received.map((d) => JSON.parse(d.raw.toString()).order.line_items[0].sku),
+        ['KETTLE-01', 'KET-000123'],
+      );
 
       const viaControl = await fetch(`${s2s.url}/_control/orders/WEB-5`, { method: 'PUT', body: JSON.stringify({ ...corrected, notes: 'second fix' }) });
       assert.equal(viaControl.status, 200);

@@ -69,7 +69,12 @@ describe('ConnectionRegistry: reading the file', () => {
 
   test('bad entries among good ones: the good are served, each bad one reported once naming its id (or position) and field', () => {
     const { registry, lines } = registryOver(
-      [isync('alpha'), isync('bravo', { endpoint: 'not a url' }), { ...isync('x'), id: undefined }, isync('delta', { credentialsRef: { username: 'U', password: 'hunter2!' } })],
+      [
+        isync('alpha'),
+        isync('bravo', { endpoint: 'not a url' }),
+        { ...isync('x'), id: undefined },
+        isync('delta', { credentialsRef: { username: 'U', password: 'hunter2!' } }),
+      ],
       { watch: false },
     );
     assert.deepEqual(ids(registry), ['alpha']);
@@ -139,15 +144,21 @@ describe('ConnectionRegistry: reading the file', () => {
     const [bravo, third] = registry.problems();
     assert.deepEqual(bravo!.fields, ['endpoint', 'stock2shop.sourceId', 'credentialsRef.password', 'pageSize']);
     assert.equal(bravo!.field, 'endpoint');
-    assert.match(bravo!.message, /^Connection bravo: endpoint: must be an http\(s\) URL; stock2shop\.sourceId: .+; credentialsRef\.password: required; pageSize: must be at least 1$/);
+    assert.match(
+      bravo!.message,
+      /^Connection bravo: endpoint: must be an http\(s\) URL; stock2shop\.sourceId: .+; credentialsRef\.password: required; pageSize: must be at least 1$/,
+    );
     assert.deepEqual(third!.fields, ['id', 'syncIntervalMinutes']);
     assert.match(third!.message, /^Connection Not A Slug: id: .+; syncIntervalMinutes: .+$/);
     const warnings = lines.filter((l) => l.level === 'warn');
     assert.equal(warnings.length, 2, 'one line per bad connection');
-    assert.deepEqual(warnings.map((l) => [l.connection, l.fields]), [
-      ['bravo', bravo!.fields],
-      ['Not A Slug', third!.fields],
-    ]);
+    assert.deepEqual(
+      warnings.map((l) => [l.connection, l.fields]),
+      [
+        ['bravo', bravo!.fields],
+        ['Not A Slug', third!.fields],
+      ],
+    );
   });
 });
 

@@ -79,10 +79,7 @@ describe('connection validation', () => {
     };
     assert.equal(ConnectionSchema.safeParse(input).success, true);
     // the Omni credential set is not an iSync credential set
-    assert.equal(
-      ConnectionSchema.safeParse({ ...input, credentialsRef: omniConnection().credentialsRef }).success,
-      false,
-    );
+    assert.equal(ConnectionSchema.safeParse({ ...input, credentialsRef: omniConnection().credentialsRef }).success, false);
     // a secret in place of a variable name is refused
     const withSecret = { ...input, credentialsRef: { username: 'ACME_USER', password: 'hunter2!' } };
     const error = (() => {
@@ -119,7 +116,7 @@ describe('connection validation', () => {
 });
 
 describe('connection names: task queues, schedule and workflow ids', () => {
-  test('Omni activities run on the connection\'s own agent queue', () => {
+  test("Omni activities run on the connection's own agent queue", () => {
     assert.equal(connectionTaskQueue(omniConnection()), 'omni/acme-omni');
   });
   test('iSync activities run on their own queue, beside the central worker', () => {
@@ -135,7 +132,7 @@ describe('connection names: task queues, schedule and workflow ids', () => {
 });
 
 describe('source registry', () => {
-  test('mapOrderForSource picks the mapping of the connection\'s source kind', () => {
+  test("mapOrderForSource picks the mapping of the connection's source kind", () => {
     const omniDocument = mapOrderForSource(omniConnection(), sampleOrder());
     assert.ok('customer_account_code' in omniDocument);
     const isyncDocument = mapOrderForSource(isyncConnection(), sampleOrder());

@@ -49,7 +49,7 @@ describe('the one rule for the connections file', () => {
     assert.equal(chooseConnectionsFile({ CONNECTIONS_FILE: '' }, root).origin, 'own');
   });
 
-  test('the demo: the copy npm start wrote under DATA_DIR (with its simulators\' URLs) once it exists, else the template', () => {
+  test("the demo: the copy npm start wrote under DATA_DIR (with its simulators' URLs) once it exists, else the template", () => {
     const root = project();
     const env = { DATA_DIR: 'other-stack' };
     assert.equal(chooseConnectionsFile(env, root).path, join(root, 'config', 'connections.demo.json'));
@@ -71,7 +71,7 @@ describe('the one rule for the connections file', () => {
   });
 });
 
-describe('the demo connections follow the simulators\' ports', () => {
+describe("the demo connections follow the simulators' ports", () => {
   test('each connection calls the simulator of its source kind; everything else is the template', () => {
     const text = demoConnectionsText(template, { omni: 'http://127.0.0.1:18080', isync: 'http://127.0.0.1:18081' });
     const built = JSON.parse(text) as { connections: Record<string, unknown>[] };
@@ -96,7 +96,7 @@ describe('the demo connections follow the simulators\' ports', () => {
     );
   });
 
-  test('the default ports give the committed template\'s endpoints', () => {
+  test("the default ports give the committed template's endpoints", () => {
     const built = JSON.parse(demoConnectionsText(template, { omni: 'http://127.0.0.1:8080', isync: 'http://127.0.0.1:8081' }));
     assert.deepEqual(built, JSON.parse(template));
   });

@@ -19,7 +19,13 @@ export function omniConnection(settings: Record<string, unknown> = {}, extra: Pa
       omniPassword: 'ACME_OMNI_PASSWORD',
     },
     stock2shop: { sourceId: SOURCE_ID, credentialsRef: { token: 'S2S_TOKEN' } },
-    settings: { param_warehouse_code: 'WH-7', param_default_tax_code: '1', param_default_tax_code_exempt: '3', param_default_tax_code_shipping: '2', ...settings },
+    settings: {
+      param_warehouse_code: 'WH-7',
+      param_default_tax_code: '1',
+      param_default_tax_code_exempt: '3',
+      param_default_tax_code_shipping: '2',
+      ...settings,
+    },
     ...extra,
   });
 }

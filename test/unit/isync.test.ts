@@ -133,10 +133,22 @@ describe('iSync products: variants, options, prices', () => {
       AvailableUnits: index + 1,
     }));
     const items = variants.map((variant) => pushed(mapISyncProduct(variant, mappingContext)));
-    assert.deepEqual(items.map((item) => item.source.source_product_code), ['TSHIRT-01', 'TSHIRT-01', 'TSHIRT-01']);
-    assert.deepEqual(items.map((item) => item.product.variants.sku), ['TSHIRT-01-S', 'TSHIRT-01-M', 'TSHIRT-01-L']);
-    assert.deepEqual(items.map((item) => item.product.variants.option1), ['S', 'M', 'L']);
-    assert.deepEqual(items.map((item) => item.product.variants.qty), [1, 2, 3]);
+    assert.deepEqual(
+      items.map((item) => item.source.source_product_code),
+      ['TSHIRT-01', 'TSHIRT-01', 'TSHIRT-01'],
+    );
+    assert.deepEqual(
+      items.map((item) => item.product.variants.sku),
+      ['TSHIRT-01-S', 'TSHIRT-01-M', 'TSHIRT-01-L'],
+    );
+    assert.deepEqual(
+      items.map((item) => item.product.variants.option1),
+      ['S', 'M', 'L'],
+    );
+    assert.deepEqual(
+      items.map((item) => item.product.variants.qty),
+      [1, 2, 3],
+    );
   });
 
   test('a simple product: JobProductID equal to SKU, no options', () => {
@@ -187,7 +199,10 @@ describe('iSync products: variants, options, prices', () => {
       null,
       'Cape Town Retail',
     ];
-    for (const priceLists of [[master, ...branches], [...branches, master]]) {
+    for (const priceLists of [
+      [master, ...branches],
+      [...branches, master],
+    ]) {
       const item = pushed(mapISyncProduct({ ...product, PriceLists: priceLists }, mappingContext));
       assert.equal(item.product.variants.price, 199);
       assert.deepEqual(item.product.variants.price_tiers, [{ tier: 'Retail', price: 189 }]);
@@ -200,7 +215,13 @@ describe('iSync products: variants, options, prices', () => {
 
   test('a Master price in another number format is invalid, naming the entry and field', () => {
     for (const [priceLists, field] of [
-      [[{ Warehouse: 'Cape Town', PriceList: 'Retail', SellingPrice: 1 }, { Warehouse: 'Master', PriceList: 'Retail', RetailSellingPrice: '199,00', SellingPrice: 1 }], 'PriceLists[1].RetailSellingPrice'],
+      [
+        [
+          { Warehouse: 'Cape Town', PriceList: 'Retail', SellingPrice: 1 },
+          { Warehouse: 'Master', PriceList: 'Retail', RetailSellingPrice: '199,00', SellingPrice: 1 },
+        ],
+        'PriceLists[1].RetailSellingPrice',
+      ],
       [[{ Warehouse: ' master ', PriceList: 'Trade', RetailSellingPrice: 5, SellingPrice: '1,000.00' }], 'PriceLists[0].SellingPrice'],
       [[{ Warehouse: 'Master', RetailSellingPrice: 5, SellingPrice: 4 }], 'PriceLists[0].PriceList'],
       [[{ Warehouse: 'Master', PriceList: 'Retail', SellingPrice: 4 }], 'PriceLists[0].RetailSellingPrice'],

@@ -1,13 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  decideProductLifecycle,
-  mapISyncProduct,
-  mapOmniStockItem,
-  normaliseStockQuantity,
-  parseNumberLike,
-  parsePrice,
-} from '../../domain';
+import { decideProductLifecycle, mapISyncProduct, mapOmniStockItem, normaliseStockQuantity, parseNumberLike, parsePrice } from '../../domain';
 import { mappingContext } from './fixtures';
 
 describe('product-active flag (shared by iSync WebSale and Omni EXTRADTLS8)', () => {
@@ -39,10 +32,7 @@ describe('product-active flag (shared by iSync WebSale and Omni EXTRADTLS8)', ()
   });
 
   test('an invalid flag is an invalid outcome naming the code and the field (Omni)', () => {
-    const result = mapOmniStockItem(
-      { STOCKCODE: 'BAD-1', DESCRIPTION: 'Thing', EXTRADTLS8: 'Maybe', SELLINGPRICE1: 1, OAvailable: 1 },
-      mappingContext,
-    );
+    const result = mapOmniStockItem({ STOCKCODE: 'BAD-1', DESCRIPTION: 'Thing', EXTRADTLS8: 'Maybe', SELLINGPRICE1: 1, OAvailable: 1 }, mappingContext);
     assert.equal(result.outcome, 'invalid');
     assert.ok(result.outcome === 'invalid');
     assert.equal(result.code, 'BAD-1');

@@ -204,7 +204,7 @@ describe('Omni orders: settings and rules', () => {
     expectValidationError(run, 'source_customer_code', 'No default customer code given or source customer code');
   });
 
-  test('no customer code at all → the error carries Stock2Shop\'s text and names the order', () => {
+  test("no customer code at all → the error carries Stock2Shop's text and names the order", () => {
     const error = expectValidationError(
       () => mapOrderToOmniSalesDocument(sampleOrder({ sources: null }), omniConnection({ param_default_customer_code: '  ' })),
       'source_customer_code',
@@ -218,14 +218,20 @@ describe('Omni orders: settings and rules', () => {
     const order = sampleOrder();
     (order.line_items as Array<Record<string, unknown>>)[1]!.tax_lines = [];
     const document = mapOrderToOmniSalesDocument(order, omniConnection());
-    assert.deepEqual(document.order_lines.map((line) => line.vat_code), ['1', '3']);
+    assert.deepEqual(
+      document.order_lines.map((line) => line.vat_code),
+      ['1', '3'],
+    );
   });
 
   test('tax-exempt line (all rates 0) → param_default_tax_code_exempt', () => {
     const order = sampleOrder();
     (order.line_items as Array<Record<string, unknown>>)[0]!.tax_lines = [{ code: 'VAT', rate: 0, price: 0 }];
     const document = mapOrderToOmniSalesDocument(order, omniConnection());
-    assert.deepEqual(document.order_lines.map((line) => line.vat_code), ['3', '1']);
+    assert.deepEqual(
+      document.order_lines.map((line) => line.vat_code),
+      ['3', '1'],
+    );
   });
 
   test('tax codes default to "0"', () => {

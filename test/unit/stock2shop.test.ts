@@ -1,12 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DomainValidationError,
-  Stock2ShopOrderSchema,
-  Stock2ShopQueueItemSchema,
-  formatFieldPath,
-  parseStock2ShopOrder,
-} from '../../domain';
+import { DomainValidationError, Stock2ShopOrderSchema, Stock2ShopQueueItemSchema, formatFieldPath, parseStock2ShopOrder } from '../../domain';
 import { sampleOrder } from './fixtures';
 
 function errorOf(run: () => unknown): DomainValidationError {
@@ -42,7 +36,15 @@ describe('Stock2Shop order DTO', () => {
 
   test('a missing sku names the order, the line and the field', () => {
     const error = errorOf(() =>
-      parseStock2ShopOrder(sampleOrder({ line_items: [{ sku: 'A', qty: 1, price: 1 }, { sku: 'B', qty: 1, price: 1 }, { qty: 1, price: 1 }] })),
+      parseStock2ShopOrder(
+        sampleOrder({
+          line_items: [
+            { sku: 'A', qty: 1, price: 1 },
+            { sku: 'B', qty: 1, price: 1 },
+            { qty: 1, price: 1 },
+          ],
+        }),
+      ),
     );
     assert.equal(error.message, 'Order WEB-1001: line_items[2].sku: required');
     assert.deepEqual([error.record, error.field, error.reason], ['WEB-1001', 'line_items[2].sku', 'required']);

@@ -41,7 +41,11 @@ test('a change to a file the workflows import gives a new bundle and a new build
   // The same paths twice, with one imported file's content changed: the cache must not serve the first.
   const contractsSaying = (type: string) =>
     variantWorkflowBundle('contracts-change', [
-      { file: 'activities/contracts.ts', find: "export const UNCERTAIN_CREATE_ERROR_TYPE = 'UncertainCreateError';", replace: `export const UNCERTAIN_CREATE_ERROR_TYPE = '${type}';` },
+      {
+        file: 'activities/contracts.ts',
+        find: "export const UNCERTAIN_CREATE_ERROR_TYPE = 'UncertainCreateError';",
+        replace: `export const UNCERTAIN_CREATE_ERROR_TYPE = '${type}';`,
+      },
     ]);
   const first = await contractsSaying('UncertainCreateA');
   const second = await contractsSaying('UncertainCreateB');

@@ -143,7 +143,10 @@ describe('exactly once, and never reported wrongly', () => {
     await stack.omni.setOffline(true);
     try {
       await stack.placeOrder(kettleOrder('EO-6'));
-      await waitFor(async () => (stack.omni.requests().some((r: { outcome?: string }) => r.outcome !== 'ok') ? true : undefined), 'the source to be found down').catch(() => undefined);
+      await waitFor(
+        async () => (stack.omni.requests().some((r: { outcome?: string }) => r.outcome !== 'ok') ? true : undefined),
+        'the source to be found down',
+      ).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 500));
       await stack.omni.setFaults({ authFailure: true });
     } finally {

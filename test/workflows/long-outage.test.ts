@@ -61,7 +61,7 @@ test('Omni down for 6 hours: every waiting order is raised once when it is back,
     assert.ok(serverElapsedMs >= 6 * 3600_000, `server time moved ${serverElapsedMs} ms`);
     for (const [i, code] of codes.entries()) {
       assert.equal(results[i]!.state, 'raised');
-      assert.ok(results[i]!.attempts === 1, 'one workflow attempt: the retries were the activity\'s own');
+      assert.ok(results[i]!.attempts === 1, "one workflow attempt: the retries were the activity's own");
       assert.equal(stack.omni.orders().filter((d) => d.reference === code).length, 1);
       assert.equal(stack.stock2shop.order(code).source_order_code, results[i]!.sourceOrderCode);
     }

@@ -134,7 +134,11 @@ describe('product sync on the real dev server', () => {
     assert.equal(medium.product.variants.inventory_management, true);
     const cap: any = received.find((p: any) => p.product.variants.sku === 'CAP-02');
     assert.equal(cap.source.product_active, 'false');
-    assert.equal(received.some((p: any) => p.product.variants.sku === 'BAG-03'), false, 'IGNORE is never pushed');
+    assert.equal(
+      received.some((p: any) => p.product.variants.sku === 'BAG-03'),
+      false,
+      'IGNORE is never pushed',
+    );
     assert.equal(summary.pushed, 3);
     assert.equal(summary.deleted, 1);
     assert.equal(summary.ignored, 1);
@@ -151,7 +155,7 @@ describe('product sync on the real dev server', () => {
     assert.match(summary.summary, /1 removed from the source \(reported, not deleted\)/);
   });
 
-  test('a page that keeps failing gives up after the connection\'s page window: the pass fails, saying which page and why', async () => {
+  test("a page that keeps failing gives up after the connection's page window: the pass fails, saying which page and why", async () => {
     const connection = stack.connections.find((c) => c.id === ISYNC_CONNECTION_ID)!;
     const saved = connection.pageRetryMinutes;
     connection.pageRetryMinutes = 0.1; // six seconds

@@ -31,8 +31,7 @@ describe('order raise on the real dev server', () => {
   });
 
   const omni = () => stack.connections.find((c) => c.id === OMNI_CONNECTION_ID)!;
-  const handleOf = (code: string, connectionId = OMNI_CONNECTION_ID) =>
-    env.client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code));
+  const handleOf = (code: string, connectionId = OMNI_CONNECTION_ID) => env.client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code));
   const documentsFor = (code: string) => stack.omni.orders().filter((d: { reference: string }) => d.reference === code);
   const statusOf = (code: string) => handleOf(code).query(statusQuery);
   const untilState = (code: string, state: OrderStatus['state']) =>

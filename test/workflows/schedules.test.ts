@@ -53,7 +53,10 @@ test('a product sync schedule created twice exists once, with the connection int
     const listed = await scheduleIds();
     return listed.includes('product-sync/sched-omni') ? listed : undefined;
   }, 'the schedule to be listed');
-  assert.deepEqual(ids.filter((id) => id === 'product-sync/sched-omni'), ['product-sync/sched-omni']);
+  assert.deepEqual(
+    ids.filter((id) => id === 'product-sync/sched-omni'),
+    ['product-sync/sched-omni'],
+  );
   const description = await env.client.schedule.getHandle('product-sync/sched-omni').describe();
   assert.equal(description.spec.intervals?.[0]?.every, 5 * 60_000);
   assert.equal(description.policies.overlap, ScheduleOverlapPolicy.SKIP);
@@ -91,14 +94,18 @@ test('the schedules of 500 connections are spread over their interval, each at a
     ['order poll', orderPollScheduleOptions, ORDER_POLL_INTERVAL_MINUTES * 60],
   ] as const) {
     const offsets = connections.map((c) => offsetOf(optionsOf(c)));
-    for (const offset of offsets) assert.ok(Number.isInteger(offset) && offset >= 0 && offset < intervalSeconds, `${name}: ${offset} s within ${intervalSeconds} s`);
+    for (const offset of offsets)
+      assert.ok(Number.isInteger(offset) && offset >= 0 && offset < intervalSeconds, `${name}: ${offset} s within ${intervalSeconds} s`);
     const perSecond = new Map<number, number>();
     for (const offset of offsets) perSecond.set(offset, (perSecond.get(offset) ?? 0) + 1);
     // 500 schedules in 180 (sync) or 300 (poll) one-second slots: most slots used, none crowded.
     assert.ok(perSecond.size >= intervalSeconds * 0.8, `${name}: ${perSecond.size} distinct start seconds of ${intervalSeconds}`);
     assert.ok(Math.max(...perSecond.values()) <= 10, `${name}: at most 10 schedules start in the same second (${Math.max(...perSecond.values())})`);
     // The same on every apply and every machine.
-    assert.deepEqual(connections.map((c) => offsetOf(optionsOf(c))), offsets);
+    assert.deepEqual(
+      connections.map((c) => offsetOf(optionsOf(c))),
+      offsets,
+    );
   }
   // A connection's sync and poll have phases of their own; a longer interval spreads over all of it.
   const sameSecond = connections.filter((c) => offsetOf(productSyncScheduleOptions(c)) === offsetOf(orderPollScheduleOptions(c))).length;
@@ -119,7 +126,8 @@ test('Temporal runs a schedule at its phase: every next action time is the inter
   assert.ok(!description.spec.jitter, 'no random delay after the nominal time');
   const next = description.info.nextActionTimes;
   assert.ok(next.length > 0);
-  for (const time of next) assert.equal(time.getTime() % (spread.syncIntervalMinutes * 60_000), offsetOf(options) * 1000, `${time.toISOString()} is at the phase`);
+  for (const time of next)
+    assert.equal(time.getTime() % (spread.syncIntervalMinutes * 60_000), offsetOf(options) * 1000, `${time.toISOString()} is at the phase`);
   await env.client.schedule.getHandle(options.scheduleId).delete();
 });
 
@@ -140,7 +148,7 @@ async function exists(scheduleId: string): Promise<boolean> {
   }
 }
 
-test("`cli schedules` deletes the schedules of a connection no longer configured, says so, and touches nothing else", async () => {
+test('`cli schedules` deletes the schedules of a connection no longer configured, says so, and touches nothing else', async () => {
   const kept = { ...connection, id: 'prune-kept' };
   const gone = { ...connection, id: 'prune-gone' };
   // The schedules the earlier tests left stay configured here.
@@ -179,7 +187,10 @@ test("`cli schedules` deletes the schedules of a connection no longer configured
   // --no-prune keeps them; a second run has nothing more to remove.
   await applySchedule(env.client, productSyncScheduleOptions(gone));
   await waitFor(async () => ((await scheduleIds()).includes('product-sync/prune-gone') ? true : undefined), 'the schedule to be listed again');
-  assert.deepEqual((await cli([kept, ...earlier], 'schedules', '--no-prune')).lines.filter((l) => /removed/.test(l)), []);
+  assert.deepEqual(
+    (await cli([kept, ...earlier], 'schedules', '--no-prune')).lines.filter((l) => /removed/.test(l)),
+    [],
+  );
   assert.equal(await exists('product-sync/prune-gone'), true);
   await env.client.schedule.getHandle('product-sync/prune-gone').delete();
 });
