@@ -23,7 +23,7 @@ import {
 import { parseStock2ShopOrder } from '../domain/stock2shop';
 import { deliverOrder } from './deliver-order';
 import { progressQuery, retryUpdate, statusQuery, type OrderStatus } from '../workflows/definitions';
-import { ConfigurationError, loadConnections } from '../worker/config';
+import { ConfigurationError, loadConnections } from '../config/config';
 import { closeDatabase, connectClient, dataConverterFromEnv, productStoreFromEnv } from '../worker/runtime';
 import { connectionOptions, temporalSettingsFromEnv } from '../worker/temporal-settings';
 import { generateKeyRingText } from '../worker/payload-codec';

@@ -6,7 +6,7 @@
  *
  * Ports: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), OMNI_PORT (8080), ISYNC_PORT (8081),
  * STOCK2SHOP_PORT (8082), INTAKE_PORT (8090), CODEC_PORT (8091). DEMO_ITEMS sets the size of the demo catalogs.
- * The connections file follows the one rule of `chooseConnectionsFile` (worker/config.ts); when it is
+ * The connections file follows the one rule of `chooseConnectionsFile` (config/config.ts); when it is
  * the demo's, the demo connections are written to <DATA_DIR>/connections.demo.json with the URLs of
  * the simulators this run started, so a stack on other ports syncs from its own simulators.
  * The simulators keep their documents under DATA_DIR (stock2shop/, omni/, isync/): a restart resumes.
@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator } from '../simulators';
-import { chooseConnectionsFile, dataDir, webhookSecretOf, writeDemoConnections } from '../worker/config';
+import { chooseConnectionsFile, dataDir, webhookSecretOf, writeDemoConnections } from '../config/config';
 import { activityDepsFromConfig, connectClient, connectionRegistryFromConfig, connectWorker } from '../worker/runtime';
 import { demoSecret, engineDataConverter, ensureDemoKeyRing } from '../worker/data-converter';
 import { EncryptionCodec } from '../worker/payload-codec';

@@ -10,7 +10,7 @@
 import { Runtime } from '@temporalio/worker';
 import { activityDepsFromConfig, closeDatabase, connectWorker, databaseFromEnv, dataConverterFromEnv } from './runtime';
 import { acquireLease, agentLeaseFor, keepLease, leaseSecondsFromEnv } from './agent-lease';
-import { dataDir } from './config';
+import { dataDir } from '../config/config';
 import { temporalSettingsFromEnv } from './temporal-settings';
 import { createAgentWorker } from './workers';
 import { installRuntime } from './observability';

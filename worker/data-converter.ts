@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { EncryptionCodec, generateKeyRingText, parseKeyRing, type KeyRing } from './payload-codec';
-import { ConfigurationError, dataDir } from './config';
+import { ConfigurationError, dataDir } from '../config/config';
 
 export const failureConverterPath = require.resolve('./failure-converter');
 

@@ -7,7 +7,7 @@
  */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { formatLogLine, type LogFields } from './log-line';
-import { readConnectionsFile, secretValuesOf } from './config';
+import { readConnectionsFile, secretValuesOf } from '../config/config';
 
 const LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 

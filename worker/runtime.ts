@@ -11,9 +11,9 @@ import { Pool } from 'pg';
 import type { Connection as EngineConnection } from '../domain';
 import { migrate } from '../db/migrate';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from './temporal-settings';
-import { ConfigurationError, connectionsFilePath, dataDir, resolveSecrets, stock2shopEndpointFromEnv, stock2shopTokenOf } from './config';
+import { ConfigurationError, connectionsFilePath, dataDir, resolveSecrets, stock2shopEndpointFromEnv, stock2shopTokenOf } from '../config/config';
 import { engineDataConverter, keyRingFromEnvironment } from './data-converter';
-import { ConnectionRegistry } from './connection-registry';
+import { ConnectionRegistry } from '../config/connection-registry';
 import { logLineWriter } from './observability';
 
 /** One registry per connections file and process: the workers, the intake and the start script share it. */

@@ -11,8 +11,8 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { ConnectionRegistry, type RegistryLogLine } from '../../worker/connection-registry';
-import { loadConnections } from '../../worker/config';
+import { ConnectionRegistry, type RegistryLogLine } from '../../config/connection-registry';
+import { loadConnections } from '../../config/config';
 import { createActivities, type ActivityDeps } from '../../activities';
 
 const dirs: string[] = [];

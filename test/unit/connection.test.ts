@@ -13,7 +13,7 @@ import {
 } from '../../domain';
 import { isyncConnection, omniConnection, sampleOrder } from './fixtures';
 import { requestLimitsOfThisProcess } from '../../activities';
-import { secretValuesOf } from '../../worker/config';
+import { secretValuesOf } from '../../config/config';
 
 describe('connection defaults per source kind', () => {
   test('Omni: every 3 minutes, pages of 1000', () => {

@@ -16,7 +16,7 @@ import {
   projectRoot,
   readConnectionsText,
   writeDemoConnections,
-} from '../../worker/config';
+} from '../../config/config';
 
 const dirs: string[] = [];
 after(() => {
