@@ -7,48 +7,21 @@
  *    later and remembered only after a 2xx, a source-down alert only once it is due, no webhook no state;
  *  - the pass rule (`decidePassAlerts`): failed, overdue, paused after N in a row, counted again after a resume.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'pg';
 import type { AlertEpisodeKey, AlertEpisodeStore } from '../../activities/alert-episodes';
 import { FileProductStateStore } from '../../activities/product-state-store';
 import { PostgresProductStateStore } from '../../activities/postgres-product-state-store';
 import { Alerter, alertWebhookOf, type AlertPayload } from '../../activities/alerts';
 import { decidePassAlerts, ENGINE_PAUSE_NOTE_PREFIX, type ClosedPass, type PassCheckInput } from '../../activities/pass-check';
 import { migrate } from '../../db/migrate';
-import { startPostgres, type RunningPostgres } from '../../scripts/postgres';
+import { postgresForTests } from '../helpers/postgres';
 import { omniConnection } from '../unit/fixtures';
 
-let server: RunningPostgres;
-let admin: Pool;
-const pools: Pool[] = [];
-let databases = 0;
-
-before(async () => {
-  server = await startPostgres();
-  admin = pool(server.url);
-});
-after(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await server?.stop();
-});
-
-function pool(url: string): Pool {
-  const created = new Pool({ connectionString: url, max: 4 });
-  created.on('error', () => undefined);
-  pools.push(created);
-  return created;
-}
-
-async function freshDatabase(): Promise<string> {
-  databases += 1;
-  const name = `alerts_test_${databases}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  return server.urlOf(name);
-}
+const { pool, freshDatabase } = postgresForTests('alerts_test');
 
 const key = (subject = 'WEB-1', kind: AlertEpisodeKey['kind'] = 'order_needs_attention'): AlertEpisodeKey => ({ connectionId: 'c1', kind, subject });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

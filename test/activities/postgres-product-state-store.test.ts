@@ -6,50 +6,21 @@
  *  - two store instances (two workers, each with its own pool) sharing one pass: whichever ran a
  *    page, the reconcile step on the other sees it, and nothing is pushed again for being unknown.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'pg';
 import type { Stock2ShopClient } from '../../connectors';
 import type { Stock2ShopQueueItem } from '../../domain';
 import { FileProductStateStore, type ProductStateStore, type PushedProduct } from '../../activities/product-state-store';
 import { PostgresProductStateStore } from '../../activities/postgres-product-state-store';
 import { syncOneProductPage } from '../../activities/product-pages';
 import { migrate, readMigrations } from '../../db/migrate';
-import { startPostgres, type RunningPostgres } from '../../scripts/postgres';
+import { postgresForTests } from '../helpers/postgres';
 import { omniConnection } from '../unit/fixtures';
 
-let server: RunningPostgres;
-let admin: Pool;
-const pools: Pool[] = [];
-let databases = 0;
-
-before(async () => {
-  server = await startPostgres();
-  admin = pool(server.url);
-});
-after(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await server?.stop();
-});
-
-function pool(url: string): Pool {
-  const created = new Pool({ connectionString: url, max: 4 });
-  // The server's goodbye to a connection closing as it stops is no failure of a test.
-  created.on('error', () => undefined);
-  pools.push(created);
-  return created;
-}
-
-/** A new, empty database of the test server: its URL. */
-async function freshDatabase(): Promise<string> {
-  databases += 1;
-  const name = `store_test_${databases}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  return server.urlOf(name);
-}
+const { pool, freshDatabase } = postgresForTests('store_test');
 
 const product = (code: string, hash = `h-${code}`): PushedProduct => ({ code, hash, productCode: `P-${code}`, title: `Title ${code}` });
 

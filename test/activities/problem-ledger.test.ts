@@ -4,12 +4,11 @@
  * activity recording and closing product problems; the order write-backs recording and closing order
  * problems.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'pg';
 import { RejectedBySourceError, type Stock2ShopClient } from '../../connectors';
 import type { Stock2ShopQueueItem } from '../../domain';
 import { FileProductStateStore, orderProblemOf, type Problem, type ProblemLedger, type ProductStateStore } from '../../activities/product-state-store';
@@ -17,38 +16,12 @@ import { PostgresProductStateStore } from '../../activities/postgres-product-sta
 import { syncOneProductPage } from '../../activities/product-pages';
 import { createActivities } from '../../activities';
 import { migrate, readMigrations } from '../../db/migrate';
-import { startPostgres, type RunningPostgres } from '../../scripts/postgres';
+import { postgresForTests } from '../helpers/postgres';
 import { omniConnection } from '../unit/fixtures';
 
 type Store = ProductStateStore & ProblemLedger;
 
-let server: RunningPostgres;
-let admin: Pool;
-const pools: Pool[] = [];
-let databases = 0;
-
-before(async () => {
-  server = await startPostgres();
-  admin = pool(server.url);
-});
-after(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await server?.stop();
-});
-
-function pool(url: string): Pool {
-  const created = new Pool({ connectionString: url, max: 4 });
-  created.on('error', () => undefined);
-  pools.push(created);
-  return created;
-}
-
-async function freshDatabase(): Promise<string> {
-  databases += 1;
-  const name = `ledger_test_${databases}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  return server.urlOf(name);
-}
+const { pool, freshDatabase } = postgresForTests('ledger_test');
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 15));
 /** The open problems without their times, for comparing. */
