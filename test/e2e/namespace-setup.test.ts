@@ -7,9 +7,8 @@
  * answers (with a stubbed connection: the dev server does not refuse anything).
  */
 import { after, before, describe, test } from 'node:test';
+import { runCliProcess as runCliProcessIn } from '../helpers/cli';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
@@ -30,7 +29,6 @@ import { projectSearchAttributes } from '../../workflows/search-attributes';
 import { testDataConverter } from '../helpers/temporal';
 import { waitFor } from '../helpers/orders';
 
-const projectRoot = join(__dirname, '..', '..');
 const DAY_SECONDS = 24 * 60 * 60;
 /** A second namespace of the same server, left untouched for the CLI process to set up. */
 const CLI_NAMESPACE = 'engine-cli';
@@ -47,24 +45,9 @@ async function customAttributes(connection: Connection, namespace: string): Prom
 }
 
 /** `npm run cli -- setup …` as its own process, pointed at the test server. */
-function runCliProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'cli', '--', ...args], {
-      cwd: projectRoot,
-      env: { ...process.env, PAYLOAD_CODEC_KEYS: '', TEMPORAL_RETENTION_DAYS: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** The CLI as its own process, without the payload key or retention a developer's shell may hold. */
+function runCliProcess(args: string[], env: NodeJS.ProcessEnv) {
+  return runCliProcessIn(args, { PAYLOAD_CODEC_KEYS: '', TEMPORAL_RETENTION_DAYS: '', ...env });
 }
 
 describe('namespace setup', () => {
