@@ -36,7 +36,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -58,6 +57,8 @@ import { engineDataConverter } from '../worker/data-converter';
 import { loadConnections, resolveSecrets } from '../config/config';
 import { currentVersionOf, DEFAULT_DEPLOYMENT_NAME } from '../worker/deployment';
 import { sizingFromEnv } from '../worker/sizing';
+import { freePort } from '../scripts/ports';
+import { makeOrder } from '../test/helpers/orders';
 import { gitCommit, loadAverage, machineCpuSeconds, machineInfo, mib, ProcessSampler } from './proc';
 
 const projectRoot = resolve(__dirname, '..');
@@ -114,16 +115,6 @@ function say(line: string): void {
 }
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** Runs `fn` over `items`, at most `limit` at once. */
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -253,40 +244,10 @@ interface OrderLine {
   price: number;
 }
 
-function benchOrder(code: string, sourceId: number, lines: OrderLine[]): Record<string, unknown> {
-  const address = {
-    first_name: 'Thandi',
-    last_name: 'Nkosi',
-    company: 'Nkosi Interiors',
-    address1: '12 Loop Street',
-    address2: 'Unit 4',
-    city: 'Cape Town',
-    province: 'Western Cape',
-    province_code: 'WC',
-    zip: '8001',
-    country: 'South Africa',
-    country_code: 'ZA',
-    phone: '+27 21 555 0101',
-  };
-  return {
-    channel_order_code: code,
-    instruction: 'add_order',
-    ordered_date: '2026-11-23 09:15:00',
-    notes: '',
-    total_discount: 0,
-    customer: { email: 'thandi@example.co.za', first_name: 'Thandi', last_name: 'Nkosi', channel_customer_code: 'C-77' },
-    billing_address: address,
-    shipping_address: address,
-    line_items: lines.map((line, i) => ({
-      sku: line.sku,
-      title: `Item ${line.sku}`,
-      qty: 1 + (i % 3),
-      price: line.price,
-      tax_lines: [{ code: 'VAT', price: Math.round(line.price * 15) / 100, rate: 15, title: 'VAT' }],
-    })),
-    shipping_lines: [{ title: 'Courier', price: 60, tax_lines: [] }],
-    sources: [{ source_id: sourceId }],
-  };
+/** A valid Stock2Shop order (the tests' order) for the connection's source. */
+function benchOrder(code: string, sourceId: number, lines: OrderLine[]): Stock2ShopOrder {
+  const order = makeOrder(code, lines.map((line, i) => ({ sku: line.sku, qty: 1 + (i % 3), price: line.price })), { shipping: 60 });
+  return { ...order, sources: [{ source_id: sourceId }] } as unknown as Stock2ShopOrder;
 }
 
 // --------------------------------------------------------------------------------------------------- main
@@ -564,7 +525,7 @@ async function main(): Promise<void> {
 
   const deliveryCallMs: number[] = [];
   async function placeAndDeliver(connection: Connection, code: string, lines: OrderLine[], timedCall = false): Promise<number> {
-    void stock2shop.addOrder(benchOrder(code, connection.stock2shop.sourceId, lines) as unknown as Stock2ShopOrder);
+    void stock2shop.addOrder(benchOrder(code, connection.stock2shop.sourceId, lines));
     const deliveredAt = Date.now();
     const t0 = performance.now();
     await deliverOrder(client, connection, code, { via: 'webhook' });
