@@ -12,8 +12,6 @@
  *                              the Stock2Shop write-backs and polls of every other connection need
  *   AGENT_ACTIVITY_SLOTS       an Omni agent's activities at once (default 20); the connection's
  *                              request limits bound the calls themselves
- *   AGENT_ACTIVITY_POLLS       an agent's long polls on its queue (default 2; the SDK would open
- *                              min(10, slots): 1,000 open polls for 100 agents on one server)
  */
 export interface WorkerSizing {
   workflowCacheSize: number;
@@ -21,7 +19,6 @@ export interface WorkerSizing {
   centralActivitySlots: number;
   isyncActivitySlots: number;
   agentActivitySlots: number;
-  agentActivityPolls: number;
 }
 
 export const DEFAULT_SIZING: WorkerSizing = {
@@ -30,7 +27,6 @@ export const DEFAULT_SIZING: WorkerSizing = {
   centralActivitySlots: 50,
   isyncActivitySlots: 50,
   agentActivitySlots: 20,
-  agentActivityPolls: 2,
 };
 
 const VARIABLES: Record<keyof WorkerSizing, string> = {
@@ -39,7 +35,6 @@ const VARIABLES: Record<keyof WorkerSizing, string> = {
   centralActivitySlots: 'CENTRAL_ACTIVITY_SLOTS',
   isyncActivitySlots: 'ISYNC_ACTIVITY_SLOTS',
   agentActivitySlots: 'AGENT_ACTIVITY_SLOTS',
-  agentActivityPolls: 'AGENT_ACTIVITY_POLLS',
 };
 
 export function sizingFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerSizing {

@@ -118,7 +118,6 @@ export async function createAgentWorker(
     activities: createActivities(deps),
     // The connection's guard keeps the source's own request limits; slots only bound waiting tasks.
     maxConcurrentActivityTaskExecutions: (sizing ?? DEFAULT_SIZING).agentActivitySlots,
-    maxConcurrentActivityTaskPolls: (sizing ?? DEFAULT_SIZING).agentActivityPolls,
     ...shutdownTimes(shutdownGraceSeconds),
   });
 }
