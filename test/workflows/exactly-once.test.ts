@@ -92,10 +92,17 @@ describe('exactly once, and never reported wrongly', () => {
   test('3. once the source gave a number, a refusing Stock2Shop leaves it "raised, write-back pending" until it takes it', async () => {
     await stack.omni.setFaults({ latencyMs: 1500 });
     await stack.placeOrder(kettleOrder('EO-3'));
-    await until('EO-3', 'raising', (s) => s.state === 'raising');
+    // The order has been read from Stock2Shop once the raise in the source is under way.
+    await waitFor(async () => {
+      const { raw } = await handleOf('EO-3').describe();
+      return raw.pendingActivities?.some((activity) => activity.activityType?.name === 'raiseInSource') ? true : undefined;
+    }, 'order EO-3 being raised in the source');
     await stack.stock2shop.setFaults({ errorRate: 1, status: 400 });
     await stack.omni.clearFaults();
-    const pending = await until('EO-3', 'write-back pending', (s) => s.writeBackPending === true);
+    const pending = await until('EO-3', 'write-back pending', (s) => s.writeBackPending === true).catch(async (error: unknown) => {
+      await stack.stock2shop.clearFaults(); // the next tests need a Stock2Shop that answers
+      throw error;
+    });
     assert.equal(pending.state, 'raised');
     assert.match(describeOrder(pending), /raised as SO\d+, write-back to Stock2Shop pending/);
     await new Promise((resolve) => setTimeout(resolve, 6000)); // at least one refused write-back retry
