@@ -99,6 +99,12 @@ export function createActivities(deps: ActivityDeps) {
   const problems = deps.problems ?? problemLedgerOf(deps.productStore);
   const alertEpisodes = deps.alertEpisodes ?? alertEpisodeStoreOf(deps.productStore);
   const alerter = new Alerter(alertEpisodes, deps.alerts);
+
+  /** An order needs nobody any more (raised, now or before): its problem closes and its alert episode ends. */
+  async function orderNeedsNobody(connection: Connection, channelOrderCode: string, how: string): Promise<void> {
+    await problems?.closeProblems(connection.id, 'order', [channelOrderCode]);
+    await alerter.conditionEnded(connection, 'order_needs_attention', channelOrderCode, `order ${channelOrderCode} ${how}`);
+  }
   /** A probe runs within 30 s, beside a ping: its alert gets a smaller budget (the next probe tries again). */
   const probeBudget = { attempts: 2, attemptTimeoutMs: 4_000 };
 
@@ -226,13 +232,7 @@ export function createActivities(deps: ActivityDeps) {
         const prepared = await prepareOrderFor(connection, input, deps.stock2shopFor(connection));
         // Raised before (Stock2Shop shows its source order code): it needs nobody any more.
         if (prepared.outcome === 'already_raised') {
-          await problems?.closeProblems(connection.id, 'order', [input.channelOrderCode]);
-          await alerter.conditionEnded(
-            connection,
-            'order_needs_attention',
-            input.channelOrderCode,
-            `order ${input.channelOrderCode} was raised already, as ${prepared.sourceOrderCode}`,
-          );
+          await orderNeedsNobody(connection, input.channelOrderCode, `was raised already, as ${prepared.sourceOrderCode}`);
         }
         return prepared;
       });
@@ -344,15 +344,9 @@ export function createActivities(deps: ActivityDeps) {
     async writeBackSourceOrderCode(input: OrderWriteBack & { sourceOrderCode: string }): Promise<void> {
       try {
         // The order is raised: it needs nobody any more, whatever Stock2Shop answers below.
-        await problems?.closeProblems(input.connectionId, 'order', [input.channelOrderCode]);
         const connection = connectionById(input.connectionId);
         countOnceFor(connection.id, 'ordersRaised');
-        await alerter.conditionEnded(
-          connection,
-          'order_needs_attention',
-          input.channelOrderCode,
-          `order ${input.channelOrderCode} is raised, as ${input.sourceOrderCode}`,
-        );
+        await orderNeedsNobody(connection, input.channelOrderCode, `is raised, as ${input.sourceOrderCode}`);
         await deps.stock2shopFor(connection).writeSourceOrderCode(input.channelOrderCode, connection.stock2shop.sourceId, input.sourceOrderCode);
       } catch (error) {
         throw alwaysRetryable(error);
