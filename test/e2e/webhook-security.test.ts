@@ -10,6 +10,7 @@ import { request } from 'node:http';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { IntakeServer } from '../../client/intake';
+import { SIGNATURE_TOLERANCE_SECONDS } from '../../client/webhook-request';
 import { raiseOrderWorkflowId } from '../../domain';
 import type { OrderStatus } from '../../workflows/definitions';
 import { startDevServer } from '../helpers/temporal';
@@ -78,9 +79,12 @@ describe('the signed order webhook', () => {
 
   test('a stale timestamp (a replay) and one from the future are refused (401)', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const stale = await callWebhook(url(), { body: notification('SEC-STALE'), secret: ACME_SECRET, timestamp: now - 301 });
+    const stale = await callWebhook(url(), { body: notification('SEC-STALE'), secret: ACME_SECRET, timestamp: now - SIGNATURE_TOLERANCE_SECONDS - 1 });
     await assertRefused('SEC-STALE', stale, 401, /stale timestamp/);
-    const future = await callWebhook(url(), { body: notification('SEC-FUTURE'), secret: ACME_SECRET, timestamp: now + 301 });
+    // The intake reads its clock a moment later than `now`, possibly in the next second: a margin
+    // of a few seconds keeps a timestamp just past the tolerance from landing back inside it.
+    const futureTimestamp = now + SIGNATURE_TOLERANCE_SECONDS + 5;
+    const future = await callWebhook(url(), { body: notification('SEC-FUTURE'), secret: ACME_SECRET, timestamp: futureTimestamp });
     await assertRefused('SEC-FUTURE', future, 401, /in the future/);
   });
 
