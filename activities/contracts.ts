@@ -42,6 +42,24 @@ export interface SyncProductPageResult extends ProductCounts {
   invalidRecords: InvalidRecord[];
 }
 
+/** A pass's summary lists this many bad records; the counts cover them all. */
+export const MAX_LISTED_INVALID_RECORDS = 100;
+
+/** Pages one after another from `cursor`, at most `maxPages` of them, in one activity. */
+export interface SyncProductPagesInput extends SyncProductPageInput {
+  maxPages: number;
+  /** The pass's number of the first page, so a failure names the page it happened on (none: the caller names it). */
+  firstPage?: number;
+}
+
+/** How the failure of a page starts: "page 12 (after cursor 11000) failed: ". */
+export const pageFailurePrefix = (page: number, cursor: string | null) => `page ${page} (after cursor ${cursor ?? 'start'}) failed: `;
+
+/** The pages done: their counts together, and where the pass goes on (null: the catalog's end). */
+export interface SyncProductPagesResult extends SyncProductPageResult {
+  pages: number;
+}
+
 export interface ReconcileRemovedInput {
   connectionId: string;
   passId: string;

@@ -23,6 +23,8 @@ import type {
   ReconcileRemovedResult,
   SyncProductPageInput,
   SyncProductPageResult,
+  SyncProductPagesInput,
+  SyncProductPagesResult,
 } from './contracts';
 import { deliverOrder } from '../client/deliver-order';
 import { prepareOrderFor } from './prepare-order';
@@ -31,7 +33,8 @@ import { SYSTEM_LABEL, TransientError } from '../connectors/errors';
 import { watchSourceFor } from '../client/source-watch';
 import { otherRunningPass } from '../client/running-pass';
 import { orderProblemOf, problemLedgerOf, type ProblemLedger, type ProductStateStore } from './product-state-store';
-import { deactivateRemovedProducts, syncOneProductPage } from './product-pages';
+import { deactivateRemovedProducts } from './product-pages';
+import { resumePointOf, syncProductPageRun } from './product-page-run';
 import { SourceGuard, type SourceGuardOptions, type WaitHooks } from './source-guard';
 import { Alerter, alertLog, type AlerterOptions } from './alerts';
 import { alertEpisodeStoreOf, type AlertEpisodeStore } from './alert-episodes';
@@ -174,6 +177,38 @@ export function createActivities(deps: ActivityDeps) {
     sleep: (ms) => Context.current().sleep(ms),
   });
 
+  async function syncPages(input: SyncProductPagesInput): Promise<SyncProductPagesResult> {
+    const connection = connectionById(input.connectionId);
+    const { source, guard } = guardedSource(connection);
+    return withHeartbeats((beat) =>
+      syncProductPageRun(
+        input,
+        {
+          connection,
+          listPage: async (cursor) => {
+            const listed = await guard.whenReachable(() => source.listProducts(cursor, connection.pageSize), whileWaiting(beat));
+            sourceReachable(connection.id, true);
+            return listed;
+          },
+          stock2shop: deps.stock2shopFor(connection),
+          store: deps.productStore,
+          problems,
+          heartbeat: beat,
+          // Counted page by page, so the pages of an earlier attempt are not counted again.
+          onPageDone: (page) => {
+            countFor(connection.id, 'productsRead', page.listed);
+            countFor(connection.id, 'productsPushed', page.pushed);
+            countFor(connection.id, 'productsInvalid', page.invalid);
+          },
+        },
+        resumePointOf(Context.current().info.heartbeatDetails),
+      ),
+    ).catch((error: unknown) => {
+      if (error instanceof TransientError && error.sourceUnreachable) sourceReachable(connection.id, false);
+      throw error;
+    });
+  }
+
   return {
     async describeConnection(connectionId: string): Promise<ConnectionProfile> {
       return asActivity(async () => {
@@ -182,32 +217,14 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
+    /** One page: the activity of runs started before 'product-pages-in-chunks' (workflows/productSync.ts). */
     async syncProductPage(input: SyncProductPageInput): Promise<SyncProductPageResult> {
-      return asActivity(async () => {
-        const connection = connectionById(input.connectionId);
-        const { source, guard } = guardedSource(connection);
-        const page = await withHeartbeats((beat) =>
-          syncOneProductPage(input, {
-            connection,
-            listPage: async () => {
-              const listed = await guard.whenReachable(() => source.listProducts(input.cursor, connection.pageSize), whileWaiting(beat));
-              sourceReachable(connection.id, true);
-              return listed;
-            },
-            stock2shop: deps.stock2shopFor(connection),
-            store: deps.productStore,
-            problems,
-            heartbeat: beat,
-          }),
-        ).catch((error: unknown) => {
-          if (error instanceof TransientError && error.sourceUnreachable) sourceReachable(connection.id, false);
-          throw error;
-        });
-        countFor(connection.id, 'productsRead', page.listed);
-        countFor(connection.id, 'productsPushed', page.pushed);
-        countFor(connection.id, 'productsInvalid', page.invalid);
-        return page;
-      });
+      return asActivity(() => syncPages({ ...input, maxPages: 1 }));
+    },
+
+    /** Up to `maxPages` pages, each listed while the one before is pushed (activities/product-page-run.ts). */
+    async syncProductPages(input: SyncProductPagesInput): Promise<SyncProductPagesResult> {
+      return asActivity(() => syncPages(input));
     },
 
     async reconcileRemovedProducts(input: ReconcileRemovedInput): Promise<ReconcileRemovedResult> {

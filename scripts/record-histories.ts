@@ -39,7 +39,8 @@ const outputDir = join(projectRoot, 'test', 'histories');
  * MAX_PAGES_PER_RUN (100) pages, whose history would weigh hundreds of KB.
  */
 const SUGGEST_CONTINUE_AS_NEW_AT_EVENTS = 30;
-const PAGES_FOR_CONTINUE_AS_NEW = 5;
+/** Enough one-item pages for several activities of PAGES_PER_ACTIVITY pages each. */
+const PAGES_FOR_CONTINUE_AS_NEW = 45;
 
 const KETTLE = { STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Stainless Kettle 1.7L', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 };
 /** A small catalog with every kind of record: ACTIVE, DELETE, IGNORE, an invalid price, and one that will leave. */
@@ -166,8 +167,8 @@ async function recordContinueAsNew(): Promise<void> {
       runId = started?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
     } while (runId);
     assert.equal(runs.length, 2, `the pass ran in ${runs.length} runs; tune SUGGEST_CONTINUE_AS_NEW_AT_EVENTS for exactly 2`);
-    await save('product-sync-continue-as-new-first-run', env.client.workflow.getHandle(handle.workflowId, runs[0]));
-    await save('product-sync-continue-as-new-continued-run', env.client.workflow.getHandle(handle.workflowId, runs[1]));
+    await save('product-sync-page-runs-continue-as-new-first-run', env.client.workflow.getHandle(handle.workflowId, runs[0]));
+    await save('product-sync-page-runs-continue-as-new-continued-run', env.client.workflow.getHandle(handle.workflowId, runs[1]));
   });
 }
 
@@ -202,7 +203,7 @@ async function recordOnDevServer(): Promise<void> {
     assert.equal(summary.invalid, 1);
     assert.equal(summary.deleted, 1);
     assert.deepEqual(summary.removedCodes, ['LAMP-06']);
-    await save('product-sync-invalid-deleted-and-removed', sync);
+    await save('product-sync-page-runs-invalid-deleted-and-removed', sync);
 
     // The order poll: one order waits in Stock2Shop, not announced; the poll delivers it.
     step = 'the order poll';

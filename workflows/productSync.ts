@@ -1,7 +1,18 @@
-import { ApplicationFailure, continueAsNew, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  continueAsNew,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
+  MAX_LISTED_INVALID_RECORDS,
   NEEDS_ATTENTION_ERROR_TYPES,
+  pageFailurePrefix,
   type ConnectionProfile,
   type InvalidRecord,
   type ProductCounts,
@@ -47,8 +58,11 @@ export interface ProductSyncSummary extends ProductCounts {
 
 /** Keeps each run's history small; the pass carries on in a new run with its cursor and counts. */
 export const MAX_PAGES_PER_RUN = 100;
-/** The summary lists this many bad records; the count covers them all. */
-export const MAX_LISTED_INVALID_RECORDS = 100;
+/**
+ * Pages one activity works through before reporting back (it also stops after about 20 s): one round
+ * trip through the server carries them all, and each page is listed while the one before is pushed.
+ */
+export const PAGES_PER_ACTIVITY = 10;
 
 const { describeConnection, otherRunningPass } = proxyActivities<Activities>({
   taskQueue: CENTRAL_TASK_QUEUE,
@@ -130,25 +144,32 @@ export async function productSync(input: ProductSyncInput): Promise<ProductSyncS
     { key: ConnectionIdKey, value: connectionId },
     { key: SourceKindKey, value: profile.sourceKind },
   ]);
-  const { syncProductPage, reconcileRemovedProducts } = sourceActivities(profile);
-  const failPass = (what: string, error: unknown): never => {
-    const reason = `${what} failed: ${error instanceof Error ? causeMessage(error) : String(error)}`;
+  const { syncProductPage, syncProductPages, reconcileRemovedProducts } = sourceActivities(profile);
+  /** `failed` starts the reason ("page 3 (after cursor 2000) failed: "), unless the cause's message names the page already. */
+  const failPass = (failed: string, error: unknown): never => {
+    const cause = error instanceof Error ? causeMessage(error) : String(error);
+    const reason = /^page \d+ \(after cursor .*\) failed: /.test(cause) ? cause : failed + cause;
     setCurrentDetails(`Failed: ${reason}`);
     throw ApplicationFailure.create({ type: 'ProductPassFailed', message: `Product sync of ${connectionId}: ${reason}`, nonRetryable: true });
   };
 
   state = 'syncing';
+  // Runs started before this change went one page per activity; their histories replay that way.
+  const pagesInRuns = patched('product-pages-in-runs');
   let pagesThisRun = 0;
   do {
-    setCurrentDetails(`Syncing page ${pages + 1} of ${connectionId} (${counts.listed} records read so far)`);
-    const page = await syncProductPage({ connectionId, cursor, full, passId: carried.passId }).catch((error: unknown) =>
-      failPass(`page ${pages + 1} (after cursor ${cursor ?? 'start'})`, error),
-    );
-    pages += 1;
-    pagesThisRun += 1;
-    counts = addCounts(counts, page);
-    invalidRecords = [...invalidRecords, ...page.invalidRecords].slice(0, MAX_LISTED_INVALID_RECORDS);
-    cursor = page.nextCursor;
+    const from = cursor;
+    const maxPages = pagesInRuns ? Math.min(PAGES_PER_ACTIVITY, MAX_PAGES_PER_RUN - pagesThisRun) : 1;
+    setCurrentDetails(`Syncing ${maxPages > 1 ? 'from ' : ''}page ${pages + 1} of ${connectionId} (${counts.listed} records read so far)`);
+    const input = { connectionId, cursor: from, full, passId: carried.passId };
+    const done = await (
+      pagesInRuns ? syncProductPages({ ...input, maxPages, firstPage: pages + 1 }) : syncProductPage(input).then((page) => ({ ...page, pages: 1 }))
+    ).catch((error: unknown) => failPass(pageFailurePrefix(pages + 1, from), error));
+    pages += done.pages;
+    pagesThisRun += done.pages;
+    counts = addCounts(counts, done);
+    invalidRecords = [...invalidRecords, ...done.invalidRecords].slice(0, MAX_LISTED_INVALID_RECORDS);
+    cursor = done.nextCursor;
     if (cursor !== null && (pagesThisRun >= MAX_PAGES_PER_RUN || workflowInfo().continueAsNewSuggested)) {
       return continueAsNew<typeof productSync>({
         connectionId,
@@ -160,7 +181,7 @@ export async function productSync(input: ProductSyncInput): Promise<ProductSyncS
 
   state = 'reconciling';
   const removal = await reconcileRemovedProducts({ connectionId, passId: carried.passId }).catch((error: unknown) =>
-    failPass('the removed-products step', error),
+    failPass('the removed-products step failed: ', error),
   );
   state = 'done';
   const result: Omit<ProductSyncSummary, 'summary'> = {

@@ -285,7 +285,7 @@ describe('engine metrics', () => {
       assert.equal(valueOf(text, 'engine_source_reachable'), 1);
       assert.match(text, /^# TYPE engine_products_read counter$/m);
       assert.match(text, /^# TYPE engine_source_reachable gauge$/m);
-      assert.match(text, /^engine_products_read\{.*activityType="syncProductPage".*connection_id="bravo-isync".*\} \d+$/m);
+      assert.match(text, /^engine_products_read\{.*activityType="syncProductPages".*connection_id="bravo-isync".*\} \d+$/m);
       assert.match(text, /^temporal_/m, "beside the SDK's own");
     } finally {
       await worker.kill();

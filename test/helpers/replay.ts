@@ -19,9 +19,14 @@ export type { History };
  * replay test fails when one is missing. A new workflow path adds its name here.
  */
 export const RECORDED_HISTORIES = [
+  // Recorded before the patch 'product-pages-in-runs' (one page per activity); no longer recordable, kept for replay.
   'product-sync-continue-as-new-first-run',
   'product-sync-continue-as-new-continued-run',
   'product-sync-invalid-deleted-and-removed',
+  // Behind it: several pages per activity.
+  'product-sync-page-runs-continue-as-new-first-run',
+  'product-sync-page-runs-continue-as-new-continued-run',
+  'product-sync-page-runs-invalid-deleted-and-removed',
   'order-poll',
   'order-raised-at-once',
   'order-create-answer-lost-found-on-next-try',
