@@ -12,7 +12,15 @@
  * start by `db/migrate.ts`).
  */
 import type { Pool } from 'pg';
-import type { Problem, ProblemKind, ProblemLedger, ProblemReport, ProductStateStore, PushedProduct } from './product-state-store';
+import {
+  ENDED_PASS_MEMORY_DAYS,
+  type Problem,
+  type ProblemKind,
+  type ProblemLedger,
+  type ProblemReport,
+  type ProductStateStore,
+  type PushedProduct,
+} from './product-state-store';
 import type { AlertEpisode, AlertEpisodeKey, AlertEpisodeStore, AlertKind, AlertPhase } from './alert-episodes';
 
 /** Seen rows of passes that never reached their reconcile step (a failed or stopped pass) are dropped after this long. */
@@ -84,6 +92,7 @@ export class PostgresProductStateStore implements ProductStateStore, ProblemLedg
          FROM product_state p
         WHERE p.connection_id = $1
           AND NOT EXISTS (SELECT 1 FROM product_pass_seen s WHERE s.connection_id = $1 AND s.pass_id = $2 AND s.code = p.code)
+          AND NOT EXISTS (SELECT 1 FROM product_pass_ended e WHERE e.connection_id = $1 AND e.pass_id = $2)
         ORDER BY p.code COLLATE "C"`,
       [connectionId, passId],
     );
@@ -92,9 +101,14 @@ export class PostgresProductStateStore implements ProductStateStore, ProblemLedg
 
   async endPass(connectionId: string, passId: string): Promise<void> {
     await this.query(
-      `DELETE FROM product_pass_seen
+      `WITH ended AS (
+         INSERT INTO product_pass_ended (connection_id, pass_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
+       ), forgotten AS (
+         DELETE FROM product_pass_ended WHERE connection_id = $1 AND ended_at < now() - make_interval(days => $4)
+       )
+       DELETE FROM product_pass_seen
         WHERE connection_id = $1 AND (pass_id = $2 OR seen_at < now() - make_interval(days => $3))`,
-      [connectionId, passId, ABANDONED_PASS_DAYS],
+      [connectionId, passId, ABANDONED_PASS_DAYS, ENDED_PASS_MEMORY_DAYS],
     );
   }
 
@@ -121,7 +135,8 @@ export class PostgresProductStateStore implements ProductStateStore, ProblemLedg
     await this.query(
       `DELETE FROM problems p
         WHERE p.connection_id = $1 AND p.kind = 'product'
-          AND NOT EXISTS (SELECT 1 FROM product_pass_seen s WHERE s.connection_id = $1 AND s.pass_id = $2 AND s.code = p.code)`,
+          AND NOT EXISTS (SELECT 1 FROM product_pass_seen s WHERE s.connection_id = $1 AND s.pass_id = $2 AND s.code = p.code)
+          AND NOT EXISTS (SELECT 1 FROM product_pass_ended e WHERE e.connection_id = $1 AND e.pass_id = $2)`,
       [connectionId, passId],
     );
   }

@@ -16,7 +16,7 @@
  * `worker/runtime.ts`).
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileAlertEpisodes, type AlertEpisode, type AlertEpisodeKey, type AlertEpisodeStore, type AlertPhase } from './alert-episodes';
 
@@ -28,15 +28,21 @@ export interface PushedProduct {
   title: string;
 }
 
+/** How long a store remembers that a pass ended (longer than any retry of its reconcile step). */
+export const ENDED_PASS_MEMORY_DAYS = 7;
+
 export interface ProductStateStore {
   /** The last pushed content hash of each of `codes` that has one (codes never pushed, or forgotten, are absent). */
   lastPushedHashes(connectionId: string, codes: string[]): Promise<Map<string, string>>;
   recordPushed(connectionId: string, products: PushedProduct[]): Promise<void>;
   forget(connectionId: string, codes: string[]): Promise<void>;
   markSeen(connectionId: string, passId: string, codes: string[]): Promise<void>;
-  /** Products pushed before and not seen during the pass, by code. */
+  /**
+   * Products pushed before and not seen during the pass, by code. None once the pass has ended: a
+   * reconcile step retried after its `endPass` (its answer lost) must not take every product for removed.
+   */
   unseenInPass(connectionId: string, passId: string): Promise<PushedProduct[]>;
-  /** Forgets the pass's seen codes. */
+  /** Forgets the pass's seen codes, and remembers (for a week) that the pass ended. */
   endPass(connectionId: string, passId: string): Promise<void>;
 }
 
@@ -150,6 +156,7 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
   }
 
   async unseenInPass(connectionId: string, passId: string): Promise<PushedProduct[]> {
+    if (existsSync(this.endedPath(connectionId, passId))) return [];
     const path = this.passPath(connectionId, passId);
     const seen = new Set(existsSync(path) ? readFileSync(path, 'utf8').split('\n') : []);
     return [...this.state(connectionId).products.values()]
@@ -158,7 +165,15 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
   }
 
   async endPass(connectionId: string, passId: string): Promise<void> {
+    this.state(connectionId);
+    writeFileSync(this.endedPath(connectionId, passId), `${new Date().toISOString()}\n`);
     rmSync(this.passPath(connectionId, passId), { force: true });
+    // The marks of passes ended long ago (no reconcile is retried after a week) go.
+    const directory = this.connectionDir(connectionId);
+    const cutoff = Date.now() - ENDED_PASS_MEMORY_DAYS * 24 * 60 * 60 * 1000;
+    for (const name of listFiles(directory)) {
+      if (name.endsWith('.ended') && statSync(join(directory, name)).mtimeMs < cutoff) rmSync(join(directory, name), { force: true });
+    }
   }
 
   async recordProblems(connectionId: string, problems: ProblemReport[]): Promise<void> {
@@ -197,6 +212,7 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
   }
 
   async closeProductProblemsUnseenInPass(connectionId: string, passId: string): Promise<void> {
+    if (existsSync(this.endedPath(connectionId, passId))) return;
     const directory = this.problemDir(connectionId, 'product');
     const files = listFiles(directory);
     if (files.length === 0) return;
@@ -295,6 +311,10 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
 
   private passPath(connectionId: string, passId: string) {
     return join(this.connectionDir(connectionId), `pass-${safeName(passId)}.seen`);
+  }
+
+  private endedPath(connectionId: string, passId: string) {
+    return join(this.connectionDir(connectionId), `pass-${safeName(passId)}.ended`);
   }
 
   private problemDir(connectionId: string, kind: ProblemKind) {

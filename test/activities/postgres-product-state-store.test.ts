@@ -68,7 +68,7 @@ function storeContract(kind: string, fresh: () => Promise<() => ProductStateStor
       );
     });
 
-    test('a pass: unseen = pushed and not seen, whole products in code order; endPass forgets what the pass saw', async () => {
+    test('a pass: unseen = pushed and not seen, whole products in code order; endPass forgets what the pass saw, and that it ended', async () => {
       const store = (await fresh())();
       await store.recordPushed(
         'c1',
@@ -84,10 +84,14 @@ function storeContract(kind: string, fresh: () => Promise<() => ProductStateStor
         'another pass saw nothing',
       );
       await store.endPass('c1', 'pass-1');
+      // A reconcile retried after its pass ended (the first attempt's answer lost) must not find every
+      // product unseen: with `removedProducts: deactivate` it would take the whole catalog off the stores.
+      assert.deepEqual(await store.unseenInPass('c1', 'pass-1'), [], 'an ended pass has nothing unseen');
+      await store.endPass('c1', 'pass-1');
       assert.deepEqual(
-        (await store.unseenInPass('c1', 'pass-1')).map((p) => p.code),
+        (await store.unseenInPass('c1', 'pass-2')).map((p) => p.code),
         ['A', 'B', 'C', 'D', 'E'],
-        'the ended pass is forgotten',
+        'another pass is not affected',
       );
       assert.deepEqual(await store.lastPushedHashes('c1', ['A']), new Map([['A', 'h-A']]), 'ending a pass keeps what was pushed');
     });

@@ -107,6 +107,13 @@ function ledgerContract(kind: string, fresh: () => Promise<() => Store>) {
         (await store.openProblems()).map((p) => `${p.connectionId}/${p.kind}/${p.code}`),
         ['c1/order/WEB-1', 'c1/product/A', 'c1/product/C', 'c2/product/B'],
       );
+      // Asked again after the pass ended (a retried reconcile step): no problem closes for it.
+      await store.endPass('c1', 'pass-1');
+      await store.closeProductProblemsUnseenInPass('c1', 'pass-1');
+      assert.deepEqual(
+        (await store.openProblems('c1')).map((p) => `${p.kind}/${p.code}`),
+        ['order/WEB-1', 'product/A', 'product/C'],
+      );
     });
 
     test('codes of any shape stay apart and come back whole; a new instance (a restart, the CLI) sees them', async () => {
