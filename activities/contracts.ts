@@ -50,14 +50,22 @@ export interface SyncProductPagesInput extends SyncProductPageInput {
   maxPages: number;
   /** The pass's number of the first page, so a failure names the page it happened on (none: the caller names it). */
   firstPage?: number;
+  /** At the catalog's end, run the pass's removed-products step too (`removal` in the result): one round trip less. */
+  reconcileAtEnd?: boolean;
 }
 
 /** How the failure of a page starts: "page 12 (after cursor 11000) failed: ". */
 export const pageFailurePrefix = (page: number, cursor: string | null) => `page ${page} (after cursor ${cursor ?? 'start'}) failed: `;
+/** How the failure of a pass's removed-products step starts. */
+export const REMOVED_PRODUCTS_FAILURE_PREFIX = 'the removed-products step failed: ';
+/** The failure message names its step already (a page, or the removed-products step). */
+export const namesItsStep = (message: string) => /^page \d+ \(after cursor .*\) failed: /.test(message) || message.startsWith(REMOVED_PRODUCTS_FAILURE_PREFIX);
 
 /** The pages done: their counts together, and where the pass goes on (null: the catalog's end). */
 export interface SyncProductPagesResult extends SyncProductPageResult {
   pages: number;
+  /** The removed-products step, when asked for and the pages reached the catalog's end. */
+  removal?: ReconcileRemovedResult;
 }
 
 export interface ReconcileRemovedInput {

@@ -26,6 +26,7 @@ import type {
   SyncProductPagesInput,
   SyncProductPagesResult,
 } from './contracts';
+import { REMOVED_PRODUCTS_FAILURE_PREFIX } from './contracts';
 import { deliverOrder } from '../client/deliver-order';
 import { prepareOrderFor } from './prepare-order';
 import { alwaysRetryable, asActivity, invalidConnection, isUncertainCreate, sourceUnreachable, uncertainCreate, unknownConnection } from './failures';
@@ -177,11 +178,24 @@ export function createActivities(deps: ActivityDeps) {
     sleep: (ms) => Context.current().sleep(ms),
   });
 
+  /** The pass's removed-products step: products it never saw, deactivated when the connection asks; then the pass ends. Safe to repeat. */
+  async function reconcilePass(connection: Connection, passId: string): Promise<ReconcileRemovedResult> {
+    const removed = await deps.productStore.unseenInPass(connection.id, passId);
+    let deactivated = 0;
+    if (connection.removedProducts === 'deactivate' && removed.length > 0) {
+      deactivated = await deactivateRemovedProducts(connection, removed, deps.stock2shopFor(connection), deps.productStore);
+    }
+    // Records gone from the source never sync clean: their problems close with the pass.
+    await problems?.closeProductProblemsUnseenInPass(connection.id, passId);
+    await deps.productStore.endPass(connection.id, passId);
+    return { removed: removed.length, removedCodes: removed.slice(0, 50).map((p) => p.code), deactivated };
+  }
+
   async function syncPages(input: SyncProductPagesInput): Promise<SyncProductPagesResult> {
     const connection = connectionById(input.connectionId);
     const { source, guard } = guardedSource(connection);
-    return withHeartbeats((beat) =>
-      syncProductPageRun(
+    const pages = await withHeartbeats(async (beat) => {
+      const run = await syncProductPageRun(
         input,
         {
           connection,
@@ -202,11 +216,20 @@ export function createActivities(deps: ActivityDeps) {
           },
         },
         resumePointOf(Context.current().info.heartbeatDetails),
-      ),
-    ).catch((error: unknown) => {
+      );
+      if (!input.reconcileAtEnd || run.nextCursor !== null) return run;
+      beat({ stage: 'reconciling', resume: run });
+      try {
+        return { ...run, removal: await reconcilePass(connection, input.passId) };
+      } catch (error) {
+        if (error instanceof Error) error.message = REMOVED_PRODUCTS_FAILURE_PREFIX + error.message;
+        throw error;
+      }
+    }).catch((error: unknown) => {
       if (error instanceof TransientError && error.sourceUnreachable) sourceReachable(connection.id, false);
       throw error;
     });
+    return pages;
   }
 
   return {
@@ -228,18 +251,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async reconcileRemovedProducts(input: ReconcileRemovedInput): Promise<ReconcileRemovedResult> {
-      return asActivity(async () => {
-        const connection = connectionById(input.connectionId);
-        const removed = await deps.productStore.unseenInPass(connection.id, input.passId);
-        let deactivated = 0;
-        if (connection.removedProducts === 'deactivate' && removed.length > 0) {
-          deactivated = await deactivateRemovedProducts(connection, removed, deps.stock2shopFor(connection), deps.productStore);
-        }
-        // Records gone from the source never sync clean: their problems close with the pass.
-        await problems?.closeProductProblemsUnseenInPass(connection.id, input.passId);
-        await deps.productStore.endPass(connection.id, input.passId);
-        return { removed: removed.length, removedCodes: removed.slice(0, 50).map((p) => p.code), deactivated };
-      });
+      return asActivity(() => reconcilePass(connectionById(input.connectionId), input.passId));
     },
 
     /** Reads the order from Stock2Shop (or takes an operator's), validates it and maps it to the source's document. */

@@ -12,11 +12,15 @@ import type { Activities } from '../activities';
 import {
   MAX_LISTED_INVALID_RECORDS,
   NEEDS_ATTENTION_ERROR_TYPES,
+  namesItsStep,
   pageFailurePrefix,
+  REMOVED_PRODUCTS_FAILURE_PREFIX,
+  type ReconcileRemovedResult,
   type ConnectionProfile,
   type InvalidRecord,
   type ProductCounts,
   type SyncProductPageResult,
+  type SyncProductPagesResult,
 } from '../activities/contracts';
 import { causeMessage } from './failures';
 import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
@@ -148,7 +152,7 @@ export async function productSync(input: ProductSyncInput): Promise<ProductSyncS
   /** `failed` starts the reason ("page 3 (after cursor 2000) failed: "), unless the cause's message names the page already. */
   const failPass = (failed: string, error: unknown): never => {
     const cause = error instanceof Error ? causeMessage(error) : String(error);
-    const reason = /^page \d+ \(after cursor .*\) failed: /.test(cause) ? cause : failed + cause;
+    const reason = namesItsStep(cause) ? cause : failed + cause;
     setCurrentDetails(`Failed: ${reason}`);
     throw ApplicationFailure.create({ type: 'ProductPassFailed', message: `Product sync of ${connectionId}: ${reason}`, nonRetryable: true });
   };
@@ -157,19 +161,24 @@ export async function productSync(input: ProductSyncInput): Promise<ProductSyncS
   // Runs started before this change went one page per activity; their histories replay that way.
   const pagesInRuns = patched('product-pages-in-runs');
   let pagesThisRun = 0;
+  /** Done by the last run of pages, at the catalog's end. */
+  let removedByPages: ReconcileRemovedResult | undefined;
   do {
     const from = cursor;
     const maxPages = pagesInRuns ? Math.min(PAGES_PER_ACTIVITY, MAX_PAGES_PER_RUN - pagesThisRun) : 1;
     setCurrentDetails(`Syncing ${maxPages > 1 ? 'from ' : ''}page ${pages + 1} of ${connectionId} (${counts.listed} records read so far)`);
     const input = { connectionId, cursor: from, full, passId: carried.passId };
     const done = await (
-      pagesInRuns ? syncProductPages({ ...input, maxPages, firstPage: pages + 1 }) : syncProductPage(input).then((page) => ({ ...page, pages: 1 }))
+      pagesInRuns
+        ? syncProductPages({ ...input, maxPages, firstPage: pages + 1, reconcileAtEnd: true })
+        : syncProductPage(input).then((page): SyncProductPagesResult => ({ ...page, pages: 1 }))
     ).catch((error: unknown) => failPass(pageFailurePrefix(pages + 1, from), error));
     pages += done.pages;
     pagesThisRun += done.pages;
     counts = addCounts(counts, done);
     invalidRecords = [...invalidRecords, ...done.invalidRecords].slice(0, MAX_LISTED_INVALID_RECORDS);
     cursor = done.nextCursor;
+    removedByPages = done.removal;
     if (cursor !== null && (pagesThisRun >= MAX_PAGES_PER_RUN || workflowInfo().continueAsNewSuggested)) {
       return continueAsNew<typeof productSync>({
         connectionId,
@@ -180,9 +189,9 @@ export async function productSync(input: ProductSyncInput): Promise<ProductSyncS
   } while (cursor !== null);
 
   state = 'reconciling';
-  const removal = await reconcileRemovedProducts({ connectionId, passId: carried.passId }).catch((error: unknown) =>
-    failPass('the removed-products step failed: ', error),
-  );
+  const removal =
+    removedByPages ??
+    (await reconcileRemovedProducts({ connectionId, passId: carried.passId }).catch((error: unknown) => failPass(REMOVED_PRODUCTS_FAILURE_PREFIX, error)));
   state = 'done';
   const result: Omit<ProductSyncSummary, 'summary'> = {
     connectionId,
