@@ -33,36 +33,24 @@
  *      the database size when DATABASE_URL is set.
  * The last line is the result as JSON (`BENCH_SCALE_JSON {...}`). A benchmark, run by hand: not a test.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Client, Connection as ClientConnection, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { CENTRAL_TASK_QUEUE, manualProductSyncWorkflowId, productSyncScheduleId, raiseOrderWorkflowId, type Connection } from '../domain';
-import { createSourceConnector, createStock2ShopClient } from '../connectors';
+import { createSourceConnector } from '../connectors';
 import { syncOneProductPage } from '../activities/product-pages';
-import type { ProductStateStore, PushedProduct } from '../activities/product-state-store';
-import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator, type Stock2ShopOrder } from '../simulators';
-import { startDevServerProcess, type RunningDevServer } from '../scripts/dev-server';
 import { applyConnectionSchedules, orderPollScheduleId } from '../client/schedules';
 import { deliverOrder } from '../client/deliver-order';
 import { statusQuery, type OrderStatus } from '../workflows/definitions';
 import type { ProductSyncSummary } from '../workflows/productSync';
-import { generateKeyRingText, parseKeyRing } from '../worker/payload-codec';
-import { engineDataConverter } from '../worker/data-converter';
-import { loadConnections, resolveSecrets } from '../config/config';
-import { currentVersionOf, DEFAULT_DEPLOYMENT_NAME } from '../worker/deployment';
-import { sizingFromEnv } from '../worker/sizing';
-import { freePort } from '../scripts/ports';
-import { makeOrder } from '../test/helpers/orders';
-import { gitCommit, loadAverage, machineCpuSeconds, machineInfo, mib, ProcessSampler } from './proc';
-
-const projectRoot = resolve(__dirname, '..');
-const benchStart = Date.now();
+import { loadConnections } from '../config/config';
+import { gitCommit, loadAverage, machineCpuSeconds, machineInfo, mib } from './proc';
+import { benchOrder, mapLimit, MemoryStore, projectRoot, runBench, say, sleep, startBenchStack, waitUntil, type OrderLine } from './harness';
+import { fmtMs, fmtStats, round1, roundStats, stats, type Stats } from './report';
 
 // ---------------------------------------------------------------------------------------------- options
 
@@ -107,149 +95,6 @@ const options = {
 };
 const command = `node --import tsx bench/scale.ts ${process.argv.slice(2).join(' ')}`.trim();
 
-// ---------------------------------------------------------------------------------------------- helpers
-
-function say(line: string): void {
-  const elapsed = ((Date.now() - benchStart) / 1000).toFixed(0).padStart(5);
-  process.stdout.write(`[scale ${elapsed}s] ${line}\n`);
-}
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
-
-
-/** Runs `fn` over `items`, at most `limit` at once. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    for (;;) {
-      const index = next++;
-      if (index >= items.length) return;
-      results[index] = await fn(items[index]!, index);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}
-
-interface Stats {
-  count: number;
-  median: number | null;
-  p95: number | null;
-  max: number | null;
-}
-function stats(values: number[]): Stats {
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = (q: number) => (sorted.length === 0 ? null : sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!);
-  return { count: sorted.length, median: rank(0.5), p95: rank(0.95), max: sorted.length ? sorted[sorted.length - 1]! : null };
-}
-const fmtMs = (ms: number | null) => (ms === null ? '-' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
-const fmtStats = (s: Stats) => `n=${s.count} median ${fmtMs(s.median)} p95 ${fmtMs(s.p95)} max ${fmtMs(s.max)}`;
-const roundStats = (s: Stats): Stats => ({ count: s.count, median: round1(s.median), p95: round1(s.p95), max: round1(s.max) });
-const round1 = (n: number | undefined | null) => (n === undefined || n === null ? null : Math.round(n * 10) / 10);
-
-async function waitUntil(what: string, timeoutMs: number, probe: () => Promise<boolean> | boolean, everyMs = 1000): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await probe()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-// -------------------------------------------------------------------------------------------- processes
-
-/** Every process this bench started, stopped by pid at the end, on Ctrl-C and on an error. */
-const children = new Map<string, ChildProcess>();
-let devServer: RunningDevServer | undefined;
-const closers: (() => Promise<unknown>)[] = [];
-
-function spawnNode(name: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
-  const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: projectRoot, env, stdio: ['ignore', log, log] });
-  closeSync(log);
-  children.set(name, child);
-  child.once('exit', (code, signal) => {
-    if (!stopping) say(`!! ${name} (pid ${child.pid}) exited early: code ${code} signal ${signal}; see ${logFile}`);
-  });
-  return child;
-}
-
-async function stopChild(name: string, child: ChildProcess, graceMs = 45_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
-  if (!done) {
-    say(`${name} did not stop within ${graceMs / 1000} s: SIGKILL`);
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-let stopping = false;
-async function stopEverything(): Promise<void> {
-  stopping = true;
-  await Promise.all([...children].map(([name, child]) => stopChild(name, child)));
-  if (devServer) await devServer.stop().catch(() => undefined);
-  for (const close of closers.reverse()) await close().catch(() => undefined);
-}
-process.on('exit', () => {
-  // Last resort (an uncaught error): nothing this bench started outlives it.
-  for (const child of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  if (devServer && devServer.process.exitCode === null) devServer.process.kill('SIGKILL');
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    say(`${signal}: stopping everything this bench started…`);
-    void stopEverything().finally(() => process.exit(130));
-  });
-}
-
-// ------------------------------------------------------------------------------------------------ stores
-
-/** The raw pass's product state: in memory, nothing remembered between passes (they are full passes). */
-class MemoryStore implements ProductStateStore {
-  private readonly pushed = new Map<string, PushedProduct>();
-  private readonly seen = new Set<string>();
-  async lastPushedHashes(_c: string, codes: string[]) {
-    const hashes = new Map<string, string>();
-    for (const code of codes) {
-      const hash = this.pushed.get(code)?.hash;
-      if (hash !== undefined) hashes.set(code, hash);
-    }
-    return hashes;
-  }
-  async recordPushed(_c: string, products: PushedProduct[]) {
-    for (const p of products) this.pushed.set(p.code, p);
-  }
-  async forget(_c: string, codes: string[]) {
-    for (const code of codes) this.pushed.delete(code);
-  }
-  async markSeen(_c: string, _p: string, codes: string[]) {
-    for (const code of codes) this.seen.add(code);
-  }
-  async unseenInPass() {
-    return [...this.pushed.values()].filter((p) => !this.seen.has(p.code));
-  }
-  async endPass() {
-    this.seen.clear();
-  }
-}
-
-// ------------------------------------------------------------------------------------------------- orders
-
-interface OrderLine {
-  sku: string;
-  price: number;
-}
-
-/** A valid Stock2Shop order (the tests' order) for the connection's source. */
-function benchOrder(code: string, sourceId: number, lines: OrderLine[]): Stock2ShopOrder {
-  const order = makeOrder(code, lines.map((line, i) => ({ sku: line.sku, qty: 1 + (i % 3), price: line.price })), { shipping: 60 });
-  return { ...order, sources: [{ source_id: sourceId }] } as unknown as Stock2ShopOrder;
-}
-
 // --------------------------------------------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -258,166 +103,47 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   say(`${command}`);
   say(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; node ${machine.node}; commit ${commit}`);
-  const dir = mkdtempSync(join(tmpdir(), 's2s-scale-'));
-  say(`temp dir ${dir}`);
-  closers.push(async () => {
-    if (!options.keep) rmSync(dir, { recursive: true, force: true });
-  });
 
-  // Simulators: one of each, in this process, serving every connection.
-  const omniLogin = { userName: 'Guest', password: 'bench-omni-password', companyName: 'Bench Trading (PTY) LTD' };
-  const isyncLogin = { userName: 'ops@bench.example', password: 'bench-isync-password' };
+  // One simulator of each kind, in this process, serving every connection; the connections: half Omni
+  // (every 3 minutes), half iSync (hourly), each with its own Stock2Shop source id and token.
   const nOmni = Math.ceil(options.connections / 2);
-  const tokens = Array.from({ length: options.connections }, (_, i) => `bench-s2s-${String(i + 1).padStart(3, '0')}-${randomBytes(6).toString('hex')}`);
-  const omni = await startOmniSimulator({ port: 0, items: options.items, ...omniLogin });
-  closers.push(() => omni.close());
-  const isync = await startISyncSimulator({ port: 0, items: options.items, ...isyncLogin });
-  closers.push(() => isync.close());
-  // No data dir: orders and products in memory (the file store rewrites orders.json on every change).
-  const stock2shop = await startStock2ShopSimulator({ port: 0, tokens });
-  closers.push(() => stock2shop.close());
-  say(`simulators: Omni ${omni.url} (${omni.catalog().length} items), iSync ${isync.url} (${isync.catalog().length} items), Stock2Shop ${stock2shop.url}`);
-
-  // Temporal.
-  const [port, uiPort] = [await freePort(), await freePort()];
-  devServer = await startDevServerProcess({ dbFile: join(dir, 'temporal.sqlite'), logFile: join(dir, 'temporal.log'), port, uiPort });
-  say(`Temporal dev server ${devServer.address} (pid ${devServer.process.pid})`);
-
-  // Connections: half Omni (every 3 minutes), half iSync (hourly), each its own source id and token.
-  const secretEnv: Record<string, string> = {
-    BENCH_OMNI_DATABASE: 'OMNIBENCH',
-    BENCH_OMNI_COMPANY: omniLogin.companyName,
-    BENCH_OMNI_DB_USER: 'readonly',
-    BENCH_OMNI_DB_PASSWORD: 'bench-readonly',
-    BENCH_OMNI_USER: omniLogin.userName,
-    BENCH_OMNI_PASSWORD: omniLogin.password,
-    BENCH_ISYNC_USER: isyncLogin.userName,
-    BENCH_ISYNC_PASSWORD: isyncLogin.password,
-  };
-  const inputs: Record<string, unknown>[] = [];
-  for (let i = 0; i < options.connections; i += 1) {
-    const isOmni = i < nOmni;
-    const n = String(isOmni ? i + 1 : i - nOmni + 1).padStart(3, '0');
-    const tokenVariable = `BENCH_S2S_TOKEN_${String(i + 1).padStart(3, '0')}`;
-    secretEnv[tokenVariable] = tokens[i]!;
-    const common = {
-      stock2shop: { sourceId: 1001 + i, credentialsRef: { token: tokenVariable } },
-    };
-    inputs.push(
-      isOmni
-        ? {
-            id: `omni-${n}`,
-            name: `Bench Omni ${n}`,
-            sourceKind: 'omni',
-            endpoint: omni.url,
-            credentialsRef: {
-              databaseName: 'BENCH_OMNI_DATABASE',
-              companyName: 'BENCH_OMNI_COMPANY',
-              databaseUser: 'BENCH_OMNI_DB_USER',
-              databasePassword: 'BENCH_OMNI_DB_PASSWORD',
-              omniUser: 'BENCH_OMNI_USER',
-              omniPassword: 'BENCH_OMNI_PASSWORD',
-            },
-            ...common,
-            settings: {
-              param_default_customer_code: 'CASH001',
-              param_warehouse_code: '1',
-              param_shipping_code: 'SHIP',
-              param_default_tax_code: '1',
-              param_default_tax_code_exempt: '0',
-              param_default_tax_code_shipping: '1',
-              param_rep_code: 'Web',
-            },
-            syncIntervalMinutes: 3,
-          }
-        : {
-            id: `isync-${n}`,
-            name: `Bench iSync ${n}`,
-            sourceKind: 'isync',
-            endpoint: isync.url,
-            credentialsRef: { username: 'BENCH_ISYNC_USER', password: 'BENCH_ISYNC_PASSWORD' },
-            ...common,
-            settings: { param_shipping_code: 'SHIP', param_order_line_item: 'ProductStockID' },
-            syncIntervalMinutes: 60,
-          },
-    );
-  }
-  const connectionsFile = join(dir, 'connections.json');
-  writeFileSync(connectionsFile, JSON.stringify({ connections: inputs }, null, 2));
-  const connections = loadConnections(connectionsFile);
+  const stack = await startBenchStack({
+    label: 'scale',
+    keep: options.keep,
+    simulators: [
+      { name: 'omni', kind: 'omni', items: options.items },
+      { name: 'isync', kind: 'isync', items: options.items },
+    ],
+    connections: Array.from({ length: options.connections }, (_, i) => {
+      const isOmni = i < nOmni;
+      const n = String(isOmni ? i + 1 : i - nOmni + 1).padStart(3, '0');
+      return isOmni
+        ? { id: `omni-${n}`, kind: 'omni' as const, sourceId: 1001 + i, extra: { syncIntervalMinutes: 3 } }
+        : { id: `isync-${n}`, kind: 'isync' as const, sourceId: 1001 + i, extra: { syncIntervalMinutes: 60 } };
+    }),
+    agents: { processes: options.agentProcesses, slots: options.agentSlots },
+  });
+  const { client, stock2shop, connections, sampler, sizing, dir } = stack;
+  const omni = stack.omni();
+  const isync = stack.isync();
   const omniConnections = connections.filter((c) => c.sourceKind === 'omni');
   const isyncConnections = connections.filter((c) => c.sourceKind === 'isync');
+  const centralReadyMs = stack.readyMs.central ?? 0;
+  const agentsReadyMs = stack.readyMs.agents ?? 0;
+  if (process.env.DATABASE_URL) say('DATABASE_URL is set: passed to the workers; its size is read at the end');
 
   // The configuration read: every activity reads and validates the connections file (ActivityDeps.connections).
   const configReads: number[] = [];
   for (let i = 0; i < 20; i += 1) {
     const t = performance.now();
-    loadConnections(connectionsFile);
+    loadConnections(stack.connectionsFile);
     configReads.push(performance.now() - t);
   }
   const configRead = stats(configReads);
   say(`connections file: ${connections.length} connections (${omniConnections.length} Omni, ${isyncConnections.length} iSync); one read+validation ${fmtMs(configRead.median)} (median of 20)`);
 
-  // The workers' environment: this process's, minus any Temporal or engine settings of the caller's own.
-  const keyText = generateKeyRingText(`bench-${Date.now()}`);
-  const baseEnv: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (/^(TEMPORAL_|CONNECTIONS_FILE$|DATA_DIR$|STOCK2SHOP_URL$|PAYLOAD_CODEC_KEYS$|AGENT_CONNECTION_ID$|METRICS_BIND_ADDRESS$)/.test(name)) continue;
-    baseEnv[name] = value;
-  }
-  const workerEnv: NodeJS.ProcessEnv = {
-    ...baseEnv,
-    ...secretEnv,
-    TEMPORAL_ADDRESS: devServer.address,
-    TEMPORAL_NAMESPACE: 'default',
-    CONNECTIONS_FILE: connectionsFile,
-    DATA_DIR: join(dir, 'data'),
-    STOCK2SHOP_URL: stock2shop.url,
-    PAYLOAD_CODEC_KEYS: keyText,
-    WORKER_PROMOTE_ON_START: 'true',
-    WORKER_SHUTDOWN_GRACE_SECONDS: '5',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
-  };
-  const sizing = sizingFromEnv(workerEnv);
-  if (process.env.DATABASE_URL) say('DATABASE_URL is set: passed to the workers; its size is read at the end');
-
-  // Client of this bench.
-  const clientConnection = await ClientConnection.connect({ address: devServer.address });
-  closers.push(() => clientConnection.close());
-  const client = new Client({ connection: clientConnection, namespace: 'default', dataConverter: engineDataConverter(parseKeyRing(keyText)) });
-
-  // Central worker, then agents, as their own processes.
-  const centralLog = join(dir, 'central.log');
-  const central = spawnNode('central worker', ['worker/central.ts'], workerEnv, centralLog);
-  say(`central worker pid ${central.pid} (log ${centralLog}); waiting for its version to be current…`);
-  const centralReadyMs = await waitUntil('the central worker to make its version current (see its log)', 180_000, async () => {
-    if (central.exitCode !== null) throw new Error(`the central worker exited (code ${central.exitCode}); see ${centralLog}`);
-    return (await currentVersionOf(clientConnection, 'default', DEFAULT_DEPLOYMENT_NAME)) !== undefined;
-  });
-  say(`central worker ready in ${(centralReadyMs / 1000).toFixed(1)} s`);
-
-  const agentGroups: string[][] = Array.from({ length: Math.min(options.agentProcesses, omniConnections.length) }, () => []);
-  omniConnections.forEach((c, i) => agentGroups[i % agentGroups.length]!.push(c.id));
-  const agents = agentGroups.map((ids, i) => {
-    const log = join(dir, `agents-${i + 1}.log`);
-    return { log, child: spawnNode(`agents ${i + 1}`, ['bench/agents.ts', '--slots', String(options.agentSlots), ...ids], workerEnv, log) };
-  });
-  const agentsReadyMs = await waitUntil('the agents to start (see their logs)', 180_000, () => {
-    for (const a of agents) if (a.child.exitCode !== null) throw new Error(`an agents process exited; see ${a.log}`);
-    return agents.every((a) => readFileSync(a.log, 'utf8').includes('agents ready'));
-  }, 500);
-  say(`agents ready in ${(agentsReadyMs / 1000).toFixed(1)} s: ${agents.length} process(es), pids ${agents.map((a) => a.child.pid).join(', ')}, ${options.agentSlots} activity slots each`);
-
-  const sampler = new ProcessSampler(() => {
-    const pids: Record<string, number | undefined> = { central: central.pid, devServer: devServer?.process.pid, bench: process.pid };
-    agents.forEach((a, i) => (pids[agents.length === 1 ? 'agents' : `agents${i + 1}`] = a.child.pid));
-    return pids;
-  });
-  sampler.start(5000);
-
   // ---------------------------------------------------------------- 1. engine/raw at idle
-  const secretsOf = (c: Connection) => resolveSecrets(c, workerEnv);
-  const s2sFor = (c: Connection) => createStock2ShopClient({ endpoint: stock2shop.url, token: tokens[connections.indexOf(c)]! });
+  const { secretsOf, stock2shopFor: s2sFor } = stack;
 
   async function rawPass(connection: Connection): Promise<number> {
     const source = createSourceConnector(connection, secretsOf(connection));
@@ -852,7 +578,7 @@ async function main(): Promise<void> {
   })();
 
   say('stopping…');
-  await stopEverything();
+  await stack.stop();
 
   const result: ScaleResult & Record<string, unknown> = {
     bench: 'scale',
@@ -908,7 +634,6 @@ async function main(): Promise<void> {
   };
   printReport(result);
   process.stdout.write(`BENCH_SCALE_JSON ${JSON.stringify(result)}\n`);
-  if (options.keep) say(`kept ${dir}`);
 }
 
 type LagOf = { runs: number; startLag: Stats & { over30s: number }; firstTaskLag: Stats & { over30s: number; noTaskYet: number } };
@@ -1002,8 +727,4 @@ function printReport(x: ScaleResult): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-main().catch(async (error: Error) => {
-  process.stderr.write(`bench/scale: ${error.stack ?? error.message}\n`);
-  await stopEverything();
-  process.exit(1);
-});
+runBench('scale', main);
