@@ -28,6 +28,20 @@ export interface ProductCounts {
   invalid: number;
 }
 
+export const emptyCounts = (): ProductCounts => ({ listed: 0, pushed: 0, unchanged: 0, deleted: 0, ignored: 0, invalid: 0 });
+
+/** `total` plus the counts of `more` (a page, or a run of pages). */
+export function addCounts(total: ProductCounts, more: ProductCounts): ProductCounts {
+  return {
+    listed: total.listed + more.listed,
+    pushed: total.pushed + more.pushed,
+    unchanged: total.unchanged + more.unchanged,
+    deleted: total.deleted + more.deleted,
+    ignored: total.ignored + more.ignored,
+    invalid: total.invalid + more.invalid,
+  };
+}
+
 export interface SyncProductPageInput {
   connectionId: string;
   cursor: string | null;

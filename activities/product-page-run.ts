@@ -11,6 +11,8 @@
 import { z } from 'zod';
 import type { ProductPage } from '../connectors';
 import {
+  addCounts,
+  emptyCounts,
   MAX_LISTED_INVALID_RECORDS,
   pageFailurePrefix,
   type SyncProductPageResult,
@@ -52,17 +54,7 @@ export function resumePointOf(heartbeatDetails: unknown): SyncProductPagesResult
 export async function syncProductPageRun(input: SyncProductPagesInput, deps: PageRunDeps, resume?: SyncProductPagesResult): Promise<SyncProductPagesResult> {
   const now = deps.now ?? Date.now;
   const started = now();
-  let progress: SyncProductPagesResult = resume ?? {
-    nextCursor: input.cursor,
-    pages: 0,
-    listed: 0,
-    pushed: 0,
-    unchanged: 0,
-    deleted: 0,
-    ignored: 0,
-    invalid: 0,
-    invalidRecords: [],
-  };
+  let progress: SyncProductPagesResult = resume ?? { nextCursor: input.cursor, pages: 0, ...emptyCounts(), invalidRecords: [] };
   // A resume point at the catalog's end (or at the page limit): the earlier attempt finished its pages.
   if (resume && (resume.nextCursor === null || resume.pages >= input.maxPages)) return resume;
 
@@ -84,14 +76,9 @@ export async function syncProductPageRun(input: SyncProductPagesInput, deps: Pag
       throw error;
     }
     progress = {
+      ...addCounts(progress, done),
       nextCursor: done.nextCursor,
       pages: progress.pages + 1,
-      listed: progress.listed + done.listed,
-      pushed: progress.pushed + done.pushed,
-      unchanged: progress.unchanged + done.unchanged,
-      deleted: progress.deleted + done.deleted,
-      ignored: progress.ignored + done.ignored,
-      invalid: progress.invalid + done.invalid,
       invalidRecords: [...progress.invalidRecords, ...done.invalidRecords].slice(0, MAX_LISTED_INVALID_RECORDS),
     };
     deps.onPageDone?.(done, progress);

@@ -13,7 +13,7 @@ import { SOURCE_MAPPINGS } from '../domain/sources';
 import type { Stock2ShopQueueItem } from '../domain/stock2shop';
 import type { ProductPage, Stock2ShopClient } from '../connectors';
 import { RejectedBySourceError, STOCK2SHOP_MAX_PUSH } from '../connectors';
-import type { SyncProductPageInput, SyncProductPageResult } from './contracts';
+import { emptyCounts, type SyncProductPageInput, type SyncProductPageResult } from './contracts';
 import type { ProblemLedger, ProductStateStore, PushedProduct } from './product-state-store';
 
 export interface ProductPageDeps {
@@ -36,16 +36,7 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
 
   const mapping = SOURCE_MAPPINGS[connection.sourceKind];
   const context = { sourceId: connection.stock2shop.sourceId, syncToken: String(Date.now()), fetchToken: input.cursor ?? '' };
-  const result: SyncProductPageResult = {
-    nextCursor: page.nextCursor,
-    listed: page.records.length,
-    pushed: 0,
-    unchanged: 0,
-    deleted: 0,
-    ignored: 0,
-    invalid: 0,
-    invalidRecords: [],
-  };
+  const result: SyncProductPageResult = { nextCursor: page.nextCursor, ...emptyCounts(), listed: page.records.length, invalidRecords: [] };
   const changed: ChangedProduct[] = [];
   const seen: string[] = [];
   const candidates: ChangedProduct[] = [];

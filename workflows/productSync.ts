@@ -10,6 +10,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
+  addCounts,
+  emptyCounts,
   MAX_LISTED_INVALID_RECORDS,
   NEEDS_ATTENTION_ERROR_TYPES,
   namesItsStep,
@@ -19,7 +21,6 @@ import {
   type ConnectionProfile,
   type InvalidRecord,
   type ProductCounts,
-  type SyncProductPageResult,
   type SyncProductPagesResult,
 } from '../activities/contracts';
 import { causeMessage } from './failures';
@@ -89,19 +90,6 @@ function sourceActivities(profile: ConnectionProfile) {
       nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES],
     },
   });
-}
-
-const emptyCounts = (): ProductCounts => ({ listed: 0, pushed: 0, unchanged: 0, deleted: 0, ignored: 0, invalid: 0 });
-
-function addCounts(total: ProductCounts, page: SyncProductPageResult): ProductCounts {
-  return {
-    listed: total.listed + page.listed,
-    pushed: total.pushed + page.pushed,
-    unchanged: total.unchanged + page.unchanged,
-    deleted: total.deleted + page.deleted,
-    ignored: total.ignored + page.ignored,
-    invalid: total.invalid + page.invalid,
-  };
 }
 
 /** One pass over a connection's catalog: source → Stock2Shop, one activity call per page. */
