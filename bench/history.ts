@@ -14,18 +14,18 @@ export interface HistoryFigures {
   largestPayloadBytes: number;
 }
 
-/** Every payload object in a decoded history event (they sit under `payloads` arrays, at any depth). */
-function payloadSizes(value: unknown, sizes: number[]): void {
+/** Every Payload object under `value` (data + metadata bytes), with the path it was found at. */
+export function payloadsIn(value: unknown, path: string, out: { bytes: number; path: string }[]): void {
   if (value === null || typeof value !== 'object') return;
-  if (ArrayBuffer.isView(value)) return;
+  if (value instanceof Uint8Array) return;
   const record = value as Record<string, unknown>;
-  if (Array.isArray(record.payloads)) {
-    for (const payload of record.payloads as { data?: Uint8Array | null; metadata?: Record<string, Uint8Array> | null }[]) {
-      const metadata = Object.entries(payload.metadata ?? {}).reduce((sum, [key, bytes]) => sum + key.length + bytes.length, 0);
-      sizes.push((payload.data?.length ?? 0) + metadata);
-    }
+  if (record.data instanceof Uint8Array && record.metadata !== null && typeof record.metadata === 'object') {
+    let bytes = record.data.length;
+    for (const [key, v] of Object.entries(record.metadata as Record<string, unknown>)) bytes += key.length + (v instanceof Uint8Array ? v.length : 0);
+    out.push({ bytes, path });
+    return;
   }
-  for (const child of Array.isArray(value) ? value : Object.values(record)) payloadSizes(child, sizes);
+  for (const [key, v] of Object.entries(record)) if (v !== null && v !== undefined) payloadsIn(v, path ? `${path}.${key}` : key, out);
 }
 
 /** The figures of a workflow's runs, newest back through continue-as-new (at most `maxRuns`). */
@@ -39,9 +39,9 @@ export async function historyFigures(client: Client, workflowId: string, maxRuns
     const events = history.events ?? [];
     runs += 1;
     maxEventsPerRun = Math.max(maxEventsPerRun, events.length);
-    const sizes: number[] = [];
-    for (const event of events) payloadSizes(event, sizes);
-    largestPayloadBytes = Math.max(largestPayloadBytes, ...sizes);
+    const payloads: { bytes: number; path: string }[] = [];
+    for (const event of events) payloadsIn(event, '', payloads);
+    largestPayloadBytes = Math.max(largestPayloadBytes, ...payloads.map((p) => p.bytes));
     runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
   } while (runId && runs < maxRuns);
   return { workflowId, runs, maxEventsPerRun, largestPayloadBytes };

@@ -60,6 +60,7 @@ import { deliverOrder } from '../client/deliver-order';
 import { productStoreFromEnv } from '../worker/runtime';
 import { EncryptionCodec, parseKeyRing } from '../worker/payload-codec';
 import type { HeldOrder } from '../simulators';
+import { payloadsIn } from './history';
 import { gitCommit, loadAverage, machineCpuSeconds, machineInfo, mib, type TreeSample } from './proc';
 import {
   benchOrder,
@@ -880,20 +881,6 @@ interface HistoryFigures {
   largestEventBytes: number;
   largestPayloadWhere: string;
   payloadsPerRun: number;
-}
-
-/** Every Payload object under `value` (data + metadata bytes), with the path it was found at. */
-function payloadsIn(value: unknown, path: string, out: { bytes: number; path: string }[]): void {
-  if (value === null || typeof value !== 'object') return;
-  if (value instanceof Uint8Array) return;
-  const record = value as Record<string, unknown>;
-  if (record.data instanceof Uint8Array && record.metadata !== null && typeof record.metadata === 'object') {
-    let bytes = record.data.length;
-    for (const [key, v] of Object.entries(record.metadata as Record<string, unknown>)) bytes += key.length + (v instanceof Uint8Array ? v.length : 0);
-    out.push({ bytes, path });
-    return;
-  }
-  for (const [key, v] of Object.entries(record)) if (v !== null && v !== undefined) payloadsIn(v, path ? `${path}.${key}` : key, out);
 }
 
 const EventType = temporal.api.enums.v1.EventType;
