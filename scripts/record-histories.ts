@@ -27,7 +27,8 @@ import { startDevServer, startTimeSkippingServer } from '../test/helpers/tempora
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack, type StackOptions } from '../test/helpers/stack';
 import { makeOrder, waitFor } from '../test/helpers/orders';
 // `historyToJSON` of @temporalio/common, with a fallback for this install's split protobufjs (see there).
-import { historyToJSONText, RECORDED_HISTORIES, type History } from '../test/helpers/replay';
+import { historyToJSONText, RECORDED_HISTORIES } from '../test/helpers/replay';
+import { activityStepNames, patchIdsOf } from '../test/helpers/history-reading';
 
 const projectRoot = resolve(__dirname, '..');
 const outputDir = join(projectRoot, 'test', 'histories');
@@ -80,11 +81,6 @@ async function save(name: HistoryName, handle: WorkflowHandle): Promise<void> {
 /** A phase that takes longer than this is stuck: it fails, naming its last step, instead of hanging. */
 const PHASE_DEADLINE_MS = 5 * 60_000;
 let step = 'starting';
-
-/** The activity types a run scheduled, in order. */
-function activityTypes(history: History): string[] {
-  return (history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-}
 
 /** Runs `body` with a stack and both workers on `env`, then stops them and the server. */
 async function withEngine(env: TestWorkflowEnvironment, options: StackOptions, body: (stack: Stack) => Promise<void>): Promise<void> {
@@ -221,7 +217,7 @@ async function recordOnDevServer(): Promise<void> {
     step = 'an order raised at once';
     await stack.placeOrder(makeOrder('WEB-1001', [{ sku: 'KETTLE-01', qty: 2, price: 304.34 }], { shipping: 60 }));
     await raised('WEB-1001', { attempts: 1, alreadyExisted: false });
-    await save('order-raised-at-once', handleOf('WEB-1001'));
+    await save('order-local-raised-at-once', handleOf('WEB-1001'));
 
     // The create commits, its answer is lost; the activity's next try (after the commit delay) finds
     // it and creates nothing. The lost answer also marks the source down for 2 × sourceProbeSeconds:
@@ -236,24 +232,41 @@ async function recordOnDevServer(): Promise<void> {
     omni.createCommitDelaySeconds = 1;
     const lostAnswer = await handleOf('WEB-1002').fetchHistory();
     assert.deepEqual(
-      activityTypes(lostAnswer),
-      ['prepareOrder', 'raiseInSource', 'writeBackSourceOrderCode'],
+      activityStepNames(lostAnswer),
+      ['prepareOrder (local)', 'raiseInSource', 'writeBackSourceOrderCode (local)'],
       'WEB-1002: found by the retry of the same activity',
     );
     assert.ok(
       lostAnswer.events?.some((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2),
       'WEB-1002: found on a later attempt',
     );
-    await save('order-create-answer-lost-found-on-next-try', handleOf('WEB-1002'));
+    await save('order-local-create-answer-lost-found-on-next-try', handleOf('WEB-1002'));
 
-    // An unknown SKU: needs attention; the item is added, a retry (the Update `order retry` sends) raises it.
+    // An unknown SKU: needs attention; the item is added, a retry (the Update `order retry` sends)
+    // raises it. Its OrderState search attribute follows it (patch 'order-state-search-attribute'):
+    // raising, needs_attention, raising, raised.
     step = 'an order needing attention, retried';
+    const orderStateOf = async (code: string) => (await handleOf(code).describe()).typedSearchAttributes.get(OrderStateKey);
     await stack.placeOrder(makeOrder('WEB-1003', [{ sku: 'GHOST-99', qty: 1, price: 10 }]));
     await untilWaitingForFix('WEB-1003');
+    assert.equal(await orderStateOf('WEB-1003'), 'needs_attention');
     stack.omni.addItem({ STOCKCODE: 'GHOST-99', DESCRIPTION: 'Found it', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 10, OAvailable: 1 });
     assert.deepEqual(await handleOf('WEB-1003').executeUpdate(retryUpdate), { attempt: 2 });
     await raised('WEB-1003', { attempts: 2 });
-    await save('order-needs-attention-retried-and-raised', handleOf('WEB-1003'));
+    assert.equal(await orderStateOf('WEB-1003'), 'raised');
+    const retried = await handleOf('WEB-1003').fetchHistory();
+    const orderStates = (retried.events ?? []).flatMap((e) => {
+      const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[OrderStateKey.name];
+      return field?.data ? [JSON.parse(Buffer.from(field.data).toString('utf8')) as string] : [];
+    });
+    assert.deepEqual(orderStates, ['raising', 'needs_attention', 'raising', 'raised'], 'WEB-1003: every state upserted, in order');
+    assert.deepEqual(patchIdsOf(retried), ['order-state-search-attribute', 'order-local-activities'], 'WEB-1003: both patches taken');
+    assert.deepEqual(
+      activityStepNames(retried),
+      ['prepareOrder (local)', 'raiseInSource', 'writeBackOrderFailure', 'prepareOrder (local)', 'raiseInSource', 'writeBackSourceOrderCode (local)'],
+      'WEB-1003: read, refused by the source, failure written back; on the retry read again, raised, written back',
+    );
+    await save('order-local-needs-attention-retried-and-raised', handleOf('WEB-1003'));
 
     // An order cancelled while it waits for a fix.
     step = 'an order cancelled while it waits for a fix';
@@ -262,7 +275,7 @@ async function recordOnDevServer(): Promise<void> {
     await handleOf('WEB-1004').cancel();
     await assert.rejects(handleOf('WEB-1004').result(), (error: Error) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure);
     assert.equal((await handleOf('WEB-1004').describe()).status.name, 'CANCELLED');
-    await save('order-cancelled-while-waiting-for-fix', handleOf('WEB-1004'));
+    await save('order-local-cancelled-while-waiting-for-fix', handleOf('WEB-1004'));
 
     // The source is down: the order waits, the connection's source watch probes until it answers,
     // wakes the order, and ends; the order is raised.
@@ -280,33 +293,9 @@ async function recordOnDevServer(): Promise<void> {
     await raised('WEB-1005', { attempts: 1 });
     const woken = await watch.result();
     assert.equal(woken.woken, 1);
-    assert.ok(activityTypes(await handleOf('WEB-1005').fetchHistory()).includes('registerSourceWaiter'), 'WEB-1005 waited for the source watch');
-    await save('order-waited-for-source-outage-and-raised', handleOf('WEB-1005'));
+    assert.ok(activityStepNames(await handleOf('WEB-1005').fetchHistory()).includes('registerSourceWaiter'), 'WEB-1005 waited for the source watch');
+    await save('order-local-waited-for-source-outage-and-raised', handleOf('WEB-1005'));
     await save('source-watch-woke-waiting-order', watch);
-
-    // The OrderState search attribute (patch 'order-state-search-attribute'): an order that needs
-    // attention, is retried and raised, its state upserted at each change: raising, needs_attention,
-    // raising, raised.
-    step = 'an order whose OrderState follows it through needs attention to raised';
-    const orderStateOf = async (code: string) => (await handleOf(code).describe()).typedSearchAttributes.get(OrderStateKey);
-    await stack.placeOrder(makeOrder('WEB-1006', [{ sku: 'GHOST-77', qty: 1, price: 10 }]));
-    await untilWaitingForFix('WEB-1006');
-    assert.equal(await orderStateOf('WEB-1006'), 'needs_attention');
-    stack.omni.addItem({ STOCKCODE: 'GHOST-77', DESCRIPTION: 'Found it too', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 10, OAvailable: 1 });
-    assert.deepEqual(await handleOf('WEB-1006').executeUpdate(retryUpdate), { attempt: 2 });
-    await raised('WEB-1006', { attempts: 2 });
-    assert.equal(await orderStateOf('WEB-1006'), 'raised');
-    const orderStateEvents = (await handleOf('WEB-1006').fetchHistory()).events ?? [];
-    assert.ok(
-      orderStateEvents.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'),
-      "WEB-1006: the patch 'order-state-search-attribute' is recorded",
-    );
-    const orderStates = orderStateEvents.flatMap((e) => {
-      const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[OrderStateKey.name];
-      return field?.data ? [JSON.parse(Buffer.from(field.data).toString('utf8')) as string] : [];
-    });
-    assert.deepEqual(orderStates, ['raising', 'needs_attention', 'raising', 'raised'], 'WEB-1006: every state upserted, in order');
-    await save('order-state-needs-attention-retried-and-raised', handleOf('WEB-1006'));
   });
 }
 
@@ -324,7 +313,7 @@ async function recordOnTimeSkippingServer(): Promise<void> {
       assert.ok(error.cause instanceof ApplicationFailure && error.cause.type === 'OrderNotRaised', String(error.cause));
       return true;
     });
-    await save('order-not-raised-after-30-day-wait-for-fix', handleOf('WEB-3001'));
+    await save('order-local-not-raised-after-30-day-wait-for-fix', handleOf('WEB-3001'));
   });
 }
 

@@ -4,16 +4,27 @@ import { NEEDS_ATTENTION_ERROR_TYPES, SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_C
 
 const needsAttentionTypes: readonly string[] = NEEDS_ATTENTION_ERROR_TYPES;
 
+/**
+ * What the activity itself failed with. An activity task's failure reaches the workflow as an
+ * ActivityFailure around it; a local activity's as that failure itself, unwrapped.
+ */
+function activityCause(error: unknown): Error | undefined {
+  if (error instanceof ActivityFailure) return error.cause;
+  if (error instanceof ApplicationFailure || error instanceof TimeoutFailure) return error;
+  return undefined;
+}
+
 /** The retry window ran out right after a create that got no clear answer: the order may exist. */
 function lastCreateWasUncertain(error: Error): boolean {
-  if (!(error instanceof ActivityFailure) || !(error.cause instanceof TimeoutFailure)) return false;
-  const last = error.cause.cause;
-  return last instanceof ApplicationFailure && last.type === UNCERTAIN_CREATE_ERROR_TYPE;
+  const cause = activityCause(error);
+  if (!(cause instanceof TimeoutFailure)) return false;
+  return cause.cause instanceof ApplicationFailure && cause.cause.type === UNCERTAIN_CREATE_ERROR_TYPE;
 }
 
 /** The attempt ended because the source did not answer: the order waits for the connection's probe. */
 export function isSourceUnreachable(error: unknown): boolean {
-  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === SOURCE_UNREACHABLE_ERROR_TYPE;
+  const cause = activityCause(error);
+  return cause instanceof ApplicationFailure && cause.type === SOURCE_UNREACHABLE_ERROR_TYPE;
 }
 
 /**
@@ -24,11 +35,8 @@ export function isNeedsAttention(error: Error): boolean {
   if (needsAttentionTypes.includes(error.name)) return true;
   if (lastCreateWasUncertain(error)) return true;
   if (isSourceUnreachable(error)) return false;
-  if (error instanceof ActivityFailure) {
-    const cause = error.cause;
-    if (cause instanceof ApplicationFailure) return cause.nonRetryable || needsAttentionTypes.includes(cause.type ?? '');
-  }
-  return false;
+  const cause = activityCause(error);
+  return cause instanceof ApplicationFailure && (cause.nonRetryable || needsAttentionTypes.includes(cause.type ?? ''));
 }
 
 /** The sentence a person reads in Stock2Shop and the Web UI. */
@@ -40,20 +48,17 @@ export function describeFailure(error: Error): string {
     );
   }
   if (isSourceUnreachable(error)) {
-    return `not raised: the source stayed unreachable through the connection's retry window; last: ${(error as ActivityFailure).cause?.message}`;
+    return `not raised: the source stayed unreachable through the connection's retry window; last: ${activityCause(error)?.message}`;
   }
-  if (error instanceof ActivityFailure) {
-    const cause = error.cause;
-    if (cause instanceof TimeoutFailure) {
-      const last = cause.cause?.message;
-      return `not raised: gave up after the connection's retry window${last ? `; last error: ${last}` : ''}`;
-    }
-    if (cause) return cause.message;
+  const cause = activityCause(error);
+  if (cause instanceof TimeoutFailure) {
+    const last = cause.cause?.message;
+    return `not raised: gave up after the connection's retry window${last ? `; last error: ${last}` : ''}`;
   }
-  return error.message;
+  return (cause ?? error).message;
 }
 
 /** The innermost message of an activity's failure, as the activity put it. */
 export function causeMessage(error: Error): string {
-  return error instanceof ActivityFailure && error.cause ? error.cause.message : error.message;
+  return (activityCause(error) ?? error).message;
 }

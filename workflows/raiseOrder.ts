@@ -2,8 +2,10 @@ import {
   ApplicationFailure,
   condition,
   isCancellation,
+  type LocalActivityOptions,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -31,8 +33,7 @@ export const WAIT_FOR_FIX_MS = 30 * 24 * 60 * 60 * 1000;
 const SOURCE_WAIT_FALLBACK_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-const { prepareOrder, writeBackOrderFailure, registerSourceWaiter } = proxyActivities<Activities>({
-  taskQueue: CENTRAL_TASK_QUEUE,
+const PREPARE_ORDER_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '7 days',
   retry: {
@@ -41,14 +42,29 @@ const { prepareOrder, writeBackOrderFailure, registerSourceWaiter } = proxyActiv
     maximumInterval: '10 minutes',
     nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES],
   },
-});
-
+};
 /** Once the source holds the order, Stock2Shop is told however long it takes: no window, no give-up. */
-const { writeBackSourceOrderCode } = proxyActivities<Activities>({
-  taskQueue: CENTRAL_TASK_QUEUE,
+const WRITE_BACK_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
-});
+};
+
+const { writeBackOrderFailure, registerSourceWaiter } = proxyActivities<Activities>({ taskQueue: CENTRAL_TASK_QUEUE, ...PREPARE_ORDER_OPTIONS });
+/** Before the patch 'order-local-activities': the read and the write-back as activity tasks on `central`. */
+const queued = {
+  prepareOrder: proxyActivities<Activities>({ taskQueue: CENTRAL_TASK_QUEUE, ...PREPARE_ORDER_OPTIONS }).prepareOrder,
+  writeBackSourceOrderCode: proxyActivities<Activities>({ taskQueue: CENTRAL_TASK_QUEUE, ...WRITE_BACK_OPTIONS }).writeBackSourceOrderCode,
+};
+/**
+ * Behind it: as local activities, run by the central worker inside the order's workflow task. Both are
+ * short Stock2Shop calls, safe to repeat, and need no other worker; each saves the server an activity
+ * task and a workflow task (docs/benchmarks.md). The raise itself stays an activity task on the
+ * source's queue: it heartbeats, and only the source's worker can reach the source.
+ */
+const local = {
+  prepareOrder: proxyLocalActivities<Activities>(PREPARE_ORDER_OPTIONS).prepareOrder,
+  writeBackSourceOrderCode: proxyLocalActivities<Activities>(WRITE_BACK_OPTIONS).writeBackSourceOrderCode,
+};
 
 function sourceActivities(prepared: Extract<PreparedOrder, { outcome: 'ready' }>) {
   return proxyActivities<Activities>({
@@ -104,6 +120,17 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
     if (orderStateAttribute) upsertSearchAttributes([{ key: OrderStateKey, value: state }]);
   };
 
+  /**
+   * The read and the write-back as local activities (patch 'order-local-activities'), asked at each
+   * call until yes, like the patch above: a run started by older code replays its queued calls, and
+   * makes its next call on this code as a local activity.
+   */
+  let localSteps = false;
+  const steps = () => {
+    if (!localSteps) localSteps = isPatched('order-local-activities');
+    return localSteps ? local : queued;
+  };
+
   setHandler(statusQuery, () => status);
   setHandler(sourceAvailableSignal, () => {
     sourceAvailable = true;
@@ -134,7 +161,7 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
   ]);
 
   const prepare = async (): Promise<PreparedOrder> => {
-    const prepared = await prepareOrder({ connectionId, channelOrderCode, ...(submittedOrder === undefined ? {} : { submittedOrder }) });
+    const prepared = await steps().prepareOrder({ connectionId, channelOrderCode, ...(submittedOrder === undefined ? {} : { submittedOrder }) });
     if (prepared.outcome !== 'not_found') attemptedHash = prepared.contentHash;
     return prepared;
   };
@@ -201,7 +228,7 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
       if (status.writeBackPending) {
         // From here on the order is raised, whatever Stock2Shop answers and however long it takes.
         setCurrentDetails(`Raised as ${status.sourceOrderCode}${how}; writing it back to Stock2Shop (pending until Stock2Shop takes it)`);
-        await writeBackSourceOrderCode({ connectionId, channelOrderCode, sourceOrderCode: status.sourceOrderCode! });
+        await steps().writeBackSourceOrderCode({ connectionId, channelOrderCode, sourceOrderCode: status.sourceOrderCode! });
         status.writeBackPending = false;
       }
       setCurrentDetails(`Raised as ${status.sourceOrderCode}${how}`);

@@ -1,0 +1,48 @@
+/**
+ * How raiseOrder reads an activity's failure. An activity task's failure reaches the workflow wrapped
+ * in an ActivityFailure; a local activity's (prepareOrder, the write-back) arrives unwrapped. Both
+ * must say the same thing to the person reading the order.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ActivityFailure, ApplicationFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
+import { SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE } from '../../activities/contracts';
+import { causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable } from '../../workflows/failures';
+
+const asActivityTask = (cause: Error) => new ActivityFailure('Activity task failed', 'prepareOrder', '1', RetryState.NON_RETRYABLE_FAILURE, 'worker', cause);
+const asLocalActivity = (cause: Error) => cause;
+
+for (const [how, arrive] of [
+  ['an activity task', asActivityTask],
+  ['a local activity', asLocalActivity],
+] as const) {
+  test(`${how}: a bad connection needs a person, told what to fix`, () => {
+    const error = arrive(
+      ApplicationFailure.create({ type: 'DomainValidationError', message: 'Connection bravo-isync: endpoint: must be an http(s) URL', nonRetryable: true }),
+    );
+    assert.equal(isNeedsAttention(error), true);
+    assert.equal(isSourceUnreachable(error), false);
+    assert.equal(describeFailure(error), 'Connection bravo-isync: endpoint: must be an http(s) URL');
+  });
+
+  test(`${how}: a source that does not answer is a wait, not a person's problem`, () => {
+    const error = arrive(ApplicationFailure.create({ type: SOURCE_UNREACHABLE_ERROR_TYPE, message: 'Omni did not answer', nonRetryable: true }));
+    assert.equal(isSourceUnreachable(error), true);
+    assert.equal(isNeedsAttention(error), false);
+    assert.equal(causeMessage(error), 'Omni did not answer');
+  });
+
+  test(`${how}: the retry window running out after an uncertain create needs a person, never "not raised"`, () => {
+    const timeout = new TimeoutFailure('timed out', undefined, TimeoutType.SCHEDULE_TO_CLOSE);
+    (timeout as { cause?: Error }).cause = ApplicationFailure.create({ type: UNCERTAIN_CREATE_ERROR_TYPE, message: 'no clear answer' });
+    const error = arrive(timeout);
+    assert.equal(isNeedsAttention(error), true);
+    assert.match(describeFailure(error), /^cannot confirm whether the order exists in the source/);
+  });
+
+  test(`${how}: a Stock2Shop failure that retries can cure is not a person's problem`, () => {
+    const error = arrive(ApplicationFailure.create({ type: 'TransientError', message: 'Stock2Shop answered 503' }));
+    assert.equal(isNeedsAttention(error), false);
+    assert.equal(describeFailure(error), 'Stock2Shop answered 503');
+  });
+}
