@@ -277,12 +277,14 @@ async function recordOnDevServer(): Promise<void> {
     assert.equal((await handleOf('WEB-1004').describe()).status.name, 'CANCELLED');
     await save('order-local-cancelled-while-waiting-for-fix', handleOf('WEB-1004'));
 
-    // The source is down: the order waits, the connection's source watch probes until it answers,
-    // wakes the order, and ends; the order is raised.
-    step = 'an order waiting for its source through an outage';
+    // The source is down: two orders wait, the connection's source watch probes until it answers,
+    // wakes both together (patch 'wake-waiters-together'), and ends; the orders are raised.
+    step = 'orders waiting for their source through an outage';
     await stack.omni.setOffline(true);
     await stack.placeOrder(makeOrder('WEB-1005', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]));
+    await stack.placeOrder(makeOrder('WEB-1007', [{ sku: 'KETTLE-01', qty: 3, price: 304.34 }]));
     await until('WEB-1005', 'waiting for its source', (s) => s.waitingForSource === true);
+    await until('WEB-1007', 'waiting for its source', (s) => s.waitingForSource === true);
     const watch = env.client.workflow.getHandle<typeof watchSource>(sourceWatchWorkflowId(OMNI_CONNECTION_ID));
     // A probe or two find it still down.
     await waitFor(async () => {
@@ -291,11 +293,17 @@ async function recordOnDevServer(): Promise<void> {
     }, 'the source watch to probe the source down');
     await stack.omni.setOffline(false);
     await raised('WEB-1005', { attempts: 1 });
+    await raised('WEB-1007', { attempts: 1 });
     const woken = await watch.result();
-    assert.equal(woken.woken, 1);
+    assert.equal(woken.woken, 2);
     assert.ok(activityStepNames(await handleOf('WEB-1005').fetchHistory()).includes('registerSourceWaiter'), 'WEB-1005 waited for the source watch');
+    const watchHistory = await watch.fetchHistory();
+    const wakeTasks = (watchHistory.events ?? []).flatMap((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.workflowTaskCompletedEventId ?? []);
+    assert.equal(wakeTasks.length, 2, 'the watch signalled both orders');
+    assert.equal(new Set(wakeTasks.map(String)).size, 1, 'both signals in one workflow task');
+    assert.deepEqual(patchIdsOf(watchHistory), ['wake-waiters-together']);
     await save('order-local-waited-for-source-outage-and-raised', handleOf('WEB-1005'));
-    await save('source-watch-woke-waiting-order', watch);
+    await save('source-watch-woke-waiting-orders-together', watch);
   });
 }
 

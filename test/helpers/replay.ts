@@ -44,7 +44,10 @@ export const RECORDED_HISTORIES = [
   'order-local-cancelled-while-waiting-for-fix',
   'order-local-waited-for-source-outage-and-raised',
   'order-local-not-raised-after-30-day-wait-for-fix',
+  // watchSource before the patch 'wake-waiters-together' (one signal per workflow task); kept for replay.
   'source-watch-woke-waiting-order',
+  // Behind it: the waiting orders signalled together.
+  'source-watch-woke-waiting-orders-together',
 ] as const;
 
 /** Where the committed corpus lives. */
