@@ -2,11 +2,12 @@
  * How much work one worker process takes on at once: explicit, not the SDK's defaults, so memory and
  * load stay bounded as connections grow (docs/deploy.md has the figures behind the defaults).
  *
- *   WORKFLOW_CACHE_SIZE        workflows kept in memory between their tasks (central; default 250). An
+ *   WORKFLOW_CACHE_SIZE        workflows kept in memory between their tasks (central; default 200). An
  *                              evicted order replays its short history at its next task: memory stays
  *                              flat however many orders wait
  *   WORKFLOW_TASK_SLOTS        workflow tasks run at once (central; default 20)
- *   CENTRAL_ACTIVITY_SLOTS     Stock2Shop calls, polls and other central activities at once (default 50)
+ *   CENTRAL_ACTIVITY_SLOTS     Stock2Shop calls, polls and other central activities at once (default 50),
+ *                              and as many local activities (an order's read and write-back)
  *   ISYNC_ACTIVITY_SLOTS       iSync calls at once, on their own task queue `isync` (default 50), so
  *                              an iSync outage, whose pages wait for the source, never holds the slots
  *                              the Stock2Shop write-backs and polls of every other connection need
@@ -22,7 +23,7 @@ export interface WorkerSizing {
 }
 
 export const DEFAULT_SIZING: WorkerSizing = {
-  workflowCacheSize: 250,
+  workflowCacheSize: 200,
   workflowTaskSlots: 20,
   centralActivitySlots: 50,
   isyncActivitySlots: 50,

@@ -53,6 +53,7 @@ export async function createCentralWorker(setup: WorkerSetup): Promise<Worker> {
     maxCachedWorkflows: (setup.sizing ?? DEFAULT_SIZING).workflowCacheSize,
     maxConcurrentWorkflowTaskExecutions: (setup.sizing ?? DEFAULT_SIZING).workflowTaskSlots,
     maxConcurrentActivityTaskExecutions: (setup.sizing ?? DEFAULT_SIZING).centralActivitySlots,
+    maxConcurrentLocalActivityExecutions: (setup.sizing ?? DEFAULT_SIZING).centralActivitySlots,
     ...shutdownTimes(setup.shutdownGraceSeconds),
     ...(deployment
       ? {
