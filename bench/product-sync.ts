@@ -21,12 +21,13 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { CENTRAL_TASK_QUEUE, manualProductSyncWorkflowId, type Connection } from '../domain';
-import { createSourceConnector, type ProductPage } from '../connectors';
+import { createSourceConnector, TransientError, type ProductPage } from '../connectors';
 import { syncOneProductPage } from '../activities/product-pages';
 import { FileProductStateStore, type ProductStateStore } from '../activities/product-state-store';
 import { SourceGuard } from '../activities/source-guard';
 import { requestLimitsOfThisProcess } from '../activities';
 import type { ProductSyncSummary } from '../workflows/productSync';
+import type { SyncProductPageResult } from '../activities/contracts';
 import { MemoryStore, runBench, say, startBenchStack, type BenchConnectionSpec, type BenchSimulatorSpec, type BenchStack } from './harness';
 import { historyFigures, type HistoryFigures } from './history';
 import { formatSpread, markdownTable, spreadOf, verdict, type BenchReport, type GoalRow, type Spread } from './report';
@@ -70,6 +71,23 @@ function specsFor(sizes: number[]): { simulators: BenchSimulatorSpec[]; connecti
   return { simulators, connections };
 }
 
+/**
+ * The raw loop gets what a page's activity gets from its retry policy: a transient failure (a
+ * keep-alive socket the simulator closed at the moment it was reused, say) is tried again after a
+ * second, and its time counts, instead of ending the benchmark.
+ */
+async function retriedLikeAnActivity<T>(what: string, call: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof TransientError) || attempt >= attempts) throw error;
+      say(`raw ${what}: attempt ${attempt} failed (${error.message}); trying again in 1 s, as the activity would`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
 /** One pass, outside Temporal: page after page through `syncOneProductPage`, then the pass's end in the store. */
 async function plainLoopPass(connection: Connection, listPage: (cursor: string | null) => Promise<ProductPage>, stack: BenchStack, store: ProductStateStore, full: boolean) {
   const passId = randomUUID();
@@ -79,9 +97,11 @@ async function plainLoopPass(connection: Connection, listPage: (cursor: string |
   const started = performance.now();
   do {
     const from: string | null = cursor;
-    const page = await syncOneProductPage(
-      { connectionId: connection.id, cursor: from, full, passId },
-      { connection, listPage: () => listPage(from), stock2shop, store, heartbeat: () => undefined },
+    const page: SyncProductPageResult = await retriedLikeAnActivity(`${connection.id} page ${from ?? 'first'}`, () =>
+      syncOneProductPage(
+        { connectionId: connection.id, cursor: from, full, passId },
+        { connection, listPage: () => listPage(from), stock2shop, store, heartbeat: () => undefined },
+      ),
     );
     pushed += page.pushed;
     cursor = page.nextCursor;
