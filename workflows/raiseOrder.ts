@@ -49,6 +49,11 @@ const WRITE_BACK_OPTIONS: LocalActivityOptions = {
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
 };
 
+/**
+ * Activity tasks on every path. The failure write-back stays one: a local activity holds its workflow
+ * task open, and an Update is answered only between workflow tasks, so an operator's `order retry`
+ * sent while a slow Stock2Shop takes the failure would wait for it instead of being answered at once.
+ */
 const { writeBackOrderFailure, registerSourceWaiter } = proxyActivities<Activities>({ taskQueue: CENTRAL_TASK_QUEUE, ...PREPARE_ORDER_OPTIONS });
 /** Before the patch 'order-local-activities': the read and the write-back as activity tasks on `central`. */
 const queued = {

@@ -19,7 +19,7 @@ import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack } from '../h
 import { makeOrder, waitFor } from '../helpers/orders';
 import { loadHistoryCorpus, replayHistories } from '../helpers/replay';
 import { variantWorkflowBundle } from '../helpers/variant-bundle';
-import { patchIdOf } from '../helpers/history-reading';
+import { activityTypeOf, patchIdOf } from '../helpers/history-reading';
 
 const KETTLE = { STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 };
 const HINT = '`order status <connectionId> <code>` says why; `order retry <connectionId> <code>` after the fix';
@@ -133,7 +133,7 @@ describe('orders needing a person, by the OrderState search attribute', () => {
     const history = await handleOf('WEB-OLD-1').fetchHistory();
     const events = history.events ?? [];
     const marker = events.findIndex((e) => patchIdOf(e) === 'order-state-search-attribute');
-    const failureWrittenBack = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'writeBackOrderFailure');
+    const failureWrittenBack = events.findIndex((e) => activityTypeOf(e) === 'writeBackOrderFailure');
     assert.ok(marker > failureWrittenBack && failureWrittenBack > 0, 'the patch is recorded where the new code took over');
     assert.equal(events.filter((e) => e.workflowTaskFailedEventAttributes).length, 0, 'no workflow task failed');
 

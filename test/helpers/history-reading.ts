@@ -30,14 +30,22 @@ export interface ActivityStep {
   local: boolean;
 }
 
+/** The activity the event calls, as an activity task (scheduled) or a local activity (its marker). */
+export function activityStepOf(event: HistoryEvent): ActivityStep | undefined {
+  const scheduled = event.activityTaskScheduledEventAttributes?.activityType?.name;
+  if (scheduled) return { type: scheduled, local: false };
+  const local = localActivityTypeOf(event);
+  return local ? { type: local, local: true } : undefined;
+}
+
+/** The type of `activityStepOf`, local or not. */
+export function activityTypeOf(event: HistoryEvent): string | undefined {
+  return activityStepOf(event)?.type;
+}
+
 /** Every activity the run called, in history order, local or not. */
 export function activitySteps(history: History): ActivityStep[] {
-  return (history.events ?? []).flatMap((event): ActivityStep[] => {
-    const scheduled = event.activityTaskScheduledEventAttributes?.activityType?.name;
-    if (scheduled) return [{ type: scheduled, local: false }];
-    const local = localActivityTypeOf(event);
-    return local ? [{ type: local, local: true }] : [];
-  });
+  return (history.events ?? []).flatMap((event) => activityStepOf(event) ?? []);
 }
 
 /** The types of `activitySteps`, with local activities marked `(local)`: what an assertion compares. */
