@@ -54,10 +54,11 @@ const WRITE_BACK_OPTIONS: LocalActivityOptions = {
  * task open, and an Update is answered only between workflow tasks, so an operator's `order retry`
  * sent while a slow Stock2Shop takes the failure would wait for it instead of being answered at once.
  */
-const { writeBackOrderFailure, registerSourceWaiter } = proxyActivities<Activities>({ taskQueue: CENTRAL_TASK_QUEUE, ...PREPARE_ORDER_OPTIONS });
+const central = proxyActivities<Activities>({ taskQueue: CENTRAL_TASK_QUEUE, ...PREPARE_ORDER_OPTIONS });
+const { writeBackOrderFailure, registerSourceWaiter } = central;
 /** Before the patch 'order-local-activities': the read and the write-back as activity tasks on `central`. */
 const queued = {
-  prepareOrder: proxyActivities<Activities>({ taskQueue: CENTRAL_TASK_QUEUE, ...PREPARE_ORDER_OPTIONS }).prepareOrder,
+  prepareOrder: central.prepareOrder,
   writeBackSourceOrderCode: proxyActivities<Activities>({ taskQueue: CENTRAL_TASK_QUEUE, ...WRITE_BACK_OPTIONS }).writeBackSourceOrderCode,
 };
 /**
