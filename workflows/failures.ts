@@ -6,7 +6,8 @@ const needsAttentionTypes: readonly string[] = NEEDS_ATTENTION_ERROR_TYPES;
 
 /**
  * What the activity itself failed with. An activity task's failure reaches the workflow as an
- * ActivityFailure around it; a local activity's as that failure itself, unwrapped.
+ * ActivityFailure around it; a local activity's as that failure itself, unwrapped (its timeouts and
+ * cancellations come wrapped, like an activity task's).
  */
 function activityCause(error: unknown): Error | undefined {
   if (error instanceof ActivityFailure) return error.cause;

@@ -56,20 +56,57 @@ const WRITE_BACK_OPTIONS: LocalActivityOptions = {
  */
 const central = proxyActivities<Activities>({ taskQueue: CENTRAL_TASK_QUEUE, ...PREPARE_ORDER_OPTIONS });
 const { writeBackOrderFailure, registerSourceWaiter } = central;
+type OrderSteps = Pick<Activities, 'prepareOrder' | 'writeBackSourceOrderCode'>;
 /** Before the patch 'order-local-activities': the read and the write-back as activity tasks on `central`. */
-const queued = {
+const queued: OrderSteps = {
   prepareOrder: central.prepareOrder,
   writeBackSourceOrderCode: proxyActivities<Activities>({ taskQueue: CENTRAL_TASK_QUEUE, ...WRITE_BACK_OPTIONS }).writeBackSourceOrderCode,
 };
+/**
+ * A local activity's tries: short. Retries after a backoff of over a minute would each add a marker, a
+ * timer and a workflow task to the order's history, and a hanging call a workflow task heartbeat every
+ * few seconds; so a Stock2Shop that is down for longer than this hands the call to the activity task,
+ * whose retries the server keeps out of the history, for the long window above.
+ */
+const LOCAL_WINDOW = { startToCloseTimeout: '10 seconds', scheduleToCloseTimeout: '30 seconds' } as const;
+/** Four tries, 7 s of backoff: the attempts bound the window (the SDK's local retries kept going past scheduleToClose). */
+const LOCAL_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '4 seconds', maximumAttempts: 4 } as const;
+const localRead = proxyLocalActivities<Activities>({ ...LOCAL_WINDOW, retry: { ...LOCAL_RETRY, nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES] } });
+/** Every failure of the write-back is retried, as its activity task's is: the order is raised. */
+const localWriteBack = proxyLocalActivities<Activities>({ ...LOCAL_WINDOW, retry: LOCAL_RETRY });
+
+/** The local try; after any failure but a final one, the same call as an activity task. */
+async function locallyThenQueued<T>(localCall: () => Promise<T>, queuedCall: () => Promise<T>, isFinal: (error: Error) => boolean): Promise<T> {
+  try {
+    return await localCall();
+  } catch (error) {
+    if (isCancellation(error) || !(error instanceof Error) || isFinal(error)) throw error;
+    log.warn('A Stock2Shop call did not succeed locally; it goes on as an activity task', { error: causeMessage(error) });
+    return await queuedCall();
+  }
+}
+
 /**
  * Behind it: as local activities, run by the central worker inside the order's workflow task. Both are
  * short Stock2Shop calls, safe to repeat, and need no other worker; each saves the server an activity
  * task and a workflow task (docs/benchmarks.md). The raise itself stays an activity task on the
  * source's queue: it heartbeats, and only the source's worker can reach the source.
  */
-const local = {
-  prepareOrder: proxyLocalActivities<Activities>(PREPARE_ORDER_OPTIONS).prepareOrder,
-  writeBackSourceOrderCode: proxyLocalActivities<Activities>(WRITE_BACK_OPTIONS).writeBackSourceOrderCode,
+const local: OrderSteps = {
+  // A failure a person must fix ends the read at once, as it ends the activity task's.
+  prepareOrder: (input) =>
+    locallyThenQueued(
+      () => localRead.prepareOrder(input),
+      () => queued.prepareOrder(input),
+      isNeedsAttention,
+    ),
+  // Nothing ends the write-back of a raised order: whatever the local tries met, the activity task goes on.
+  writeBackSourceOrderCode: (input) =>
+    locallyThenQueued(
+      () => localWriteBack.writeBackSourceOrderCode(input),
+      () => queued.writeBackSourceOrderCode(input),
+      () => false,
+    ),
 };
 
 function sourceActivities(prepared: Extract<PreparedOrder, { outcome: 'ready' }>) {

@@ -29,7 +29,7 @@ class ChaosServer {
   private constructor(
     readonly dbFile: string,
     readonly port: number,
-    readonly uiPort: number,
+    private uiPort: number,
     public running: RunningDevServer,
   ) {}
 
@@ -47,8 +47,22 @@ class ChaosServer {
     await exited;
   }
 
+  /**
+   * The same gRPC port (the workers keep their address), a fresh UI port. While the server was down,
+   * another process (an outgoing connection's ephemeral port, say) may hold either port for a moment:
+   * the start is tried again then.
+   */
   async restart(): Promise<void> {
-    this.running = await startDevServerProcess({ dbFile: this.dbFile, logFile: `${this.dbFile}.log`, port: this.port, uiPort: this.uiPort });
+    for (let attempt = 1; ; attempt++) {
+      this.uiPort = await freePort();
+      try {
+        this.running = await startDevServerProcess({ dbFile: this.dbFile, logFile: `${this.dbFile}.log`, port: this.port, uiPort: this.uiPort });
+        return;
+      } catch (error) {
+        if (attempt >= 5 || !/already in use/.test(String(error))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * How raiseOrder reads an activity's failure. An activity task's failure reaches the workflow wrapped
- * in an ActivityFailure; a local activity's (prepareOrder, the write-back) arrives unwrapped. Both
- * must say the same thing to the person reading the order.
+ * in an ActivityFailure; a local activity's (prepareOrder, the write-back) arrives unwrapped, except a
+ * timeout or a cancellation. Both must say the same thing to the person reading the order.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,17 +32,23 @@ for (const [how, arrive] of [
     assert.equal(causeMessage(error), 'Omni did not answer');
   });
 
-  test(`${how}: the retry window running out after an uncertain create needs a person, never "not raised"`, () => {
-    const timeout = new TimeoutFailure('timed out', undefined, TimeoutType.SCHEDULE_TO_CLOSE);
-    (timeout as { cause?: Error }).cause = ApplicationFailure.create({ type: UNCERTAIN_CREATE_ERROR_TYPE, message: 'no clear answer' });
-    const error = arrive(timeout);
-    assert.equal(isNeedsAttention(error), true);
-    assert.match(describeFailure(error), /^cannot confirm whether the order exists in the source/);
-  });
-
   test(`${how}: a Stock2Shop failure that retries can cure is not a person's problem`, () => {
     const error = arrive(ApplicationFailure.create({ type: 'TransientError', message: 'Stock2Shop answered 503' }));
     assert.equal(isNeedsAttention(error), false);
     assert.equal(describeFailure(error), 'Stock2Shop answered 503');
   });
 }
+
+test('the raise (an activity task): its retry window running out after an uncertain create needs a person, never "not raised"', () => {
+  const timeout = new TimeoutFailure('timed out', undefined, TimeoutType.SCHEDULE_TO_CLOSE);
+  (timeout as { cause?: Error }).cause = ApplicationFailure.create({ type: UNCERTAIN_CREATE_ERROR_TYPE, message: 'no clear answer' });
+  const error = asActivityTask(timeout);
+  assert.equal(isNeedsAttention(error), true);
+  assert.match(describeFailure(error), /^cannot confirm whether the order exists in the source/);
+});
+
+test("a local activity's short window running out (a timeout around nothing) is not a person's problem: the call goes on as an activity task", () => {
+  const error = asActivityTask(new TimeoutFailure('Local Activity timed out', undefined, TimeoutType.SCHEDULE_TO_CLOSE));
+  assert.equal(isNeedsAttention(error), false);
+  assert.equal(isSourceUnreachable(error), false);
+});
