@@ -219,6 +219,31 @@ async function recordOnDevServer(): Promise<void> {
     await raised('WEB-1001', { attempts: 1, alreadyExisted: false });
     await save('order-local-raised-at-once', handleOf('WEB-1001'));
 
+    // Stock2Shop refuses the write-back of a raised order: the local tries end, and the write-back
+    // goes on as an activity task until Stock2Shop takes it.
+    step = 'an order whose write-back goes on as an activity task';
+    await stack.omni.setFaults({ latencyMs: 1000 });
+    await stack.placeOrder(makeOrder('WEB-1008', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]));
+    await waitFor(async () => {
+      const { raw } = await handleOf('WEB-1008').describe();
+      return raw.pendingActivities?.some((a) => a.activityType?.name === 'raiseInSource') ? true : undefined;
+    }, 'order WEB-1008 being raised in the source');
+    await stack.stock2shop.setFaults({ errorRate: 1, status: 400 });
+    await stack.omni.clearFaults();
+    await waitFor(
+      async () => (activityStepNames(await handleOf('WEB-1008').fetchHistory()).includes('writeBackSourceOrderCode') ? true : undefined),
+      'the write-back of WEB-1008 to go on as an activity task',
+    );
+    await stack.stock2shop.clearFaults();
+    await raised('WEB-1008', { attempts: 1 });
+    assert.deepEqual(activityStepNames(await handleOf('WEB-1008').fetchHistory()), [
+      'prepareOrder (local)',
+      'raiseInSource',
+      'writeBackSourceOrderCode (local)',
+      'writeBackSourceOrderCode',
+    ]);
+    await save('order-local-write-back-went-on-as-activity-task', handleOf('WEB-1008'));
+
     // The create commits, its answer is lost; the activity's next try (after the commit delay) finds
     // it and creates nothing. The lost answer also marks the source down for 2 × sourceProbeSeconds:
     // a commit delay longer than that lets the next try ask the source instead of waiting for the watch.

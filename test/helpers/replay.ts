@@ -39,6 +39,7 @@ export const RECORDED_HISTORIES = [
   'order-state-needs-attention-retried-and-raised',
   // Behind it: the read and the write-back as local activities.
   'order-local-raised-at-once',
+  'order-local-write-back-went-on-as-activity-task',
   'order-local-create-answer-lost-found-on-next-try',
   'order-local-needs-attention-retried-and-raised',
   'order-local-cancelled-while-waiting-for-fix',
