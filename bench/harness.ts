@@ -39,7 +39,7 @@ import { generateKeyRingText, parseKeyRing } from '../worker/payload-codec';
 import { engineDataConverter } from '../worker/data-converter';
 import { loadConnections, resolveSecrets } from '../config/config';
 import { currentVersionOf, DEFAULT_DEPLOYMENT_NAME } from '../worker/deployment';
-import { sizingFromEnv, type WorkerSizing } from '../worker/sizing';
+import { sizingFromEnv, workerProcessEnv, type WorkerSizing } from '../worker/sizing';
 import { makeOrder } from '../test/helpers/orders';
 import { ProcessSampler } from './proc';
 
@@ -573,7 +573,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
 
     // The workers' environment, and this bench's client.
     const keyText = generateKeyRingText(`bench-${Date.now()}`);
-    const workerEnv: NodeJS.ProcessEnv = {
+    // As deployed (docs/deploy.md): MALLOC_ARENA_MAX unless the caller's environment sets it.
+    const workerEnv: NodeJS.ProcessEnv = workerProcessEnv({
       ...inheritedEnv(),
       ...secretEnv,
       TEMPORAL_ADDRESS: server.address,
@@ -586,7 +587,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       WORKER_SHUTDOWN_GRACE_SECONDS: '5',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
       ...options.workerEnv,
-    };
+    });
     const sizing = sizingFromEnv(workerEnv);
     const clientConnection = await ClientConnection.connect({ address: server.address });
     closers.push(onStop('bench client', () => clientConnection.close()));
