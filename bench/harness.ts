@@ -573,7 +573,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
 
     // The workers' environment, and this bench's client.
     const keyText = generateKeyRingText(`bench-${Date.now()}`);
-    // As deployed (docs/deploy.md): MALLOC_ARENA_MAX unless the caller's environment sets it.
+    // As deployed (docs/deploy.md): glibc's malloc tuned unless the caller's environment sets GLIBC_TUNABLES.
     const workerEnv: NodeJS.ProcessEnv = workerProcessEnv({
       ...inheritedEnv(),
       ...secretEnv,

@@ -16,7 +16,7 @@ import { createAgentWorker } from './workers';
 import { installRuntime } from './observability';
 import { runUntilStopped } from './process';
 import { shutdownGraceSecondsFromEnv } from './deployment';
-import { sizingFromEnv } from './sizing';
+import { sizingFromEnv, warnIfMallocUntuned } from './sizing';
 
 async function main(): Promise<void> {
   const connectionId = process.argv[2] ?? process.env.AGENT_CONNECTION_ID;
@@ -51,6 +51,7 @@ async function main(): Promise<void> {
         { connection, namespace: settings.namespace, deps, dataConverter, shutdownGraceSeconds: shutdownGraceSecondsFromEnv(), sizing: sizingFromEnv() },
         connectionId,
       );
+      warnIfMallocUntuned(logger);
       if (held.lost() === undefined) await worker.run();
     } finally {
       await held.stop();

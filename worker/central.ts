@@ -3,7 +3,7 @@ import { Runtime } from '@temporalio/worker';
 import { activityDepsFromConfig, connectClient, connectWorker, dataConverterFromEnv } from './runtime';
 import { temporalSettingsFromEnv } from './temporal-settings';
 import { createCentralWorker, createISyncWorker, workerVersion } from './workers';
-import { sizingFromEnv } from './sizing';
+import { sizingFromEnv, warnIfMallocUntuned } from './sizing';
 import { currentVersionOf, deploymentFromEnv, setCurrentVersion, shutdownGraceSecondsFromEnv } from './deployment';
 import { installRuntime } from './observability';
 import { runUntilStopped } from './process';
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   };
   const worker = await createCentralWorker(setup);
   const isync = await createISyncWorker(setup);
+  warnIfMallocUntuned(Runtime.instance().logger);
   const running = Promise.all([worker.run(), isync.run()]);
   await announceVersion(worker, client.connection, settings.namespace);
   await running;

@@ -63,8 +63,8 @@ export const AGENT_HEAP_LIMIT_MB = 128;
  * start, so whatever starts the process sets it). A worker allocates from many threads (the SDK's Rust
  * core, the workflow thread, libuv's pool), and by default glibc gives them up to 8 arenas per core and
  * keeps what each arena once peaked at. Two arenas, and blocks of 128 KiB or more mapped on their own
- * (returned when freed), measured with 1,000 open orders after a burst: central worker 338–351 MB
- * instead of 395–399 MB, agents 218–224 MB instead of 306–354 MB, at the same CPU per order
+ * (returned when freed), measured with 1,000 open orders after a burst: central worker 318–351 MB
+ * instead of 395–399 MB, agents 185–224 MB instead of 306–354 MB, at the same CPU per order
  * (docs/benchmarks.md). Other allocators (macOS, musl) ignore it.
  */
 export const WORKER_GLIBC_TUNABLES = 'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072';
@@ -72,4 +72,29 @@ export const WORKER_GLIBC_TUNABLES = 'glibc.malloc.arena_max=2:glibc.malloc.mmap
 /** `env` for a worker process: glibc's malloc tuned as deployed unless `env` already sets GLIBC_TUNABLES. */
 export function workerProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { GLIBC_TUNABLES: WORKER_GLIBC_TUNABLES, ...env };
+}
+
+/**
+ * What a worker says at start when it runs on glibc without the tuning above (undefined when it has it,
+ * or when its allocator is not glibc's): the operator sees why the process holds more than the figures
+ * in docs/deploy.md.
+ */
+export function mallocTuningAdvice(env: NodeJS.ProcessEnv, glibcVersion: string | undefined): string | undefined {
+  if (glibcVersion === undefined || env.GLIBC_TUNABLES !== undefined || env.MALLOC_ARENA_MAX !== undefined) return undefined;
+  return (
+    `GLIBC_TUNABLES is not set: glibc ${glibcVersion} may keep a malloc arena per thread, 50–130 MB more than this worker needs; ` +
+    `start it with GLIBC_TUNABLES=${WORKER_GLIBC_TUNABLES} (docs/deploy.md, "glibc's malloc")`
+  );
+}
+
+/** The glibc this process runs on, if any (node's diagnostic report names it). */
+export function runtimeGlibcVersion(): string | undefined {
+  const report = process.report.getReport() as { header?: { glibcVersionRuntime?: string } };
+  return report.header?.glibcVersionRuntime;
+}
+
+/** At a deployed worker's start: the advice above, if it applies, as a warning. */
+export function warnIfMallocUntuned(logger: { warn(message: string): void }): void {
+  const advice = mallocTuningAdvice(process.env, runtimeGlibcVersion());
+  if (advice) logger.warn(advice);
 }

@@ -60,6 +60,11 @@ test('a bad connection is one line at start and waits for a person; the others w
     assert.equal(reported[0]!.field, 'endpoint');
     assert.deepEqual(reported[0]!.fields, ['endpoint', 'pageSize'], 'every mistake of the connection, in its one line');
     assert.match(reported[0]!.message, /^Connection bravo-isync: endpoint: must be an http\(s\) URL; pageSize: must be at least 1: connection skipped/);
+    // Started without glibc's malloc tuned (docs/deploy.md), a worker says so once, at start.
+    const untuned = process.platform === 'linux' && process.env.GLIBC_TUNABLES === undefined && process.env.MALLOC_ARENA_MAX === undefined;
+    const mallocAdvice = () => logLines(worker).filter((l) => l.level === 'warn' && l.message.startsWith('GLIBC_TUNABLES is not set'));
+    if (untuned) await waitFor(async () => (mallocAdvice().length > 0 ? true : undefined), 'the worker to say glibc is not tuned');
+    assert.equal(mallocAdvice().length, untuned ? 1 : 0, worker.output());
   }
 
   // The good connection syncs (its agent started despite the bad entry).
