@@ -28,7 +28,7 @@ import { SourceGuard } from '../activities/source-guard';
 import { requestLimitsOfThisProcess } from '../activities';
 import type { ProductSyncSummary } from '../workflows/productSync';
 import type { SyncProductPageResult } from '../activities/contracts';
-import { MemoryStore, runBench, say, startBenchStack, type BenchConnectionSpec, type BenchSimulatorSpec, type BenchStack } from './harness';
+import { MemoryStore, runBench, say, sleep, startBenchStack, type BenchConnectionSpec, type BenchSimulatorSpec, type BenchStack } from './harness';
 import { historyFigures, type HistoryFigures } from './history';
 import { formatSpread, markdownTable, spreadOf, verdict, type BenchReport, type GoalRow, type Spread } from './report';
 import { mib } from './proc';
@@ -83,7 +83,7 @@ async function retriedLikeAnActivity<T>(what: string, call: () => Promise<T>, at
     } catch (error) {
       if (!(error instanceof TransientError) || attempt >= attempts) throw error;
       say(`raw ${what}: attempt ${attempt} failed (${error.message}); trying again in 1 s, as the activity would`);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await sleep(1000);
     }
   }
 }

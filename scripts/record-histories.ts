@@ -25,7 +25,7 @@ import { retryUpdate, statusQuery, type OrderStatus } from '../workflows/definit
 import { OrderStateKey } from '../workflows/search-attributes';
 import { startDevServer, startTimeSkippingServer } from '../test/helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack, type StackOptions } from '../test/helpers/stack';
-import { makeOrder, waitFor } from '../test/helpers/orders';
+import { makeOrder, untilActivityPending, untilCalledAsActivityTask, waitFor } from '../test/helpers/orders';
 // `historyToJSON` of @temporalio/common, with a fallback for this install's split protobufjs (see there).
 import { historyToJSONText, RECORDED_HISTORIES } from '../test/helpers/replay';
 import { activityStepNames, patchIdsOf } from '../test/helpers/history-reading';
@@ -224,16 +224,10 @@ async function recordOnDevServer(): Promise<void> {
     step = 'an order whose write-back goes on as an activity task';
     await stack.omni.setFaults({ latencyMs: 1000 });
     await stack.placeOrder(makeOrder('WEB-1008', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]));
-    await waitFor(async () => {
-      const { raw } = await handleOf('WEB-1008').describe();
-      return raw.pendingActivities?.some((a) => a.activityType?.name === 'raiseInSource') ? true : undefined;
-    }, 'order WEB-1008 being raised in the source');
+    await untilActivityPending(handleOf('WEB-1008'), 'raiseInSource', 'order WEB-1008 being raised in the source');
     await stack.stock2shop.setFaults({ errorRate: 1, status: 400 });
     await stack.omni.clearFaults();
-    await waitFor(
-      async () => (activityStepNames(await handleOf('WEB-1008').fetchHistory()).includes('writeBackSourceOrderCode') ? true : undefined),
-      'the write-back of WEB-1008 to go on as an activity task',
-    );
+    await untilCalledAsActivityTask(handleOf('WEB-1008'), 'writeBackSourceOrderCode', 'the write-back of WEB-1008 to go on as an activity task');
     await stack.stock2shop.clearFaults();
     await raised('WEB-1008', { attempts: 1 });
     assert.deepEqual(activityStepNames(await handleOf('WEB-1008').fetchHistory()), [

@@ -12,7 +12,7 @@ import { raiseOrderWorkflowId } from '../../domain';
 import { statusQuery, type OrderStatus } from '../../workflows/definitions';
 import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runCentralWorker, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
-import { makeOrder, waitFor } from '../helpers/orders';
+import { makeOrder, untilActivityPending } from '../helpers/orders';
 
 const KETTLE = { STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 };
 
@@ -37,11 +37,12 @@ const documentsFor = (code: string) => stack.omni.orders().filter((d: { referenc
 /** Places the order and waits until the agent has started raising it in Omni. */
 async function raiseInFlight(code: string): Promise<void> {
   await stack.placeOrder(makeOrder(code, [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]));
-  await waitFor(async () => {
-    const { raw } = await handleOf(code).describe();
-    const raising = raw.pendingActivities?.find((a) => a.activityType?.name === 'raiseInSource');
-    return raising?.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED ? true : undefined;
-  }, `order ${code} being raised`);
+  await untilActivityPending(
+    handleOf(code),
+    'raiseInSource',
+    `order ${code} being raised`,
+    (raising) => raising.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+  );
 }
 
 async function terminate(agent: WorkerProcess): Promise<number | null> {

@@ -1,5 +1,8 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import type { Stock2ShopOrder } from '../../domain/stock2shop';
 import { parseStock2ShopOrder } from '../../domain/stock2shop';
+import { activityStepNames } from './history-reading';
 
 export interface LineSpec {
   sku: string;
@@ -58,4 +61,24 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, what: stri
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
+
+/** Waits until the run has an activity task of `activityType` pending (and `accepted`), and returns it. */
+export function untilActivityPending(
+  handle: WorkflowHandle,
+  activityType: string,
+  what: string,
+  accepted: (activity: PendingActivity) => boolean = () => true,
+): Promise<PendingActivity> {
+  return waitFor(async () => {
+    const { raw } = await handle.describe();
+    return raw.pendingActivities?.find((activity) => activity.activityType?.name === activityType && accepted(activity));
+  }, what);
+}
+
+/** Waits until the run has called `activityType` as an activity task (a local activity's tries having ended). */
+export async function untilCalledAsActivityTask(handle: WorkflowHandle, activityType: string, what: string): Promise<void> {
+  await waitFor(async () => (activityStepNames(await handle.fetchHistory()).includes(activityType) ? true : undefined), what);
 }

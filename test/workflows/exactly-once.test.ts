@@ -12,7 +12,7 @@ import { describeOrder } from '../../client/cli';
 import { retryUpdate, statusQuery, type OrderStatus } from '../../workflows/definitions';
 import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack } from '../helpers/stack';
-import { makeOrder, waitFor } from '../helpers/orders';
+import { makeOrder, untilActivityPending, untilCalledAsActivityTask, waitFor } from '../helpers/orders';
 import { activityStepNames } from '../helpers/history-reading';
 import { EncryptionCodec, parseKeyRing } from '../../worker/payload-codec';
 import { TEST_KEY_RING_TEXT } from '../helpers/temporal';
@@ -94,10 +94,7 @@ describe('exactly once, and never reported wrongly', () => {
     await stack.omni.setFaults({ latencyMs: 1500 });
     await stack.placeOrder(kettleOrder('EO-3'));
     // The order has been read from Stock2Shop once the raise in the source is under way.
-    await waitFor(async () => {
-      const { raw } = await handleOf('EO-3').describe();
-      return raw.pendingActivities?.some((activity) => activity.activityType?.name === 'raiseInSource') ? true : undefined;
-    }, 'order EO-3 being raised in the source');
+    await untilActivityPending(handleOf('EO-3'), 'raiseInSource', 'order EO-3 being raised in the source');
     await stack.stock2shop.setFaults({ errorRate: 1, status: 400 });
     await stack.omni.clearFaults();
     const pending = await until('EO-3', 'write-back pending', (s) => s.writeBackPending === true).catch(async (error: unknown) => {
@@ -108,14 +105,12 @@ describe('exactly once, and never reported wrongly', () => {
     assert.match(describeOrder(pending), /raised as SO\d+, write-back to Stock2Shop pending/);
     // The local write-back's short window runs out; the call goes on as an activity task, whose retries
     // stay out of the order's history.
-    await waitFor(
-      async () => (activityStepNames(await handleOf('EO-3').fetchHistory()).includes('writeBackSourceOrderCode') ? true : undefined),
-      'the write-back to go on as an activity task',
-      60_000,
-    ).catch(async (error: unknown) => {
-      await stack.stock2shop.clearFaults();
-      throw error;
-    });
+    await untilCalledAsActivityTask(handleOf('EO-3'), 'writeBackSourceOrderCode', 'the write-back to go on as an activity task').catch(
+      async (error: unknown) => {
+        await stack.stock2shop.clearFaults();
+        throw error;
+      },
+    );
     assert.equal((await statusOf('EO-3')).state, 'raised');
     await stack.stock2shop.clearFaults();
     const result = (await handleOf('EO-3').result()) as OrderStatus;
