@@ -129,6 +129,19 @@ export interface RaiseInSourceInput {
   channelOrderCode: string;
   /** The source document, mapped by `prepareOrder`. */
   document: unknown;
+  /** What the order remembers: a create sent then (ms since the epoch) may have reached the source. */
+  createSentAt?: number;
+}
+
+/**
+ * What a raise knows of its creates, carried on every failure of `raiseInSource` (its
+ * ApplicationFailure's first detail) and in its heartbeats, so the order remembers it across attempts.
+ */
+export interface RaiseEvidence {
+  /** A create sent then may have reached the source; null: a find has since proved the order absent. */
+  createSentAt: number | null;
+  /** The source's name, for the sentence a person reads ("Omni Accounts"). */
+  source: string;
 }
 
 /** What a raise attempt has done so far, in its heartbeat details (shown as the pending activity's details). */

@@ -17,6 +17,7 @@ import type {
   PrepareOrderInput,
   RaiseInSourceInput,
   RaiseInSourceResult,
+  RaiseEvidence,
   RaiseStage,
   SourceWaiter,
   ReconcileRemovedInput,
@@ -29,7 +30,16 @@ import type {
 import { REMOVED_PRODUCTS_FAILURE_PREFIX } from './contracts';
 import { deliverOrder } from '../client/deliver-order';
 import { prepareOrderFor } from './prepare-order';
-import { alwaysRetryable, asActivity, invalidConnection, isUncertainCreate, sourceUnreachable, uncertainCreate, unknownConnection } from './failures';
+import {
+  alwaysRetryable,
+  asActivity,
+  toActivityFailure,
+  invalidConnection,
+  isUncertainCreate,
+  sourceUnreachable,
+  uncertainCreate,
+  unknownConnection,
+} from './failures';
 import { SYSTEM_LABEL, TransientError } from '../connectors/errors';
 import { watchSourceFor } from '../client/source-watch';
 import { otherRunningPass } from '../client/running-pass';
@@ -40,6 +50,7 @@ import { SourceGuard, type SourceGuardOptions, type WaitHooks } from './source-g
 import { Alerter, alertLog, type AlerterOptions } from './alerts';
 import { alertEpisodeStoreOf, type AlertEpisodeStore } from './alert-episodes';
 import { checkProductPasses } from './pass-check';
+import { createSentAtOf, withRaiseEvidence } from './raise-evidence';
 import { countFor, countOnceFor, sourceReachable } from './metrics';
 
 export interface ActivityDeps {
@@ -232,6 +243,60 @@ export function createActivities(deps: ActivityDeps) {
     return pages;
   }
 
+  /**
+   * One try of the raise: look for the order, create it only when the source is sure it has none.
+   * `known` keeps what the try learns of its creates (a create sent, or the order proved absent).
+   */
+  async function raiseOnce(
+    connection: Connection,
+    input: RaiseInSourceInput,
+    known: { createSent(at: number | null): void; createSentAt(): number | null | undefined },
+  ): Promise<RaiseInSourceResult> {
+    const { source, guard } = guardedSource(connection);
+    const knownDownWithinMs = connection.sourceProbeSeconds * 2000;
+    if (guard.isKnownDown(knownDownWithinMs)) throw sourceUnreachable(connection, 'it did not answer moments ago');
+    const unreachable = (why: string) => {
+      sourceReachable(connection.id, false);
+      return sourceUnreachable(connection, why);
+    };
+    const raised = await withHeartbeats(async (beat) => {
+      const stage = (name: RaiseStage, sourceOrderCode?: string) =>
+        beat({ stage: name, ...(sourceOrderCode ? { sourceOrderCode } : {}), createSentAt: known.createSentAt() ?? null });
+      // A create sent moments ago (by a try whose worker died) may still be committing: the find waits for it.
+      const sentAt = known.createSentAt();
+      const commitWaitMs = typeof sentAt === 'number' ? sentAt + connection.createCommitDelaySeconds * 1000 - Date.now() : 0;
+      stage('finding');
+      if (commitWaitMs > 0) await Context.current().sleep(commitWaitMs);
+      let existing;
+      try {
+        existing = await source.findOrder(input.channelOrderCode);
+      } catch (error) {
+        if (error instanceof TransientError && error.sourceUnreachable) throw unreachable(error.message);
+        throw error;
+      }
+      if (existing) {
+        stage('found', existing.sourceOrderCode);
+        return { sourceOrderCode: existing.sourceOrderCode, alreadyExisted: true };
+      }
+      // The source is sure it holds no such order: no earlier create reached it; this one may.
+      known.createSent(Date.now());
+      stage('creating');
+      try {
+        const created = await source.createOrder(input.document);
+        stage('created', created.sourceOrderCode);
+        return { sourceOrderCode: created.sourceOrderCode, alreadyExisted: false };
+      } catch (error) {
+        if (isUncertainCreate(error)) throw uncertainCreate(input.channelOrderCode, error as Error, connection.createCommitDelaySeconds * 1000);
+        // Refused outright, or never delivered: this create made nothing.
+        known.createSent(null);
+        if (error instanceof TransientError && error.sourceUnreachable) throw unreachable(error.message);
+        throw error;
+      }
+    });
+    sourceReachable(connection.id, true);
+    return raised;
+  }
+
   return {
     async describeConnection(connectionId: string): Promise<ConnectionProfile> {
       return asActivity(async () => {
@@ -276,40 +341,19 @@ export function createActivities(deps: ActivityDeps) {
     async raiseInSource(input: RaiseInSourceInput): Promise<RaiseInSourceResult> {
       return asActivity(async () => {
         const connection = connectionById(input.connectionId);
-        const { source, guard } = guardedSource(connection);
-        const knownDownWithinMs = connection.sourceProbeSeconds * 2000;
-        if (guard.isKnownDown(knownDownWithinMs)) throw sourceUnreachable(connection, 'it did not answer moments ago');
-        const unreachable = (why: string) => {
-          sourceReachable(connection.id, false);
-          return sourceUnreachable(connection, why);
-        };
-        const raised = await withHeartbeats(async (beat) => {
-          const stage = (name: RaiseStage, sourceOrderCode?: string) => beat({ stage: name, ...(sourceOrderCode ? { sourceOrderCode } : {}) });
-          stage('finding');
-          let existing;
-          try {
-            existing = await source.findOrder(input.channelOrderCode);
-          } catch (error) {
-            if (error instanceof TransientError && error.sourceUnreachable) throw unreachable(error.message);
-            throw error;
-          }
-          if (existing) {
-            stage('found', existing.sourceOrderCode);
-            return { sourceOrderCode: existing.sourceOrderCode, alreadyExisted: true };
-          }
-          stage('creating');
-          try {
-            const created = await source.createOrder(input.document);
-            stage('created', created.sourceOrderCode);
-            return { sourceOrderCode: created.sourceOrderCode, alreadyExisted: false };
-          } catch (error) {
-            if (isUncertainCreate(error)) throw uncertainCreate(input.channelOrderCode, error as Error, connection.createCommitDelaySeconds * 1000);
-            if (error instanceof TransientError && error.sourceUnreachable) throw unreachable(error.message);
-            throw error;
-          }
-        });
-        sourceReachable(connection.id, true);
-        return raised;
+        const source = SYSTEM_LABEL[connection.sourceKind];
+        // Sticky across this activity's attempts (its heartbeats) and the order's (its input).
+        const known = createSentAtOf(Context.current().info.heartbeatDetails);
+        let createSentAt = known !== undefined ? known : input.createSentAt;
+        const evidence = (): RaiseEvidence | undefined => (createSentAt === undefined ? undefined : { createSentAt, source });
+        try {
+          return await raiseOnce(connection, input, {
+            createSent: (at) => (createSentAt = at),
+            createSentAt: () => createSentAt,
+          });
+        } catch (error) {
+          throw withRaiseEvidence(toActivityFailure(error), evidence());
+        }
       });
     },
 

@@ -69,10 +69,12 @@ export function documentOfOrder<D>(
   if (match) return { sourceOrderCode: numberOf(match) };
   if (documents.length === 0) return null;
   const unlabelled = documents.filter((document) => codeOf(document) === undefined).length;
+  // The candidates a person checks by hand: the first few documents the search answered.
+  const seen = documents.slice(0, 5).map(numberOf).join(', ') + (documents.length > 5 ? ', …' : '');
   throw new UnconfirmedOrderError(
     system,
     'findOrder',
     `cannot confirm whether order ${channelOrderCode} exists in ${SYSTEM_LABEL[system]}: the search for it answered ` +
-      `${documents.length} document(s), ${unlabelled > 0 ? `${unlabelled} without an order code` : 'none with its code'}; check the source before a retry`,
+      `${documents.length} document(s) (${seen}), ${unlabelled > 0 ? `${unlabelled} without an order code` : 'none with its code'}; check the source before a retry`,
   );
 }

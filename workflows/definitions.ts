@@ -18,6 +18,8 @@ export interface OrderStatus {
   writeBackPending?: boolean;
   /** The source already held the document when we asked (an earlier create whose answer was lost). */
   alreadyExisted?: boolean;
+  /** A create may have reached the source and no find has confirmed it since: the order is never called "not raised". */
+  createUnconfirmed?: boolean;
   /** Why the order is waiting for a person, or why it failed. */
   reason?: string;
   attempts: number;

@@ -1,6 +1,6 @@
 // How a workflow reads a failure: does a person have to fix something, and what do we tell them.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import { NEEDS_ATTENTION_ERROR_TYPES, SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE } from '../activities/contracts';
+import { NEEDS_ATTENTION_ERROR_TYPES, SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE, type RaiseEvidence } from '../activities/contracts';
 
 const needsAttentionTypes: readonly string[] = NEEDS_ATTENTION_ERROR_TYPES;
 
@@ -40,6 +40,17 @@ export function isNeedsAttention(error: Error): boolean {
   return cause instanceof ApplicationFailure && (cause.nonRetryable || needsAttentionTypes.includes(cause.type ?? ''));
 }
 
+/** What ended the attempt, as a person reads it, without a verdict ("the source stayed unreachable …"). */
+export function whatEndedIt(error: Error): string {
+  if (isSourceUnreachable(error)) return `the source stayed unreachable through the connection's retry window; last: ${activityCause(error)?.message}`;
+  const cause = activityCause(error);
+  if (cause instanceof TimeoutFailure) {
+    const last = cause.cause?.message;
+    return `the connection's retry window ran out${last ? `; last error: ${last}` : ''}`;
+  }
+  return (cause ?? error).message;
+}
+
 /** The sentence a person reads in Stock2Shop and the Web UI. */
 export function describeFailure(error: Error): string {
   if (lastCreateWasUncertain(error)) {
@@ -48,15 +59,35 @@ export function describeFailure(error: Error): string {
       'retry window ran out. A retry looks for it before creating anything'
     );
   }
-  if (isSourceUnreachable(error)) {
-    return `not raised: the source stayed unreachable through the connection's retry window; last: ${activityCause(error)?.message}`;
-  }
   const cause = activityCause(error);
-  if (cause instanceof TimeoutFailure) {
-    const last = cause.cause?.message;
-    return `not raised: gave up after the connection's retry window${last ? `; last error: ${last}` : ''}`;
-  }
+  if (isSourceUnreachable(error) || cause instanceof TimeoutFailure) return `not raised: ${whatEndedIt(error)}`;
   return (cause ?? error).message;
+}
+
+/**
+ * What the raise knew of its creates when it failed (`RaiseEvidence`, its failure's first detail, or
+ * its last heartbeat's when the window ran out on a heartbeat); undefined: it did not say.
+ */
+export function raiseEvidenceOf(error: unknown): RaiseEvidence | undefined {
+  const cause = activityCause(error);
+  const candidates: unknown[] = [];
+  if (cause instanceof ApplicationFailure) candidates.push(cause.details?.[0]);
+  if (cause instanceof TimeoutFailure) {
+    if (cause.cause instanceof ApplicationFailure) candidates.push(cause.cause.details?.[0]);
+    candidates.push(cause.lastHeartbeatDetails);
+  }
+  for (const candidate of candidates) {
+    if (candidate === null || typeof candidate !== 'object') continue;
+    const { createSentAt, source } = candidate as Partial<RaiseEvidence>;
+    if (createSentAt === null || typeof createSentAt === 'number') return { createSentAt, source: typeof source === 'string' ? source : 'the source' };
+  }
+  return undefined;
+}
+
+/** The type of the activity's own failure (an ApplicationFailure's), if it has one. */
+export function activityFailureType(error: unknown): string | undefined {
+  const cause = activityCause(error);
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 /** The innermost message of an activity's failure, as the activity put it. */

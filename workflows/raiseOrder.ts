@@ -18,7 +18,7 @@ import type { Activities } from '../activities';
 import { NEEDS_ATTENTION_ERROR_TYPES, type PreparedOrder } from '../activities/contracts';
 import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
 import { orderDeliveredSignal, retryUpdate, sourceAvailableSignal, statusQuery, type OrderState, type OrderStatus } from './definitions';
-import { causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable } from './failures';
+import { activityFailureType, causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable, raiseEvidenceOf, whatEndedIt } from './failures';
 import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey, SourceKindKey } from './search-attributes';
 
 /** Codes only: the order itself is read from Stock2Shop by `prepareOrder`. */
@@ -148,6 +148,34 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
   const waitingForFix = () => status.state === 'needs_attention' || status.state === 'failed';
 
   /**
+   * A create that may have reached the source, remembered from the raise's failures until a find proves
+   * the order absent: from then on no path says "not raised" (the order may be there).
+   */
+  let createSentAt: number | undefined;
+  let sourceLabel = 'the source';
+  const noteRaiseEvidence = (error: unknown) => {
+    const evidence = raiseEvidenceOf(error);
+    if (!evidence) return;
+    createSentAt = evidence.createSentAt ?? undefined;
+    sourceLabel = evidence.source;
+    status.createUnconfirmed = createSentAt === undefined ? undefined : true;
+  };
+  /** The outcome of a failed attempt, and the sentence a person reads. */
+  const failedOutcome = (error: Error): AttemptOutcome => {
+    const needsAttention = isNeedsAttention(error);
+    if (createSentAt === undefined) return { state: needsAttention ? 'needs_attention' : 'failed', reason: describeFailure(error) };
+    // A find that saw documents it could not tell apart says so itself, naming them.
+    if (activityFailureType(error) === 'UnconfirmedOrderError') return { state: 'needs_attention', reason: causeMessage(error) };
+    const since = needsAttention ? describeFailure(error) : whatEndedIt(error);
+    return {
+      state: 'needs_attention',
+      reason:
+        `cannot confirm whether order ${channelOrderCode} exists in ${sourceLabel}: a create sent at ${new Date(createSentAt).toISOString()} ` +
+        `got no clear answer, and since then ${since}. Look for it in ${sourceLabel} before a retry; a retry looks for it before creating anything`,
+    };
+  };
+
+  /**
    * The `OrderState` search attribute follows every change of `status.state`: an upsert, so a change
    * of the command sequence, behind the patch 'order-state-search-attribute' (docs/versioning.md).
    * The patch is asked at a state change, and its answer kept once it is yes. Replaying a history
@@ -227,7 +255,8 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
       return { state: 'raised' };
     } catch (error) {
       if (isCancellation(error) || !(error instanceof Error)) throw error;
-      return { state: isNeedsAttention(error) ? 'needs_attention' : 'failed', reason: describeFailure(error) };
+      noteRaiseEvidence(error);
+      return failedOutcome(error);
     }
   };
 
@@ -240,8 +269,14 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
     const windowEnd = Date.now() + prepared.orderRetryDays * DAY_MS;
     for (;;) {
       try {
-        return await sourceActivities(prepared).raiseInSource({ connectionId, channelOrderCode, document: prepared.document });
+        return await sourceActivities(prepared).raiseInSource({
+          connectionId,
+          channelOrderCode,
+          document: prepared.document,
+          ...(createSentAt === undefined ? {} : { createSentAt }),
+        });
       } catch (error) {
+        noteRaiseEvidence(error);
         if (!isSourceUnreachable(error) || Date.now() >= windowEnd) throw error;
         status.waitingForSource = true;
         setCurrentDetails(`Waiting for the source of ${connectionId} to answer (attempt ${status.attempts}): ${causeMessage(error as Error)}`);
@@ -297,9 +332,13 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0 || !(await condition(() => retryRequested || recheckRequested, remaining))) {
+        // An order that may be in the source is never called "not raised".
+        const unconfirmed = createSentAt !== undefined;
         throw ApplicationFailure.create({
-          type: 'OrderNotRaised',
-          message: `Order ${channelOrderCode} was not raised: ${status.reason}`,
+          type: unconfirmed ? 'OrderNotConfirmed' : 'OrderNotRaised',
+          message: unconfirmed
+            ? `Order ${channelOrderCode}: nobody confirmed whether it exists in ${sourceLabel} within 30 days: ${status.reason}`
+            : `Order ${channelOrderCode} was not raised: ${status.reason}`,
           nonRetryable: true,
           details: [status],
         });

@@ -62,7 +62,7 @@ describe('exactly once, and never reported wrongly', () => {
     await stack.omni.setFaults({ ignoreFindFilter: false, omitFindReference: true, loseCreateResponse: 1 });
     await stack.placeOrder(kettleOrder('EO-1C'));
     const unlabelled = await until('EO-1C', 'needs attention', (s) => s.state === 'needs_attention');
-    assert.match(unlabelled.reason ?? '', /cannot confirm whether order EO-1C exists in Omni Accounts: .*1 without an order code/);
+    assert.match(unlabelled.reason ?? '', /cannot confirm whether order EO-1C exists in Omni Accounts: .*document\(s\) \(SO\d+\), 1 without an order code/);
     assert.equal(documentsFor('EO-1C').length, 1, 'the lost create made one document, and no second');
 
     // With the filter honoured and the reference echoed again, retries raise each once.

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ActivityFailure, ApplicationFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
 import { SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE } from '../../activities/contracts';
-import { causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable } from '../../workflows/failures';
+import { causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable, raiseEvidenceOf } from '../../workflows/failures';
 
 const asActivityTask = (cause: Error) => new ActivityFailure('Activity task failed', 'prepareOrder', '1', RetryState.NON_RETRYABLE_FAILURE, 'worker', cause);
 const asLocalActivity = (cause: Error) => cause;
@@ -51,4 +51,20 @@ test("a local activity's short window running out (a timeout around nothing) is 
   const error = asActivityTask(new TimeoutFailure('Local Activity timed out', undefined, TimeoutType.SCHEDULE_TO_CLOSE));
   assert.equal(isNeedsAttention(error), false);
   assert.equal(isSourceUnreachable(error), false);
+});
+
+test('what the raise knew of its creates is read from its failure, from the last error of a window that ran out, or from its last heartbeat', () => {
+  const evidence = { createSentAt: 1_700_000_000_000, source: 'Omni Accounts' };
+  const unreachable = ApplicationFailure.create({ type: SOURCE_UNREACHABLE_ERROR_TYPE, message: 'down', nonRetryable: true, details: [evidence] });
+  assert.deepEqual(raiseEvidenceOf(asActivityTask(unreachable)), evidence);
+  const ranOut = new TimeoutFailure('timed out', undefined, TimeoutType.SCHEDULE_TO_CLOSE);
+  (ranOut as { cause?: Error }).cause = ApplicationFailure.create({
+    type: 'TransientError',
+    message: '503',
+    details: [{ createSentAt: null, source: 'iSync' }],
+  });
+  assert.deepEqual(raiseEvidenceOf(asActivityTask(ranOut)), { createSentAt: null, source: 'iSync' }, 'a find proved it absent');
+  const heartbeat = new TimeoutFailure('heartbeat', { stage: 'creating', createSentAt: 5 }, TimeoutType.HEARTBEAT);
+  assert.equal(raiseEvidenceOf(asActivityTask(heartbeat))?.createSentAt, 5);
+  assert.equal(raiseEvidenceOf(asActivityTask(ApplicationFailure.create({ message: 'an older agent says nothing' }))), undefined);
 });
