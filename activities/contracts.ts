@@ -100,6 +100,8 @@ export interface PrepareOrderInput {
   channelOrderCode: string;
   /** An order an operator submitted with the CLI; otherwise the order is read from Stock2Shop. */
   submittedOrder?: unknown;
+  /** The caller knows the outcome `cancelled`; without it, an order cancelled in Stock2Shop is `invalid` (never raised). */
+  acceptsCancelled?: boolean;
 }
 
 /**
@@ -122,7 +124,9 @@ export type PreparedOrder =
   /** Stock2Shop already shows a source order code for this source: the order was raised before. */
   | { outcome: 'already_raised'; contentHash: string; sourceOrderCode: string }
   /** Stock2Shop holds no such order for this source. */
-  | { outcome: 'not_found'; reason: string };
+  | { outcome: 'not_found'; reason: string }
+  /** Stock2Shop shows the order cancelled for this source (written back by an earlier run): never raised. */
+  | { outcome: 'cancelled'; contentHash: string; reason: string };
 
 export interface RaiseInSourceInput {
   connectionId: string;
@@ -193,8 +197,36 @@ export const UNCERTAIN_CREATE_ERROR_TYPE = 'UncertainCreateError';
  */
 export const SOURCE_UNREACHABLE_ERROR_TYPE = 'SourceUnreachableError';
 
+/**
+ * Stock2Shop is slow or down right now (a call of this account took over a second, or failed): a local
+ * activity hands its call to an activity task at once instead of holding its workflow task's slot.
+ */
+export const STOCK2SHOP_SLOW_ERROR_TYPE = 'Stock2ShopSlowError';
+
 export interface SourceWaiter {
   connectionId: string;
   /** The workflow to wake (signal `sourceAvailable`) once the source answers. */
   workflowId: string;
+  /** Wakes of this order that found the source still unreachable: the watch backs off. */
+  futileWakes?: number;
+}
+
+/** A raised order met something it cannot apply (a change, a cancel): a person is told, and Stock2Shop. */
+export interface RaisedOrderNotice extends OrderWriteBack {
+  sourceOrderCode: string;
+  /** The sentence written back, e.g. "changed after it was raised as SO000012; not applied". */
+  notice: string;
+}
+
+/** An order delivered after its workflow closed. */
+export interface LateDeliveryInput {
+  connectionId: string;
+  channelOrderCode: string;
+}
+
+/** What the review of a late delivery did. */
+export interface LateDeliveryReview {
+  outcome: 'nothing_new' | 'change_reported' | 'cancel_written_back';
+  /** The sentence written back to Stock2Shop, when one was. */
+  notice?: string;
 }

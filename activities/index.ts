@@ -18,6 +18,9 @@ import type {
   RaiseInSourceInput,
   RaiseInSourceResult,
   RaiseEvidence,
+  RaisedOrderNotice,
+  LateDeliveryInput,
+  LateDeliveryReview,
   RaiseStage,
   SourceWaiter,
   ReconcileRemovedInput,
@@ -51,6 +54,8 @@ import { Alerter, alertLog, type AlerterOptions } from './alerts';
 import { alertEpisodeStoreOf, type AlertEpisodeStore } from './alert-episodes';
 import { checkProductPasses } from './pass-check';
 import { createSentAtOf, withRaiseEvidence } from './raise-evidence';
+import { Stock2ShopLatency } from './stock2shop-latency';
+import { reviewClosedOrder } from './late-delivery';
 import { countFor, countOnceFor, sourceReachable } from './metrics';
 
 export interface ActivityDeps {
@@ -108,12 +113,29 @@ export function requestLimitsOfThisProcess(connection: Connection, centralWorker
   };
 }
 
+/** Running as a local activity (false outside any activity, as when a test calls one directly). */
+function isLocalActivity(): boolean {
+  try {
+    return Context.current().info.isLocal;
+  } catch {
+    return false;
+  }
+}
+
 export function createActivities(deps: ActivityDeps) {
   /** One guard per connection, rebuilt when its endpoint, limits or credentials change. */
   const guards = new Map<string, { fingerprint: string; guard: SourceGuard }>();
   const problems = deps.problems ?? problemLedgerOf(deps.productStore);
   const alertEpisodes = deps.alertEpisodes ?? alertEpisodeStoreOf(deps.productStore);
   const alerter = new Alerter(alertEpisodes, deps.alerts);
+  /** Every Stock2Shop call of the process timed per account (its token), so a local activity knows a slow one. */
+  const latency = new Stock2ShopLatency();
+  const stock2shopAccountOf = (connection: Connection) => connection.stock2shop.credentialsRef.token;
+  const stock2shopOf = (connection: Connection) => latency.watch(deps.stock2shopFor(connection), stock2shopAccountOf(connection));
+  /** A local activity hands a slow Stock2Shop to an activity task before it calls, holding no workflow-task slot. */
+  const handOverIfSlow = (connection: Connection) => {
+    if (isLocalActivity()) latency.handOverIfSlow(stock2shopAccountOf(connection));
+  };
 
   /** An order needs nobody any more (raised, now or before): its problem closes and its alert episode ends. */
   async function orderNeedsNobody(connection: Connection, channelOrderCode: string, how: string): Promise<void> {
@@ -122,6 +144,8 @@ export function createActivities(deps: ActivityDeps) {
   }
   /** A probe runs within 30 s, beside a ping: its alert gets a smaller budget (the next probe tries again). */
   const probeBudget = { attempts: 2, attemptTimeoutMs: 4_000 };
+  /** The order code a probe looks for: no channel sends it, so the find answers "none" (or anything but silence). */
+  const PROBE_ORDER_CODE = 'S2S-ENGINE-PROBE-0';
 
   /**
    * The periodic check of the connection's passes (activities/pass-check.ts), then every alert still
@@ -194,7 +218,7 @@ export function createActivities(deps: ActivityDeps) {
     const removed = await deps.productStore.unseenInPass(connection.id, passId);
     let deactivated = 0;
     if (connection.removedProducts === 'deactivate' && removed.length > 0) {
-      deactivated = await deactivateRemovedProducts(connection, removed, deps.stock2shopFor(connection), deps.productStore);
+      deactivated = await deactivateRemovedProducts(connection, removed, stock2shopOf(connection), deps.productStore);
     }
     // Records gone from the source never sync clean: their problems close with the pass.
     await problems?.closeProductProblemsUnseenInPass(connection.id, passId);
@@ -215,7 +239,7 @@ export function createActivities(deps: ActivityDeps) {
             sourceReachable(connection.id, true);
             return listed;
           },
-          stock2shop: deps.stock2shopFor(connection),
+          stock2shop: stock2shopOf(connection),
           store: deps.productStore,
           problems,
           heartbeat: beat,
@@ -241,6 +265,13 @@ export function createActivities(deps: ActivityDeps) {
       throw error;
     });
     return pages;
+  }
+
+  async function reportRaisedOrderNoticeFor(connection: Connection, notice: RaisedOrderNotice): Promise<void> {
+    const { channelOrderCode, notice: what } = notice;
+    await problems?.recordProblems(connection.id, [orderProblemOf(channelOrderCode, what)]);
+    await alerter.conditionHolds(connection, 'order_needs_attention', channelOrderCode, `order ${channelOrderCode} needs a person: ${what}`);
+    await stock2shopOf(connection).writeOrderFailure(channelOrderCode, connection.stock2shop.sourceId, what);
   }
 
   /**
@@ -323,7 +354,8 @@ export function createActivities(deps: ActivityDeps) {
     async prepareOrder(input: PrepareOrderInput): Promise<PreparedOrder> {
       return asActivity(async () => {
         const connection = connectionById(input.connectionId);
-        const prepared = await prepareOrderFor(connection, input, deps.stock2shopFor(connection));
+        handOverIfSlow(connection);
+        const prepared = await prepareOrderFor(connection, input, stock2shopOf(connection));
         // Raised before (Stock2Shop shows its source order code): it needs nobody any more.
         if (prepared.outcome === 'already_raised') {
           await orderNeedsNobody(connection, input.channelOrderCode, `was raised already, as ${prepared.sourceOrderCode}`);
@@ -367,15 +399,19 @@ export function createActivities(deps: ActivityDeps) {
       return asActivity(async () => {
         const connection = connectionById(connectionId);
         const { source } = guardedSource(connection);
-        let reachable: boolean;
+        let reachable = true;
         let why = '';
-        try {
-          await source.ping();
-          reachable = true;
-        } catch (error) {
-          // Any answer, even a refusal of the login, means the source is there.
-          reachable = !(error instanceof TransientError && error.sourceUnreachable);
-          why = (error as Error).message;
+        // The ping, then the path orders take: a find of a code no order has (a source whose ping answers
+        // while its order path drops every connection is down for orders).
+        for (const call of [() => source.ping(), () => source.findOrder(PROBE_ORDER_CODE)]) {
+          try {
+            await call();
+          } catch (error) {
+            // Any answer, even a refusal of the login, means the source is there.
+            reachable = !(error instanceof TransientError && error.sourceUnreachable);
+            why = (error as Error).message;
+            if (!reachable) break;
+          }
         }
         sourceReachable(connection.id, reachable);
         const label = `the ${SYSTEM_LABEL[connection.sourceKind]} source`;
@@ -393,12 +429,15 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Another pass of the connection that is running now (the schedule's, or a manual one), if any:
-     * two passes at once would each see only part of the catalog.
+     * Another pass of the connection that is running now (the schedule's, or a manual one), if any;
+     * none: this pass has taken the connection's pass claim (client/running-pass.ts). Two passes at
+     * once would each see only part of the catalog.
      */
     async otherRunningPass(input: { connectionId: string; workflowId: string }): Promise<string | null> {
       return asActivity(async () => {
-        const other = await otherRunningPass(temporalClient('otherRunningPass'), input.connectionId, input.workflowId);
+        // Always called by a pass, so its run is known (the field is optional only for activities started on their own).
+        const own = { workflowId: input.workflowId, runId: Context.current().info.workflowExecution?.runId ?? '' };
+        const other = await otherRunningPass(temporalClient('otherRunningPass'), deps.productStore, input.connectionId, own);
         // A connection without an order poll (order raising off) gets its periodic check here, at each pass's start.
         const connection = deps.connections().find((c) => c.id === input.connectionId);
         if (connection && !connection.settings.create_order) await periodicCheck(connection, { attempts: 1, attemptTimeoutMs: 3_000 });
@@ -418,9 +457,10 @@ export function createActivities(deps: ActivityDeps) {
       try {
         // The order is raised: it needs nobody any more, whatever Stock2Shop answers below.
         const connection = connectionById(input.connectionId);
+        handOverIfSlow(connection);
         countOnceFor(connection.id, 'ordersRaised');
         await orderNeedsNobody(connection, input.channelOrderCode, `is raised, as ${input.sourceOrderCode}`);
-        await deps.stock2shopFor(connection).writeSourceOrderCode(input.channelOrderCode, connection.stock2shop.sourceId, input.sourceOrderCode);
+        await stock2shopOf(connection).writeSourceOrderCode(input.channelOrderCode, connection.stock2shop.sourceId, input.sourceOrderCode);
       } catch (error) {
         throw alwaysRetryable(error);
       }
@@ -439,7 +479,38 @@ export function createActivities(deps: ActivityDeps) {
           input.channelOrderCode,
           `order ${input.channelOrderCode} needs a person: ${input.reason}. After the fix: npm run cli -- order retry ${connection.id} ${input.channelOrderCode}`,
         );
-        await deps.stock2shopFor(connection).writeOrderFailure(input.channelOrderCode, connection.stock2shop.sourceId, input.reason);
+        await stock2shopOf(connection).writeOrderFailure(input.channelOrderCode, connection.stock2shop.sourceId, input.reason);
+      });
+    },
+
+    /** A person cancelled the order before it was raised: it needs nobody any more, and Stock2Shop stops offering it. */
+    async writeBackOrderCancelled(input: OrderWriteBack & { reason: string }): Promise<void> {
+      return asActivity(async () => {
+        const connection = connectionById(input.connectionId);
+        await orderNeedsNobody(connection, input.channelOrderCode, input.reason);
+        await stock2shopOf(connection).writeOrderCancelled(input.channelOrderCode, connection.stock2shop.sourceId, input.reason);
+      });
+    },
+
+    /** A raised order met something it cannot apply (a change, a cancel): an open problem, an alert, and Stock2Shop is told. */
+    async reportRaisedOrderNotice(input: RaisedOrderNotice): Promise<void> {
+      return asActivity(async () => {
+        const connection = connectionById(input.connectionId);
+        await reportRaisedOrderNoticeFor(connection, input);
+      });
+    },
+
+    /** An order delivered after its workflow closed: a change after the raise is reported, a terminated run ends cancelled. */
+    async reviewClosedOrder(input: LateDeliveryInput): Promise<LateDeliveryReview> {
+      return asActivity(async () => {
+        const connection = connectionById(input.connectionId);
+        return reviewClosedOrder(input, {
+          client: temporalClient('reviewClosedOrder'),
+          connection,
+          stock2shop: stock2shopOf(connection),
+          reportNotice: (notice) => reportRaisedOrderNoticeFor(connection, notice),
+          needsNobody: (how) => orderNeedsNobody(connection, input.channelOrderCode, how),
+        });
       });
     },
 
@@ -450,7 +521,7 @@ export function createActivities(deps: ActivityDeps) {
         const client = temporalClient('deliverWaitingOrders');
         // The poll runs every few minutes per connection: it carries the periodic check of the passes and alerts.
         if (Context.current().info.attempt === 1) await withHeartbeats(() => periodicCheck(connection));
-        const { orders, withoutCode } = await deps.stock2shopFor(connection).listOrdersToRaise(connection.stock2shop.sourceId);
+        const { orders, withoutCode } = await stock2shopOf(connection).listOrdersToRaise(connection.stock2shop.sourceId);
         if (withoutCode > 0) {
           Context.current().log.warn('Stock2Shop listed orders without a channel_order_code; they cannot be raised', { withoutCode });
         }

@@ -6,7 +6,8 @@
  * acts on what another has changed since.
  *
  * It keeps the problem ledger too (table `problems`): the open problems of every connection, written
- * by whichever worker ran the page or the order's write-back, read by `cli status` and `cli problems`.
+ * by whichever worker ran the page or the order's write-back, read by `cli status` and `cli problems`;
+ * and each connection's pass claim (table `pass_claims`, see activities/pass-claims.ts).
  *
  * Each method is one statement, hence one transaction. The schema is `db/migrations/` (applied at
  * start by `db/migrate.ts`).
@@ -22,11 +23,12 @@ import {
   type PushedProduct,
 } from './product-state-store';
 import type { AlertEpisode, AlertEpisodeKey, AlertEpisodeStore, AlertKind, AlertPhase } from './alert-episodes';
+import type { PassClaims, PassHolder } from './pass-claims';
 
 /** Seen rows of passes that never reached their reconcile step (a failed or stopped pass) are dropped after this long. */
 const ABANDONED_PASS_DAYS = 7;
 
-export class PostgresProductStateStore implements ProductStateStore, ProblemLedger, AlertEpisodeStore {
+export class PostgresProductStateStore implements ProductStateStore, ProblemLedger, AlertEpisodeStore, PassClaims {
   /**
    * @param ready resolves once the schema is current (the migrations applied); awaited before every
    *   statement, so a store is usable at once while its process applies the migrations.
@@ -241,6 +243,31 @@ export class PostgresProductStateStore implements ProductStateStore, ProblemLedg
       [connectionId],
     );
     return rows.map(episodeOf);
+  }
+
+  async passClaimHolder(connectionId: string): Promise<PassHolder | null> {
+    const { rows } = await this.query<{ workflow_id: string; run_id: string }>('SELECT workflow_id, run_id FROM pass_claims WHERE connection_id = $1', [
+      connectionId,
+    ]);
+    return rows[0] ? { workflowId: rows[0].workflow_id, runId: rows[0].run_id } : null;
+  }
+
+  async claimPass(connectionId: string, expected: PassHolder | null, next: PassHolder): Promise<boolean> {
+    // One statement each: the first claim inserts (a second insert finds the row and does nothing); a
+    // takeover updates only while the row still names the holder the caller saw.
+    const { rowCount } =
+      expected === null
+        ? await this.query(
+            `INSERT INTO pass_claims (connection_id, workflow_id, run_id, claimed_at) VALUES ($1, $2, $3, now())
+             ON CONFLICT (connection_id) DO NOTHING`,
+            [connectionId, text(next.workflowId), text(next.runId)],
+          )
+        : await this.query(
+            `UPDATE pass_claims SET workflow_id = $2, run_id = $3, claimed_at = now()
+              WHERE connection_id = $1 AND workflow_id = $4 AND run_id = $5`,
+            [connectionId, text(next.workflowId), text(next.runId), text(expected.workflowId), text(expected.runId)],
+          );
+    return rowCount === 1;
   }
 
   private async query<Row extends Record<string, unknown>>(sql: string, values: unknown[]) {

@@ -15,8 +15,16 @@ export async function prepareOrderFor(connection: Connection, input: PrepareOrde
     return { outcome: 'not_found', reason: `Stock2Shop holds no order ${input.channelOrderCode} for source ${sourceId}` };
   }
   const contentHash = orderContentHash(raw);
-  const raisedAs = sourceOrderCodeIn(raw, sourceId);
+  const raisedAs = sourceFieldIn(raw, sourceId, 'source_order_code');
   if (raisedAs !== undefined) return { outcome: 'already_raised', contentHash, sourceOrderCode: raisedAs };
+  const cancelled = sourceFieldIn(raw, sourceId, 'cancelled_reason');
+  if (cancelled !== undefined) {
+    const reason = `cancelled in Stock2Shop for source ${sourceId} (${cancelled}); it is never raised`;
+    // A caller that does not know the outcome (an older workflow) gets one that never raises.
+    return input.acceptsCancelled
+      ? { outcome: 'cancelled', contentHash, reason }
+      : { outcome: 'invalid', contentHash, reason: `Order ${input.channelOrderCode} is ${reason}` };
+  }
   try {
     const order = parseStock2ShopOrder(raw);
     if (order.channel_order_code !== input.channelOrderCode) {
@@ -41,14 +49,14 @@ export async function prepareOrderFor(connection: Connection, input: PrepareOrde
   }
 }
 
-/** The source order code Stock2Shop shows against this source, read without trusting the shape. */
-function sourceOrderCodeIn(raw: unknown, sourceId: number): string | undefined {
+/** A field Stock2Shop shows on this source's `sources[]` entry (its source order code, a cancel), read without trusting the shape. */
+function sourceFieldIn(raw: unknown, sourceId: number, field: 'source_order_code' | 'cancelled_reason'): string | undefined {
   const sources = (raw as { sources?: unknown } | null)?.sources;
   if (!Array.isArray(sources)) return undefined;
-  for (const source of sources as { source_id?: unknown; source_order_code?: unknown }[]) {
+  for (const source of sources as Record<string, unknown>[]) {
     if (String(source?.source_id) !== String(sourceId)) continue;
-    const code = source.source_order_code;
-    if (typeof code === 'string' && code.trim() !== '') return code.trim();
+    const value = source[field];
+    if (typeof value === 'string' && value.trim() !== '') return value.trim();
   }
   return undefined;
 }

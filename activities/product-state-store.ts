@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileAlertEpisodes, type AlertEpisode, type AlertEpisodeKey, type AlertEpisodeStore, type AlertPhase } from './alert-episodes';
+import { FilePassClaims, type PassClaims, type PassHolder } from './pass-claims';
 
 export interface PushedProduct {
   /** The variant code: one Stock2Shop queue item per variant. */
@@ -111,14 +112,17 @@ const safeName = (value: string) => value.replace(/[^A-Za-z0-9_.-]/g, '_');
  * afresh at every call: the product pages (one process per connection), the central worker's order
  * write-backs and the CLI all use it, so nothing of it is cached in a process.
  */
-export class FileProductStateStore implements ProductStateStore, ProblemLedger, AlertEpisodeStore {
+export class FileProductStateStore implements ProductStateStore, ProblemLedger, AlertEpisodeStore, PassClaims {
   private readonly loaded = new Map<string, { products: Map<string, PushedProduct>; logLines: number }>();
 
   /** Alert episodes: files under `<connection>/alerts/`, read afresh at every call (see alert-episodes.ts). */
   private readonly alerts: FileAlertEpisodes;
+  /** Pass claims: files under `<connection>/pass-claim/`, read afresh at every call (see pass-claims.ts). */
+  private readonly claims: FilePassClaims;
 
   constructor(private readonly directory: string) {
     this.alerts = new FileAlertEpisodes(directory);
+    this.claims = new FilePassClaims(directory);
   }
 
   async lastPushedHashes(connectionId: string, codes: string[]): Promise<Map<string, string>> {
@@ -262,6 +266,14 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
 
   alertEpisodes(connectionId: string): Promise<AlertEpisode[]> {
     return this.alerts.alertEpisodes(connectionId);
+  }
+
+  passClaimHolder(connectionId: string): Promise<PassHolder | null> {
+    return this.claims.passClaimHolder(connectionId);
+  }
+
+  claimPass(connectionId: string, expected: PassHolder | null, next: PassHolder): Promise<boolean> {
+    return this.claims.claimPass(connectionId, expected, next);
   }
 
   private state(connectionId: string) {

@@ -3,6 +3,7 @@
  * Temporal's address and the connections file come from the environment (see README).
  */
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import {
   Connection as GrpcConnection,
@@ -22,7 +23,7 @@ import {
 } from '../domain';
 import { parseStock2ShopOrder } from '../domain/stock2shop';
 import { deliverOrder } from './deliver-order';
-import { progressQuery, retryUpdate, statusQuery, type OrderStatus } from '../workflows/definitions';
+import { cancelUpdate, progressQuery, retryUpdate, statusQuery, type OrderStatus } from '../workflows/definitions';
 import { ConfigurationError, loadConnections } from '../config/config';
 import { closeDatabase, connectClient, dataConverterFromEnv, productStoreFromEnv } from '../worker/runtime';
 import { connectionOptions, temporalSettingsFromEnv } from '../worker/temporal-settings';
@@ -33,6 +34,7 @@ import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey, projectSearchAttri
 import { describeSetupReport, NamespaceSetupError, parseRetentionDays, setupNamespace, SetupOptionsError } from './namespace-setup';
 import { problemLedgerOf, type ProblemLedger } from '../activities/product-state-store';
 import { gatherStatus, renderProblemLines, renderStatusDetail, renderStatusLines } from './status';
+import { registerPatchCommands } from './patches';
 
 export interface CliContext {
   client: () => Promise<Client>;
@@ -231,7 +233,8 @@ export function buildCli(context: CliContext): Command {
         submittedOrder: raw,
       });
       const workflowId = raiseOrderWorkflowId(connection.id, parsed.channel_order_code);
-      context.out(outcome === 'already_raised' ? `${workflowId}: already raised, not raised again` : `${workflowId}: delivered`);
+      const said = { already_raised: 'already raised, not raised again', cancelled: 'cancelled, never raised', delivered: 'delivered' } as const;
+      context.out(`${workflowId}: ${said[outcome]}`);
     });
   order
     .command('status <connectionId> <channelOrderCode>')
@@ -262,6 +265,36 @@ export function buildCli(context: CliContext): Command {
         if (error instanceof WorkflowUpdateFailedError) throw new UsageError(error.cause?.message ?? error.message);
         throw error;
       }
+    });
+  order
+    .command('cancel <connectionId> <channelOrderCode>')
+    .description(
+      'cancel an order that must not be raised: it ends as cancelled, Stock2Shop is told, and neither the poll nor the webhook ' +
+        'raises it again. Refused for an order that is raised or being raised (cancel it in the source by hand)',
+    )
+    .requiredOption('--reason <text>', 'why, as Stock2Shop will show it')
+    .option('--by <name>', 'who cancels it (default: the OS user)')
+    .action(async (connectionId: string, code: string, options: { reason: string; by?: string }) => {
+      findConnection(context, connectionId);
+      if (options.reason.trim() === '') throw new UsageError('--reason needs a text');
+      const client = await context.client();
+      const current = await orderStatus(client, connectionId, code);
+      const handle = client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code));
+      if ((await handle.describe()).status.name !== 'RUNNING') {
+        throw new UsageError(
+          current.state === 'raised'
+            ? `Order ${code} is already raised as ${current.sourceOrderCode}; cancel it in the source by hand`
+            : `Order ${code} is closed (${current.reason ?? current.state}); there is nothing to cancel`,
+        );
+      }
+      const by = options.by ?? userInfo().username;
+      try {
+        await handle.executeUpdate(cancelUpdate, { args: [{ reason: options.reason.trim(), by }] });
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError) throw new UsageError(error.cause?.message ?? error.message);
+        throw error;
+      }
+      context.out(`${handle.workflowId}: cancelled by ${by}; Stock2Shop is told, and it is never raised`);
     });
   program
     .command('orders')
@@ -352,6 +385,7 @@ export function buildCli(context: CliContext): Command {
       context.out(generateKeyRingText(id ?? `key-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`));
     });
 
+  registerPatchCommands(program, context);
   return program;
 }
 
@@ -406,10 +440,13 @@ export function describeOrder(status: OrderStatus): string {
   const deliveries = Object.values(status.deliveries).reduce((a, b) => a + b, 0);
   const detail =
     status.state === 'raised'
-      ? ` as ${status.sourceOrderCode}${status.alreadyExisted ? ' (found already in the source)' : ''}${status.writeBackPending ? ', write-back to Stock2Shop pending' : ''}`
-      : status.reason
-        ? `: ${status.reason}`
-        : '';
+      ? ` as ${status.sourceOrderCode}${status.alreadyExisted ? ' (found already in the source)' : ''}${status.writeBackPending ? ', write-back to Stock2Shop pending' : ''}` +
+        (status.notApplied ? `; ${status.notApplied.join('; ')}` : '')
+      : status.state === 'cancelled' && status.cancelled
+        ? ` by ${status.cancelled.by} (${status.cancelled.reason}); never raised`
+        : status.reason
+          ? `: ${status.reason}`
+          : '';
   return `${status.connectionId}/${status.channelOrderCode}: ${status.state.replace('_', ' ')}${detail} (attempts ${status.attempts}, deliveries ${deliveries})`;
 }
 

@@ -7,17 +7,22 @@
  * workflow reads the order itself from Stock2Shop. Only an operator's `order submit` carries the
  * order (encrypted by the payload codec like every payload).
  *
- * The id reuse policy ALLOW_DUPLICATE_FAILED_ONLY refuses a new run once an order was raised (its run
- * completed), for as long as the namespace retains that run; after retention, Stock2Shop showing the
- * source order code and the source lookup before every create keep it from being raised twice.
+ * An order's id is never started again once its run closed as raised or cancelled (REJECT_DUPLICATE,
+ * for as long as the namespace retains that run); one that closed as failed (not raised in 30 days)
+ * starts again. A delivery to a closed run starts its review (workflows/reviewLateDelivery.ts): a
+ * change after the raise is reported, a run terminated in Temporal ends as cancelled in Stock2Shop.
+ * After retention, what Stock2Shop shows (the source order code, a cancel) and the source lookup
+ * before every create keep an order from being raised twice or raised after a cancel.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId, type Connection } from '../domain';
-import { orderDeliveredSignal, type OrderDelivery } from '../workflows/definitions';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowIdReusePolicy } from '@temporalio/client';
+import { CENTRAL_TASK_QUEUE, lateDeliveryWorkflowId, raiseOrderWorkflowId, type Connection } from '../domain';
+import { orderDeliveredSignal, type OrderDelivery, type OrderStatus } from '../workflows/definitions';
 import type { RaiseOrderInput } from '../workflows/raiseOrder';
+import type { LateDeliveryInput } from '../activities/contracts';
 import { ChannelOrderCodeKey, ConnectionIdKey, SourceKindKey } from '../workflows/search-attributes';
 
-export type DeliveryOutcome = 'delivered' | 'already_raised';
+/** delivered: to a running order, or one started now; already_raised / cancelled: its run closed so (and a late delivery is reviewed). */
+export type DeliveryOutcome = 'delivered' | 'already_raised' | 'cancelled';
 
 export async function deliverOrder(
   client: Client,
@@ -27,14 +32,14 @@ export async function deliverOrder(
 ): Promise<DeliveryOutcome> {
   const workflowId = raiseOrderWorkflowId(connection.id, channelOrderCode);
   const input: RaiseOrderInput = { connectionId: connection.id, channelOrderCode };
-  try {
-    await client.workflow.signalWithStart('raiseOrder', {
+  const signalWithStart = (workflowIdReusePolicy: WorkflowIdReusePolicy) =>
+    client.workflow.signalWithStart('raiseOrder', {
       workflowId,
       taskQueue: CENTRAL_TASK_QUEUE,
       args: [input],
       signal: orderDeliveredSignal,
       signalArgs: [delivery],
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      workflowIdReusePolicy,
       typedSearchAttributes: [
         { key: ConnectionIdKey, value: connection.id },
         { key: SourceKindKey, value: connection.sourceKind },
@@ -42,9 +47,55 @@ export async function deliverOrder(
       ],
       staticSummary: `Order ${channelOrderCode} → ${connection.sourceKind} (${connection.id})`,
     });
-    return 'delivered';
+  // Twice at most: a closed run that failed starts again, once.
+  for (const policy of ['REJECT_DUPLICATE', 'ALLOW_DUPLICATE_FAILED_ONLY'] as const) {
+    try {
+      await signalWithStart(policy);
+      return 'delivered';
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    const closed = await closedRunOf(client, workflowId);
+    if (closed === 'failed') continue;
+    if (closed === 'cancelled') return 'cancelled';
+    await reviewLateDelivery(client, { connectionId: connection.id, channelOrderCode });
+    return closed === 'terminated' ? 'cancelled' : 'already_raised';
+  }
+  return 'delivered';
+}
+
+type ClosedRun = 'raised' | 'cancelled' | 'terminated' | 'failed';
+
+/** How the order's last run closed (a strongly consistent describe, and its result when it completed). */
+async function closedRunOf(client: Client, workflowId: string): Promise<ClosedRun> {
+  const handle = client.workflow.getHandle(workflowId);
+  let statusName: string;
+  try {
+    statusName = (await handle.describe()).status.name;
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already_raised';
+    // Gone past retention between the start and the describe: start it again.
+    if (error instanceof WorkflowNotFoundError) return 'failed';
     throw error;
   }
+  if (statusName === 'CANCELED' || statusName === 'CANCELLED') return 'cancelled';
+  if (statusName === 'TERMINATED') return 'terminated';
+  if (statusName !== 'COMPLETED') return 'failed';
+  const result = (await handle.result()) as OrderStatus;
+  return result.state === 'cancelled' ? 'cancelled' : 'raised';
+}
+
+/** Starts the review of a delivery to a closed order, or joins the one under way. */
+async function reviewLateDelivery(client: Client, input: LateDeliveryInput): Promise<void> {
+  await client.workflow.start('reviewLateDelivery', {
+    workflowId: lateDeliveryWorkflowId(input.connectionId, input.channelOrderCode),
+    taskQueue: CENTRAL_TASK_QUEUE,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    typedSearchAttributes: [
+      { key: ConnectionIdKey, value: input.connectionId },
+      { key: ChannelOrderCodeKey, value: input.channelOrderCode },
+    ],
+    staticSummary: `Order ${input.channelOrderCode} delivered after its workflow closed`,
+  });
 }

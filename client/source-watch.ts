@@ -16,7 +16,7 @@ export async function watchSourceFor(client: Client, waiter: SourceWaiter): Prom
     taskQueue: CENTRAL_TASK_QUEUE,
     args: [input],
     signal: registerWaiterSignal,
-    signalArgs: [{ workflowId: waiter.workflowId }],
+    signalArgs: [{ workflowId: waiter.workflowId, ...(waiter.futileWakes ? { futileWakes: waiter.futileWakes } : {}) }],
     typedSearchAttributes: [{ key: ConnectionIdKey, value: waiter.connectionId }],
     staticSummary: `Waiting for the source of ${waiter.connectionId} to answer`,
   });

@@ -14,7 +14,7 @@ export interface Stock2ShopPaths {
   productsQueue?: string;
   /** Default `/queue/summary`. */
   queueSummary?: string;
-  /** Default `/orders`; write-backs go to `<orders>/<channel_order_code>/source_order_code` and `/failure`. */
+  /** Default `/orders`; write-backs go to `<orders>/<channel_order_code>/source_order_code`, `/failure` and `/cancelled`. */
   orders?: string;
 }
 
@@ -60,6 +60,8 @@ export interface Stock2ShopClient {
   getOrder(channelOrderCode: string, sourceId: Stock2ShopSourceId): Promise<unknown>;
   writeSourceOrderCode(channelOrderCode: string, sourceId: Stock2ShopSourceId, sourceOrderCode: string): Promise<void>;
   writeOrderFailure(channelOrderCode: string, sourceId: Stock2ShopSourceId, reason: string): Promise<void>;
+  /** The order will not be raised in this source (a person cancelled it): Stock2Shop stops offering it. */
+  writeOrderCancelled(channelOrderCode: string, sourceId: Stock2ShopSourceId, reason: string): Promise<void>;
 }
 
 /** The most items one `POST /products/queue` may carry. */
@@ -170,6 +172,16 @@ export function createStock2ShopClient(options: Stock2ShopClientOptions): Stock2
         operation: 'writeOrderFailure',
         method: 'POST',
         path: orderPath(channelOrderCode, 'failure'),
+        body: { source_id: sourceId, reason },
+        schema: AnyAnswer,
+      });
+    },
+
+    async writeOrderCancelled(channelOrderCode, sourceId, reason) {
+      await requestJson(transport, {
+        operation: 'writeOrderCancelled',
+        method: 'POST',
+        path: orderPath(channelOrderCode, 'cancelled'),
         body: { source_id: sourceId, reason },
         schema: AnyAnswer,
       });

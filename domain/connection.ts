@@ -206,3 +206,8 @@ export function sourceWatchWorkflowId(connectionId: string): string {
 export function raiseOrderWorkflowId(connectionId: string, channelOrderCode: string): string {
   return `raise-order/${connectionId}/${channelOrderCode}`;
 }
+
+/** `late-delivery/<connectionId>/<channel_order_code>`: an order delivered after its workflow closed (a change after the raise, a terminated run). */
+export function lateDeliveryWorkflowId(connectionId: string, channelOrderCode: string): string {
+  return `late-delivery/${connectionId}/${channelOrderCode}`;
+}

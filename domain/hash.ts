@@ -79,5 +79,19 @@ export function productContentHash(item: Stock2ShopQueueItem): string {
  * instead of carrying the order, and a changed hash tells a waiting order that it was corrected.
  */
 export function orderContentHash(raw: unknown): string {
-  return fnv1a64(canonicalJson(raw));
+  return fnv1a64(canonicalJson(withoutWriteBacks(raw)));
+}
+
+/** What the engine writes back onto an order's `sources[]` entry is not the channel's content. */
+const WRITTEN_BACK_SOURCE_FIELDS = ['source_order_code', 'cancelled_reason'];
+
+function withoutWriteBacks(raw: unknown): unknown {
+  const sources = (raw as { sources?: unknown } | null)?.sources;
+  if (!Array.isArray(sources)) return raw;
+  const bare = sources.map((source: unknown) =>
+    source !== null && typeof source === 'object'
+      ? Object.fromEntries(Object.entries(source).filter(([key]) => !WRITTEN_BACK_SOURCE_FIELDS.includes(key)))
+      : source,
+  );
+  return { ...(raw as object), sources: bare };
 }

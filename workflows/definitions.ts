@@ -5,7 +5,7 @@ import type { InvalidRecord, ProductCounts } from '../activities/contracts';
 
 export type OrderDeliveryChannel = 'webhook' | 'poll' | 'cli';
 
-export type OrderState = 'received' | 'raising' | 'raised' | 'needs_attention' | 'failed';
+export type OrderState = 'received' | 'raising' | 'raised' | 'needs_attention' | 'failed' | 'cancelled';
 
 export interface OrderStatus {
   connectionId: string;
@@ -20,8 +20,16 @@ export interface OrderStatus {
   alreadyExisted?: boolean;
   /** A create may have reached the source and no find has confirmed it since: the order is never called "not raised". */
   createUnconfirmed?: boolean;
-  /** Why the order is waiting for a person, or why it failed. */
+  /** Why the order is waiting for a person, or why it failed (or was cancelled). */
   reason?: string;
+  /** Cancelled by a person (`order cancel`, or a cancel in the Web UI): it is never raised. */
+  cancelled?: { reason: string; by: string };
+  /** The content hash of the order as it was raised: a later change is reported, not applied. */
+  raisedContentHash?: string;
+  /** What arrived after the raise and was not applied (a change, a cancel), each reported to Stock2Shop. */
+  notApplied?: string[];
+  /** Times the source watch woke the order and its source still did not answer: the watch backs off. */
+  futileWakes?: number;
   attempts: number;
   deliveries: Record<OrderDeliveryChannel, number>;
 }
@@ -52,6 +60,18 @@ export interface RetryAccepted {
  * by the validator, with the reason, and leaves no trace in history.
  */
 export const retryUpdate = defineUpdate<RetryAccepted>('retry');
+
+export interface CancelRequest {
+  /** Why, as a person says it: written back to Stock2Shop. */
+  reason: string;
+  /** Who: `--by`, else the OS user. */
+  by: string;
+}
+/**
+ * A person decided the order must not be raised: it ends as cancelled and Stock2Shop is told. Refused
+ * (by the validator, leaving no trace) once the order is raised or while its raise is under way.
+ */
+export const cancelUpdate = defineUpdate<{ cancelled: true }, [CancelRequest]>('cancel');
 export const statusQuery = defineQuery<OrderStatus>('status');
 
 export type ProductSyncState = 'starting' | 'syncing' | 'reconciling' | 'done';
@@ -67,6 +87,11 @@ export interface ProductSyncProgress extends ProductCounts {
 export const progressQuery = defineQuery<ProductSyncProgress>('progress');
 
 /** An order that found its source down asks the connection's source watch to wake it. */
-export const registerWaiterSignal = defineSignal<[{ workflowId: string }]>('registerWaiter');
+export interface WaiterRegistration {
+  workflowId: string;
+  /** How often the watch woke this order already and its source still did not answer: the watch waits longer. */
+  futileWakes?: number;
+}
+export const registerWaiterSignal = defineSignal<[WaiterRegistration]>('registerWaiter');
 /** The source answers again: the waiting order tries now. */
 export const sourceAvailableSignal = defineSignal('sourceAvailable');

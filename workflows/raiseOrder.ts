@@ -1,11 +1,12 @@
 import {
+  allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
   condition,
   isCancellation,
-  type LocalActivityOptions,
   log,
-  proxyActivities,
-  proxyLocalActivities,
+  makeContinueAsNewFunc,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -14,17 +15,39 @@ import {
 // Under its own name: the next change's `patched` (docs/versioning.md's worked example, built by
 // test/helpers/variant-bundle.ts) goes into the import list above.
 import { patched as isPatched } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { NEEDS_ATTENTION_ERROR_TYPES, type PreparedOrder } from '../activities/contracts';
-import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
-import { orderDeliveredSignal, retryUpdate, sourceAvailableSignal, statusQuery, type OrderState, type OrderStatus } from './definitions';
+import type { PreparedOrder, RaiseInSourceResult } from '../activities/contracts';
+import {
+  cancelUpdate,
+  orderDeliveredSignal,
+  retryUpdate,
+  sourceAvailableSignal,
+  statusQuery,
+  type CancelRequest,
+  type OrderState,
+  type OrderStatus,
+} from './definitions';
 import { activityFailureType, causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable, raiseEvidenceOf, whatEndedIt } from './failures';
+import { central, local, queued, reportRaisedOrderNotice, sourceActivities, writeBackOrderCancelled, type OrderSteps, type ReadyOrder } from './order-steps';
 import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey, SourceKindKey } from './search-attributes';
 
 /** Codes only: the order itself is read from Stock2Shop by `prepareOrder`. */
 export interface RaiseOrderInput {
   connectionId: string;
   channelOrderCode: string;
+  /** Set only by continue-as-new (patch 'order-continue-as-new'): where the order stands. */
+  carried?: RaiseOrderCarry;
+}
+
+/** What a run hands the next when its history grows long: the order's state, and what it waits for. */
+export interface RaiseOrderCarry {
+  status: OrderStatus;
+  attemptedHash?: string;
+  submittedOrder?: unknown;
+  createSentAt?: number;
+  sourceLabel: string;
+  deliveredSinceRead: boolean;
+  retryRequested: boolean;
+  waiting: { for: 'source'; windowEnd: number; sourceAvailable: boolean } | { for: 'fix'; deadline: number };
 }
 
 /** How long an order that needs a person waits for a `retry` before its workflow closes as failed. */
@@ -33,321 +56,462 @@ export const WAIT_FOR_FIX_MS = 30 * 24 * 60 * 60 * 1000;
 const SOURCE_WAIT_FALLBACK_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-const PREPARE_ORDER_OPTIONS: LocalActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '7 days',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 minutes',
-    nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES],
-  },
-};
-/** Once the source holds the order, Stock2Shop is told however long it takes: no window, no give-up. */
-const WRITE_BACK_OPTIONS: LocalActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
-};
+type AttemptOutcome =
+  | { state: 'raised' }
+  | { state: 'needs_attention' | 'failed'; reason: string }
+  /** Stock2Shop shows the order cancelled: nothing to raise, nothing to write back. */
+  | { state: 'cancelled'; reason: string };
 
 /**
- * Activity tasks on every path. The failure write-back stays one: a local activity holds its workflow
- * task open, and an Update is answered only between workflow tasks, so an operator's `order retry`
- * sent while a slow Stock2Shop takes the failure would wait for it instead of being answered at once.
+ * `patched(id)`, asked at each point of need until it answers yes, then kept. Replaying a history
+ * from before a change it answers no (no marker there) without deciding, so a run started by older
+ * code replays as it ran and takes the change at its next such point on this code, where the marker
+ * is recorded.
  */
-const central = proxyActivities<Activities>({ taskQueue: CENTRAL_TASK_QUEUE, ...PREPARE_ORDER_OPTIONS });
-const { writeBackOrderFailure, registerSourceWaiter } = central;
-type OrderSteps = Pick<Activities, 'prepareOrder' | 'writeBackSourceOrderCode'>;
-/** Before the patch 'order-local-activities': the read and the write-back as activity tasks on `central`. */
-const queued: OrderSteps = {
-  prepareOrder: central.prepareOrder,
-  writeBackSourceOrderCode: proxyActivities<Activities>({ taskQueue: CENTRAL_TASK_QUEUE, ...WRITE_BACK_OPTIONS }).writeBackSourceOrderCode,
-};
-/**
- * A local activity's tries: short. Retries after a backoff of over a minute would each add a marker, a
- * timer and a workflow task to the order's history, and a hanging call a workflow task heartbeat every
- * few seconds; so a Stock2Shop that is down for longer than this hands the call to the activity task,
- * whose retries the server keeps out of the history, for the long window above.
- */
-const LOCAL_WINDOW = { startToCloseTimeout: '10 seconds', scheduleToCloseTimeout: '30 seconds' } as const;
-/** Four tries, 7 s of backoff: the attempts bound the window (the SDK's local retries kept going past scheduleToClose). */
-const LOCAL_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '4 seconds', maximumAttempts: 4 } as const;
-const localRead = proxyLocalActivities<Activities>({ ...LOCAL_WINDOW, retry: { ...LOCAL_RETRY, nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES] } });
-/** Every failure of the write-back is retried, as its activity task's is: the order is raised. */
-const localWriteBack = proxyLocalActivities<Activities>({ ...LOCAL_WINDOW, retry: LOCAL_RETRY });
-
-/** The local try; after any failure but a final one, the same call as an activity task. */
-async function locallyThenQueued<T>(localCall: () => Promise<T>, queuedCall: () => Promise<T>, isFinal: (error: Error) => boolean): Promise<T> {
-  try {
-    return await localCall();
-  } catch (error) {
-    if (isCancellation(error) || !(error instanceof Error) || isFinal(error)) throw error;
-    log.warn('A Stock2Shop call did not succeed locally; it goes on as an activity task', { error: causeMessage(error) });
-    return await queuedCall();
+class Patches {
+  private readonly taken = new Set<string>();
+  has(id: string): boolean {
+    if (!this.taken.has(id) && isPatched(id)) this.taken.add(id);
+    return this.taken.has(id);
   }
 }
 
-/**
- * Behind it: as local activities, run by the central worker inside the order's workflow task. Both are
- * short Stock2Shop calls, safe to repeat, and need no other worker; each saves the server an activity
- * task and a workflow task (docs/benchmarks.md). The raise itself stays an activity task on the
- * source's queue: it heartbeats, and only the source's worker can reach the source.
- */
-const local: OrderSteps = {
-  // A failure a person must fix ends the read at once, as it ends the activity task's.
-  prepareOrder: (input) =>
-    locallyThenQueued(
-      () => localRead.prepareOrder(input),
-      () => queued.prepareOrder(input),
-      isNeedsAttention,
-    ),
-  // Nothing ends the write-back of a raised order: whatever the local tries met, the activity task goes on.
-  writeBackSourceOrderCode: (input) =>
-    locallyThenQueued(
-      () => localWriteBack.writeBackSourceOrderCode(input),
-      () => queued.writeBackSourceOrderCode(input),
-      () => false,
-    ),
-};
-
-function sourceActivities(prepared: Extract<PreparedOrder, { outcome: 'ready' }>) {
-  return proxyActivities<Activities>({
-    taskQueue: prepared.taskQueue,
-    // An attempt may wait (heartbeating) for a source that is down; the heartbeat notices a dead worker,
-    // with room for an office internet line's hiccups.
-    startToCloseTimeout: '1 hour',
-    heartbeatTimeout: '60 seconds',
-    // The retry window includes the time the task waits for an agent that is switched off.
-    scheduleToCloseTimeout: `${prepared.orderRetryDays} days`,
-    retry: {
-      initialInterval: '5 seconds',
-      backoffCoefficient: 2,
-      maximumInterval: '10 minutes',
-      nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES],
-    },
-  });
-}
-
-type AttemptOutcome = { state: 'raised' } | { state: 'needs_attention' | 'failed'; reason: string };
-
 /** One order, raised in the connection's source exactly once, however often it is delivered. */
 export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
-  const { connectionId, channelOrderCode } = input;
-  const status: OrderStatus = {
-    connectionId,
-    channelOrderCode,
-    state: 'received',
-    attempts: 0,
-    deliveries: { webhook: 0, poll: 0, cli: 0 },
-  };
-  let submittedOrder: unknown;
-  /** The content the last attempt saw: a delivery of the same content does not start another. */
-  let attemptedHash: string | undefined;
-  let retryRequested = false;
-  let recheckRequested = false;
-  let sourceAvailable = false;
-  const waitingForFix = () => status.state === 'needs_attention' || status.state === 'failed';
+  return new OrderRun(input).run();
+}
 
+class OrderRun {
+  private readonly connectionId: string;
+  private readonly code: string;
+  private readonly status: OrderStatus;
+  private readonly patches = new Patches();
+  /** Everything but the raise and what must follow it: a cancel (a person's, or Temporal's) stops it. */
+  private readonly body = new CancellationScope();
+  private submittedOrder: unknown;
+  /** The content the last read saw: a delivery of the same content does not start another attempt. */
+  private attemptedHash: string | undefined;
+  /** A delivery of other (or unknown) content arrived since the last read: read again before a create. */
+  private deliveredSinceRead = false;
+  private retryRequested = false;
+  private recheckRequested = false;
+  private sourceAvailable = false;
+  private raiseInFlight = false;
+  private cancelRequest: CancelRequest | undefined;
   /**
    * A create that may have reached the source, remembered from the raise's failures until a find proves
    * the order absent: from then on no path says "not raised" (the order may be there).
    */
-  let createSentAt: number | undefined;
-  let sourceLabel = 'the source';
-  const noteRaiseEvidence = (error: unknown) => {
+  private createSentAt: number | undefined;
+  private sourceLabel = 'the source';
+  private orderStateAttribute = false;
+
+  constructor(private readonly input: RaiseOrderInput) {
+    this.connectionId = input.connectionId;
+    this.code = input.channelOrderCode;
+    const carried = input.carried;
+    this.status = carried?.status ?? {
+      connectionId: this.connectionId,
+      channelOrderCode: this.code,
+      state: 'received',
+      attempts: 0,
+      deliveries: { webhook: 0, poll: 0, cli: 0 },
+    };
+    if (carried) {
+      this.attemptedHash = carried.attemptedHash;
+      this.submittedOrder = carried.submittedOrder;
+      this.createSentAt = carried.createSentAt;
+      this.sourceLabel = carried.sourceLabel;
+      this.deliveredSinceRead = carried.deliveredSinceRead;
+      this.retryRequested = carried.retryRequested;
+      this.orderStateAttribute = true;
+    }
+    this.registerHandlers();
+  }
+
+  private get waitingForFix(): boolean {
+    return this.status.state === 'needs_attention' || this.status.state === 'failed';
+  }
+
+  private registerHandlers(): void {
+    const status = this.status;
+    setHandler(statusQuery, () => status);
+    setHandler(sourceAvailableSignal, () => {
+      this.sourceAvailable = true;
+    });
+    setHandler(orderDeliveredSignal, ({ via, contentHash, submittedOrder }) => {
+      status.deliveries[via] += 1;
+      if (submittedOrder !== undefined) this.submittedOrder = submittedOrder;
+      const changed = contentHash === undefined || contentHash !== this.attemptedHash;
+      if (changed) this.deliveredSinceRead = true;
+      if (this.waitingForFix && changed) this.recheckRequested = true;
+    });
+    setHandler(
+      retryUpdate,
+      () => {
+        this.retryRequested = true;
+        return { attempt: status.attempts + 1 };
+      },
+      { validator: () => this.refuseRetry() },
+    );
+    setHandler(
+      cancelUpdate,
+      (request) => {
+        this.cancelRequest = request;
+        this.body.cancel();
+        return { cancelled: true as const };
+      },
+      { validator: (request) => this.refuseCancel(request) },
+    );
+  }
+
+  private refuseRetry(): void {
+    if (this.waitingForFix) return;
+    if (this.retryRequested) throw new Error(`Order ${this.code}: a retry is already on its way`);
+    if (this.status.state === 'cancelled') throw new Error(`Order ${this.code} is cancelled (${this.status.reason}); it is never raised`);
+    const where = this.status.state === 'raised' ? `already raised as ${this.status.sourceOrderCode}` : `being raised now (attempt ${this.status.attempts})`;
+    throw new Error(`Order ${this.code} is ${where}; a retry is taken only while it waits for a fix`);
+  }
+
+  private refuseCancel(request: CancelRequest): void {
+    if (typeof request?.reason !== 'string' || request.reason.trim() === '') throw new Error('A cancel needs a reason');
+    if (this.status.sourceOrderCode !== undefined) {
+      throw new Error(`Order ${this.code} is already raised as ${this.status.sourceOrderCode}; cancel it in ${this.sourceLabel} by hand`);
+    }
+    if (this.status.state === 'cancelled' || this.cancelRequest) throw new Error(`Order ${this.code} is cancelled already`);
+    if (this.raiseInFlight) {
+      throw new Error(`Order ${this.code} is being raised in ${this.sourceLabel} now (attempt ${this.status.attempts}); ask again once it is raised or waits`);
+    }
+  }
+
+  /**
+   * The `OrderState` search attribute follows every change of `status.state`: an upsert, so a change
+   * of the command sequence, behind the patch 'order-state-search-attribute' (docs/versioning.md).
+   * 'received' lasts only until the first workflow task, so the first value written is 'raising'.
+   */
+  private setState(state: OrderState): void {
+    this.status.state = state;
+    if (!this.orderStateAttribute) this.orderStateAttribute = this.patches.has('order-state-search-attribute');
+    if (this.orderStateAttribute) upsertSearchAttributes([{ key: OrderStateKey, value: state }]);
+  }
+
+  /** The read and the write-back as local activities (patch 'order-local-activities'). */
+  private steps(): OrderSteps {
+    return this.patches.has('order-local-activities') ? local : queued;
+  }
+
+  /** After the patch 'cancel-sticks', what must not stop half-way (the raise, and what follows it) ignores a cancel. */
+  private shielded<T>(step: () => Promise<T>): Promise<T> {
+    return this.patches.has('cancel-sticks') ? CancellationScope.nonCancellable(step) : step();
+  }
+
+  async run(): Promise<OrderStatus> {
+    if (!this.input.carried) {
+      upsertSearchAttributes([
+        { key: ConnectionIdKey, value: this.connectionId },
+        { key: ChannelOrderCodeKey, value: this.code },
+      ]);
+    }
+    try {
+      return await this.body.run(() => this.main());
+    } catch (error) {
+      if (!isCancellation(error) || !this.patches.has('cancel-sticks')) throw error;
+      return await this.endCancelled(error);
+    }
+  }
+
+  private async main(): Promise<OrderStatus> {
+    const resume = this.input.carried?.waiting;
+    let reread = resume?.for === 'fix' ? await this.waitForFixOrCorrection(resume.deadline) : undefined;
+    let resumeSource = resume?.for === 'source' ? resume : undefined;
+    for (;;) {
+      // Cleared when an attempt starts, not when the wait starts: a retry sent while the failure is
+      // still being written back is kept.
+      this.retryRequested = false;
+      this.recheckRequested = false;
+      if (!resumeSource) this.status.attempts += 1;
+      this.setState('raising');
+      setCurrentDetails(`Raising order ${this.code} (attempt ${this.status.attempts})`);
+      const outcome = await this.attempt(reread, resumeSource);
+      resumeSource = undefined;
+      if (outcome.state === 'cancelled') return this.cancelledInStock2Shop(outcome.reason);
+      this.setState(outcome.state);
+      if (outcome.state === 'raised') return this.finishRaised();
+      const { reason } = outcome;
+      this.status.reason = reason;
+      setCurrentDetails(`${outcome.state === 'failed' ? 'Failed' : 'Needs attention'}: ${reason}. Send 'retry' after the fix.`);
+      await central.writeBackOrderFailure({ connectionId: this.connectionId, channelOrderCode: this.code, reason }).catch((writeBackError: unknown) => {
+        if (isCancellation(writeBackError)) throw writeBackError;
+        // The order's own state stays visible here and in the Web UI even when Stock2Shop cannot be told.
+        log.warn('Could not write the failure reason back to Stock2Shop', { channelOrderCode: this.code, error: String(writeBackError) });
+      });
+      reread = await this.waitForFixOrCorrection(Date.now() + WAIT_FOR_FIX_MS);
+    }
+  }
+
+  private async prepare(): Promise<PreparedOrder> {
+    this.deliveredSinceRead = false;
+    const submitted = this.submittedOrder === undefined ? {} : { submittedOrder: this.submittedOrder };
+    const prepared = await this.steps().prepareOrder({ connectionId: this.connectionId, channelOrderCode: this.code, ...submitted, acceptsCancelled: true });
+    if (prepared.outcome !== 'not_found') this.attemptedHash = prepared.contentHash;
+    return prepared;
+  }
+
+  /** The outcome a read settles by itself (nothing to raise), or undefined for an order ready to raise. */
+  private settledBy(prepared: PreparedOrder): AttemptOutcome | undefined {
+    if (prepared.outcome === 'not_found' || prepared.outcome === 'invalid') return { state: 'needs_attention', reason: prepared.reason };
+    if (prepared.outcome === 'cancelled') return { state: 'cancelled', reason: prepared.reason };
+    if (prepared.outcome === 'already_raised') {
+      this.status.sourceOrderCode = prepared.sourceOrderCode;
+      this.status.alreadyExisted = true;
+      this.status.raisedContentHash = prepared.contentHash;
+      return { state: 'raised' };
+    }
+    return undefined;
+  }
+
+  /** One attempt: raised in the source, or why not (a cause for a person, or the retry window ran out). */
+  private async attempt(preparedBefore: PreparedOrder | undefined, resume?: { windowEnd: number; sourceAvailable: boolean }): Promise<AttemptOutcome> {
+    try {
+      if (resume) return await this.raiseWhenReachable(undefined, resume);
+      const prepared = preparedBefore ?? (await this.prepare());
+      const settled = this.settledBy(prepared);
+      if (settled) return settled;
+      upsertSearchAttributes([{ key: SourceKindKey, value: (prepared as ReadyOrder).sourceKind }]);
+      const raised = await this.raiseWhenReachable(prepared as ReadyOrder);
+      return raised;
+    } catch (error) {
+      if (isCancellation(error) || !(error instanceof Error)) throw error;
+      this.noteRaiseEvidence(error);
+      return this.failedOutcome(error);
+    }
+  }
+
+  /**
+   * The raise, through outages: a source that does not answer ends the raise at once, and the order
+   * waits here, holding no worker slot, until the connection's source watch finds the source back (or
+   * an hour passes), for up to the connection's retry window. Before each raise the order is read
+   * again if a delivery arrived since it was last read (patch 'reread-after-delivery'), so a
+   * correction made while the source was down is the one raised.
+   */
+  private async raiseWhenReachable(prepared: ReadyOrder | undefined, resume?: { windowEnd: number; sourceAvailable: boolean }): Promise<AttemptOutcome> {
+    let ready = prepared;
+    const windowEnd = resume?.windowEnd ?? Date.now() + prepared!.orderRetryDays * DAY_MS;
+    let woken = false;
+    if (resume) woken = await this.waitForSource(windowEnd, resume.sourceAvailable);
+    for (;;) {
+      if (ready === undefined || (this.deliveredSinceRead && this.patches.has('reread-after-delivery'))) {
+        const fresh = await this.prepare();
+        const settled = this.settledBy(fresh);
+        if (settled) return settled;
+        ready = fresh as ReadyOrder;
+      }
+      try {
+        const raised = await this.raiseOnce(ready);
+        this.status.sourceOrderCode = raised.sourceOrderCode;
+        this.status.alreadyExisted = raised.alreadyExisted;
+        this.status.writeBackPending = true;
+        this.status.raisedContentHash = this.attemptedHash;
+        this.status.futileWakes = undefined;
+        return { state: 'raised' };
+      } catch (error) {
+        this.noteRaiseEvidence(error);
+        if (!isSourceUnreachable(error) || Date.now() >= windowEnd) throw error;
+        // Woken by the watch, and still no answer: the watch waits longer before it wakes the order again.
+        if (woken) this.status.futileWakes = (this.status.futileWakes ?? 0) + 1;
+        this.status.waitingForSource = true;
+        setCurrentDetails(`Waiting for the source of ${this.connectionId} to answer (attempt ${this.status.attempts}): ${causeMessage(error as Error)}`);
+        this.sourceAvailable = false;
+        await central.registerSourceWaiter({
+          connectionId: this.connectionId,
+          workflowId: workflowInfo().workflowId,
+          ...(this.status.futileWakes ? { futileWakes: this.status.futileWakes } : {}),
+        });
+        woken = await this.waitForSource(windowEnd, false);
+      }
+    }
+  }
+
+  /** The raise activity, on the source's queue; once started it runs to its end whatever is cancelled meanwhile. */
+  private async raiseOnce(ready: ReadyOrder): Promise<RaiseInSourceResult> {
+    const raise = () =>
+      sourceActivities(ready).raiseInSource({
+        connectionId: this.connectionId,
+        channelOrderCode: this.code,
+        document: ready.document,
+        ...(this.createSentAt === undefined ? {} : { createSentAt: this.createSentAt }),
+      });
+    if (!this.patches.has('cancel-sticks')) return raise();
+    // A cancel accepted before the raise starts stops it; one after waits for its answer.
+    if (this.body.consideredCancelled) throw new CancelledFailure('Order cancelled before its raise');
+    this.raiseInFlight = true;
+    try {
+      return await CancellationScope.nonCancellable(raise);
+    } finally {
+      this.raiseInFlight = false;
+    }
+  }
+
+  /** Waits to be woken by the source watch (true) or for the hourly fallback (false); continues as new when the history is long. */
+  private async waitForSource(windowEnd: number, alreadyWoken: boolean): Promise<boolean> {
+    this.sourceAvailable = alreadyWoken;
+    const canContinue = this.patches.has('order-continue-as-new');
+    const longHistory = () => canContinue && workflowInfo().continueAsNewSuggested;
+    const satisfied = await condition(() => this.sourceAvailable || longHistory(), Math.max(1, Math.min(SOURCE_WAIT_FALLBACK_MS, windowEnd - Date.now())));
+    if (satisfied && !this.sourceAvailable) await this.continueAsNew({ for: 'source', windowEnd, sourceAvailable: false });
+    this.status.waitingForSource = false;
+    setCurrentDetails(`Raising order ${this.code} (attempt ${this.status.attempts}, ${this.sourceAvailable ? 'the source answers again' : 'trying again'})`);
+    return this.sourceAvailable;
+  }
+
+  /**
+   * Waits for a `retry`, or for a delivery of changed content (a corrected order), until `deadline`.
+   * Returns the re-read order when a delivery brought a change, undefined on a retry.
+   */
+  private async waitForFixOrCorrection(deadline: number): Promise<PreparedOrder | undefined> {
+    const canContinue = this.patches.has('order-continue-as-new');
+    const longHistory = () => canContinue && workflowInfo().continueAsNewSuggested;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      const woken = remaining > 0 && (await condition(() => this.retryRequested || this.recheckRequested || longHistory(), remaining));
+      if (woken && !this.retryRequested && !this.recheckRequested) await this.continueAsNew({ for: 'fix', deadline });
+      // A retry accepted in the very task in which the wait ran out is honoured (patch 'honour-accepted-retry').
+      if (!woken && !(this.retryRequested && this.patches.has('honour-accepted-retry'))) throw this.notRaisedInTime();
+      if (this.retryRequested) return undefined;
+      this.recheckRequested = false;
+      const previousHash = this.attemptedHash;
+      const reread = await this.prepare();
+      if (reread.outcome === 'not_found' || reread.contentHash !== previousHash) return reread;
+    }
+  }
+
+  private notRaisedInTime(): ApplicationFailure {
+    // An order that may be in the source is never called "not raised".
+    const unconfirmed = this.createSentAt !== undefined;
+    return ApplicationFailure.create({
+      type: unconfirmed ? 'OrderNotConfirmed' : 'OrderNotRaised',
+      message: unconfirmed
+        ? `Order ${this.code}: nobody confirmed whether it exists in ${this.sourceLabel} within 30 days: ${this.status.reason}`
+        : `Order ${this.code} was not raised: ${this.status.reason}`,
+      nonRetryable: true,
+      details: [this.status],
+    });
+  }
+
+  /** The history grew long (Temporal suggests it): the order goes on in a new run with its state. */
+  private async continueAsNew(waiting: RaiseOrderCarry['waiting']): Promise<never> {
+    await condition(allHandlersFinished);
+    const carried: RaiseOrderCarry = {
+      status: this.status,
+      ...(this.attemptedHash === undefined ? {} : { attemptedHash: this.attemptedHash }),
+      ...(this.submittedOrder === undefined ? {} : { submittedOrder: this.submittedOrder }),
+      ...(this.createSentAt === undefined ? {} : { createSentAt: this.createSentAt }),
+      sourceLabel: this.sourceLabel,
+      deliveredSinceRead: this.deliveredSinceRead,
+      retryRequested: this.retryRequested,
+      waiting: waiting.for === 'source' ? { ...waiting, sourceAvailable: this.sourceAvailable } : waiting,
+    };
+    // The new run keeps the order's search attributes (ConnectionId, OrderState, …) explicitly.
+    const next = makeContinueAsNewFunc<typeof raiseOrder>({ typedSearchAttributes: workflowInfo().typedSearchAttributes });
+    return next({ connectionId: this.connectionId, channelOrderCode: this.code, carried });
+  }
+
+  /** Raised: Stock2Shop is told however long it takes, then what came meanwhile is reported. */
+  private async finishRaised(): Promise<OrderStatus> {
+    const status = this.status;
+    status.reason = undefined;
+    const how = status.alreadyExisted ? ' (found already raised)' : '';
+    if (status.writeBackPending) {
+      // From here on the order is raised, whatever Stock2Shop answers and however long it takes.
+      setCurrentDetails(`Raised as ${status.sourceOrderCode}${how}; writing it back to Stock2Shop (pending until Stock2Shop takes it)`);
+      await this.shielded(() =>
+        this.steps().writeBackSourceOrderCode({ connectionId: this.connectionId, channelOrderCode: this.code, sourceOrderCode: status.sourceOrderCode! }),
+      );
+      status.writeBackPending = false;
+    }
+    await this.reportWhatCameAfterTheRead();
+    setCurrentDetails(`Raised as ${status.sourceOrderCode}${how}${status.notApplied ? `; not applied: ${status.notApplied.join('; ')}` : ''}`);
+    return status;
+  }
+
+  /**
+   * A change announced after the read that was raised, or a cancel that came while the raise was under
+   * way, cannot be applied to a raised order: each is reported (Stock2Shop, an alert, `cli problems`),
+   * never dropped (patch 'report-change-after-raise').
+   */
+  private async reportWhatCameAfterTheRead(): Promise<void> {
+    const cancelCame = this.body.consideredCancelled;
+    if (!(this.deliveredSinceRead || cancelCame) || !this.patches.has('report-change-after-raise')) return;
+    const raisedAs = this.status.sourceOrderCode!;
+    const notices: string[] = [];
+    if (cancelCame) {
+      const who = this.cancelRequest ? `by ${this.cancelRequest.by}: ${this.cancelRequest.reason}` : 'in Temporal';
+      notices.push(`cancelled (${who}) while it was being raised as ${raisedAs}; not applied: cancel ${raisedAs} in ${this.sourceLabel} by hand`);
+    }
+    if (this.deliveredSinceRead) {
+      const raisedHash = this.status.raisedContentHash;
+      const now = await this.shielded(() => this.prepare());
+      if (now.outcome !== 'not_found' && raisedHash !== undefined && now.contentHash !== raisedHash) {
+        notices.push(`changed after it was raised as ${raisedAs}; not applied: change ${raisedAs} in ${this.sourceLabel} by hand`);
+      }
+    }
+    for (const notice of notices) {
+      await this.shielded(() => reportRaisedOrderNotice({ connectionId: this.connectionId, channelOrderCode: this.code, sourceOrderCode: raisedAs, notice }));
+    }
+    if (notices.length > 0) this.status.notApplied = [...(this.status.notApplied ?? []), ...notices];
+  }
+
+  /** Cancelled by a person or in Temporal: Stock2Shop is told, and the order is never raised. */
+  private async endCancelled(cancellation: unknown): Promise<OrderStatus> {
+    const byTemporal = CancellationScope.current().consideredCancelled;
+    // Raised already (the cancel came after the raise began): it stays raised, and the cancel is reported.
+    if (this.status.sourceOrderCode !== undefined) {
+      this.setState('raised');
+      return CancellationScope.nonCancellable(() => this.finishRaised());
+    }
+    const request = this.cancelRequest ?? { reason: 'cancelled in Temporal (the Web UI or the API)', by: 'Temporal' };
+    this.status.cancelled = request;
+    this.status.reason = `cancelled by ${request.by}: ${request.reason}`;
+    this.status.waitingForSource = undefined;
+    this.setState('cancelled');
+    setCurrentDetails(`Cancelled by ${request.by}: ${request.reason}; never raised`);
+    await CancellationScope.nonCancellable(() =>
+      writeBackOrderCancelled({ connectionId: this.connectionId, channelOrderCode: this.code, reason: this.status.reason! }),
+    );
+    if (byTemporal) throw cancellation;
+    return this.status;
+  }
+
+  /** Stock2Shop shows the order cancelled for this source (an earlier run wrote it back): it ends so. */
+  private cancelledInStock2Shop(reason: string): OrderStatus {
+    this.status.cancelled = { reason, by: 'Stock2Shop' };
+    this.status.reason = reason;
+    this.setState('cancelled');
+    setCurrentDetails(`Cancelled in Stock2Shop: ${reason}; never raised`);
+    return this.status;
+  }
+
+  private noteRaiseEvidence(error: unknown): void {
     const evidence = raiseEvidenceOf(error);
     if (!evidence) return;
-    createSentAt = evidence.createSentAt ?? undefined;
-    sourceLabel = evidence.source;
-    status.createUnconfirmed = createSentAt === undefined ? undefined : true;
-  };
+    this.createSentAt = evidence.createSentAt ?? undefined;
+    this.sourceLabel = evidence.source;
+    this.status.createUnconfirmed = this.createSentAt === undefined ? undefined : true;
+  }
+
   /** The outcome of a failed attempt, and the sentence a person reads. */
-  const failedOutcome = (error: Error): AttemptOutcome => {
+  private failedOutcome(error: Error): AttemptOutcome {
     const needsAttention = isNeedsAttention(error);
-    if (createSentAt === undefined) return { state: needsAttention ? 'needs_attention' : 'failed', reason: describeFailure(error) };
+    const sentAt = this.createSentAt;
+    if (sentAt === undefined) return { state: needsAttention ? 'needs_attention' : 'failed', reason: describeFailure(error) };
     // A find that saw documents it could not tell apart says so itself, naming them.
     if (activityFailureType(error) === 'UnconfirmedOrderError') return { state: 'needs_attention', reason: causeMessage(error) };
     const since = needsAttention ? describeFailure(error) : whatEndedIt(error);
     return {
       state: 'needs_attention',
       reason:
-        `cannot confirm whether order ${channelOrderCode} exists in ${sourceLabel}: a create sent at ${new Date(createSentAt).toISOString()} ` +
-        `got no clear answer, and since then ${since}. Look for it in ${sourceLabel} before a retry; a retry looks for it before creating anything`,
+        `cannot confirm whether order ${this.code} exists in ${this.sourceLabel}: a create sent at ${new Date(sentAt).toISOString()} ` +
+        `got no clear answer, and since then ${since}. Look for it in ${this.sourceLabel} before a retry; a retry looks for it before creating anything`,
     };
-  };
-
-  /**
-   * The `OrderState` search attribute follows every change of `status.state`: an upsert, so a change
-   * of the command sequence, behind the patch 'order-state-search-attribute' (docs/versioning.md).
-   * The patch is asked at a state change, and its answer kept once it is yes. Replaying a history
-   * from before the change it answers no (no marker there) without deciding, so a run started by
-   * older code replays as it ran and gets the attribute at its first state change on this code (where
-   * the marker is recorded); a new run records it at its first state change. 'received' lasts only
-   * until the first workflow task, so the first value written is 'raising'.
-   */
-  let orderStateAttribute = false;
-  const setState = (state: OrderState) => {
-    status.state = state;
-    if (!orderStateAttribute) orderStateAttribute = isPatched('order-state-search-attribute');
-    if (orderStateAttribute) upsertSearchAttributes([{ key: OrderStateKey, value: state }]);
-  };
-
-  /**
-   * The read and the write-back as local activities (patch 'order-local-activities'), asked at each
-   * call until yes, like the patch above: a run started by older code replays its queued calls, and
-   * makes its next call on this code as a local activity.
-   */
-  let localSteps = false;
-  const steps = () => {
-    if (!localSteps) localSteps = isPatched('order-local-activities');
-    return localSteps ? local : queued;
-  };
-
-  setHandler(statusQuery, () => status);
-  setHandler(sourceAvailableSignal, () => {
-    sourceAvailable = true;
-  });
-  setHandler(orderDeliveredSignal, ({ via, contentHash, submittedOrder: submitted }) => {
-    status.deliveries[via] += 1;
-    if (submitted !== undefined) submittedOrder = submitted;
-    if (waitingForFix() && (contentHash === undefined || contentHash !== attemptedHash)) recheckRequested = true;
-  });
-  setHandler(
-    retryUpdate,
-    () => {
-      retryRequested = true;
-      return { attempt: status.attempts + 1 };
-    },
-    {
-      validator: () => {
-        if (waitingForFix()) return;
-        if (retryRequested) throw new Error(`Order ${channelOrderCode}: a retry is already on its way`);
-        const where = status.state === 'raised' ? `already raised as ${status.sourceOrderCode}` : `being raised now (attempt ${status.attempts})`;
-        throw new Error(`Order ${channelOrderCode} is ${where}; a retry is taken only while it waits for a fix`);
-      },
-    },
-  );
-  upsertSearchAttributes([
-    { key: ConnectionIdKey, value: connectionId },
-    { key: ChannelOrderCodeKey, value: channelOrderCode },
-  ]);
-
-  const prepare = async (): Promise<PreparedOrder> => {
-    const prepared = await steps().prepareOrder({ connectionId, channelOrderCode, ...(submittedOrder === undefined ? {} : { submittedOrder }) });
-    if (prepared.outcome !== 'not_found') attemptedHash = prepared.contentHash;
-    return prepared;
-  };
-
-  /** One attempt: raised in the source, or why not (a cause for a person, or the retry window ran out). */
-  const attempt = async (preparedBefore: PreparedOrder | undefined): Promise<AttemptOutcome> => {
-    try {
-      const prepared = preparedBefore ?? (await prepare());
-      if (prepared.outcome === 'not_found' || prepared.outcome === 'invalid') return { state: 'needs_attention', reason: prepared.reason };
-      if (prepared.outcome === 'already_raised') {
-        status.sourceOrderCode = prepared.sourceOrderCode;
-        status.alreadyExisted = true;
-        return { state: 'raised' };
-      }
-      upsertSearchAttributes([{ key: SourceKindKey, value: prepared.sourceKind }]);
-      const raised = await raiseWhenReachable(prepared);
-      status.sourceOrderCode = raised.sourceOrderCode;
-      status.alreadyExisted = raised.alreadyExisted;
-      status.writeBackPending = true;
-      return { state: 'raised' };
-    } catch (error) {
-      if (isCancellation(error) || !(error instanceof Error)) throw error;
-      noteRaiseEvidence(error);
-      return failedOutcome(error);
-    }
-  };
-
-  /**
-   * The raise, through outages: a source that does not answer ends the attempt at once, and the order
-   * waits here, holding no worker slot, until the connection's source watch finds the source back
-   * (or an hour passes), for up to the connection's retry window.
-   */
-  async function raiseWhenReachable(prepared: Extract<PreparedOrder, { outcome: 'ready' }>) {
-    const windowEnd = Date.now() + prepared.orderRetryDays * DAY_MS;
-    for (;;) {
-      try {
-        return await sourceActivities(prepared).raiseInSource({
-          connectionId,
-          channelOrderCode,
-          document: prepared.document,
-          ...(createSentAt === undefined ? {} : { createSentAt }),
-        });
-      } catch (error) {
-        noteRaiseEvidence(error);
-        if (!isSourceUnreachable(error) || Date.now() >= windowEnd) throw error;
-        status.waitingForSource = true;
-        setCurrentDetails(`Waiting for the source of ${connectionId} to answer (attempt ${status.attempts}): ${causeMessage(error as Error)}`);
-        sourceAvailable = false;
-        await registerSourceWaiter({ connectionId, workflowId: workflowInfo().workflowId });
-        await condition(() => sourceAvailable, Math.max(1, Math.min(SOURCE_WAIT_FALLBACK_MS, windowEnd - Date.now())));
-        status.waitingForSource = false;
-        setCurrentDetails(`Raising order ${channelOrderCode} (attempt ${status.attempts}, the source answers again)`);
-      }
-    }
-  }
-
-  let reread: PreparedOrder | undefined;
-  for (;;) {
-    // Cleared when an attempt starts, not when the wait starts: a retry sent while the failure is
-    // still being written back is kept.
-    retryRequested = false;
-    recheckRequested = false;
-    status.attempts += 1;
-    setState('raising');
-    setCurrentDetails(`Raising order ${channelOrderCode} (attempt ${status.attempts})`);
-    const outcome = await attempt(reread);
-    setState(outcome.state);
-    if (outcome.state === 'raised') {
-      status.reason = undefined;
-      const how = status.alreadyExisted ? ' (found already raised)' : '';
-      if (status.writeBackPending) {
-        // From here on the order is raised, whatever Stock2Shop answers and however long it takes.
-        setCurrentDetails(`Raised as ${status.sourceOrderCode}${how}; writing it back to Stock2Shop (pending until Stock2Shop takes it)`);
-        await steps().writeBackSourceOrderCode({ connectionId, channelOrderCode, sourceOrderCode: status.sourceOrderCode! });
-        status.writeBackPending = false;
-      }
-      setCurrentDetails(`Raised as ${status.sourceOrderCode}${how}`);
-      return status;
-    }
-    const { reason } = outcome;
-    status.reason = reason;
-    setCurrentDetails(`${outcome.state === 'failed' ? 'Failed' : 'Needs attention'}: ${reason}. Send 'retry' after the fix.`);
-    await writeBackOrderFailure({ connectionId, channelOrderCode, reason }).catch((writeBackError: unknown) => {
-      if (isCancellation(writeBackError)) throw writeBackError;
-      // The order's own state stays visible here and in the Web UI even when Stock2Shop cannot be told.
-      log.warn('Could not write the failure reason back to Stock2Shop', { channelOrderCode, error: String(writeBackError) });
-    });
-    reread = await waitForFixOrCorrection();
-  }
-
-  /**
-   * Waits for a `retry`, or for a delivery of changed content (a corrected order), for up to 30 days.
-   * Returns the re-read order when a delivery brought a change, undefined on a retry.
-   */
-  async function waitForFixOrCorrection(): Promise<PreparedOrder | undefined> {
-    const deadline = Date.now() + WAIT_FOR_FIX_MS;
-    for (;;) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0 || !(await condition(() => retryRequested || recheckRequested, remaining))) {
-        // An order that may be in the source is never called "not raised".
-        const unconfirmed = createSentAt !== undefined;
-        throw ApplicationFailure.create({
-          type: unconfirmed ? 'OrderNotConfirmed' : 'OrderNotRaised',
-          message: unconfirmed
-            ? `Order ${channelOrderCode}: nobody confirmed whether it exists in ${sourceLabel} within 30 days: ${status.reason}`
-            : `Order ${channelOrderCode} was not raised: ${status.reason}`,
-          nonRetryable: true,
-          details: [status],
-        });
-      }
-      if (retryRequested) return undefined;
-      recheckRequested = false;
-      const previousHash = attemptedHash;
-      const reread = await prepare();
-      if (reread.outcome === 'not_found' || reread.contentHash !== previousHash) return reread;
-    }
   }
 }

@@ -20,6 +20,8 @@ export interface WatchSourceInput {
   connectionId: string;
   /** Workflows waiting for the source, carried across continue-as-new. */
   waiters: string[];
+  /** Of those, how often each was woken already while its source still did not answer (none: never). */
+  futileWakes?: Record<string, number>;
 }
 
 const { describeConnection } = proxyActivities<Activities>({
@@ -30,6 +32,18 @@ const { describeConnection } = proxyActivities<Activities>({
 
 /** Probes continued as new after this many, so the history stays small through a long outage. */
 const PROBES_PER_RUN = 500;
+/** Waking orders that find their source still down doubles the wait before the next probe, up to 2^7 times… */
+const MAX_BACKOFF_DOUBLINGS = 7;
+/** …and never past 10 minutes (the raise's own longest retry interval). */
+const MAX_PROBE_INTERVAL_MS = 10 * 60 * 1000;
+
+/** The wait before the next probe: the connection's interval, doubled for each futile wake of the waiting orders. */
+export function probeIntervalMs(sourceProbeSeconds: number, futileWakes: number): number {
+  const doublings = Math.min(Math.max(0, futileWakes), MAX_BACKOFF_DOUBLINGS);
+  const base = sourceProbeSeconds * 1000;
+  return doublings === 0 ? base : Math.max(base, Math.min(MAX_PROBE_INTERVAL_MS, base * 2 ** doublings));
+}
+
 /**
  * Waiting orders signalled together, in one workflow task: far below the server's limit on a run's
  * pending signals (2,000 by default), and 200 events of history per batch.
@@ -49,10 +63,17 @@ function wake(workflowId: string): Promise<void> {
  */
 export async function watchSource(input: WatchSourceInput): Promise<{ woken: number; probes: number }> {
   const waiters = new Set(input.waiters);
-  setHandler(registerWaiterSignal, ({ workflowId }) => {
+  const futile = new Map(Object.entries(input.futileWakes ?? {}));
+  setHandler(registerWaiterSignal, ({ workflowId, futileWakes }) => {
     waiters.add(workflowId);
+    if (futileWakes) futile.set(workflowId, futileWakes);
+    else futile.delete(workflowId);
   });
   const profile = await describeConnection(input.connectionId);
+  const interval = () => probeIntervalMs(profile.sourceProbeSeconds, Math.max(0, ...[...waiters].map((id) => futile.get(id) ?? 0)));
+  // A new run (the first order to find the source down, or orders woken in vain that register again)
+  // waits one interval before it probes: a source that just failed is not asked again at once.
+  if (patched('watch-waits-before-first-probe')) await sleep(interval());
   // No retries: a probe that finds no worker (an agent switched off) or no answer is simply "still down".
   const { probeSource } = proxyActivities<Activities>({
     taskQueue: profile.taskQueue,
@@ -67,6 +88,7 @@ export async function watchSource(input: WatchSourceInput): Promise<{ woken: num
     if (reachable) {
       const toWake = [...waiters];
       waiters.clear();
+      for (const id of toWake) futile.delete(id);
       if (patched('wake-waiters-together')) {
         for (let start = 0; start < toWake.length; start += WAKE_AT_ONCE) await Promise.all(toWake.slice(start, start + WAKE_AT_ONCE).map(wake));
       } else {
@@ -83,8 +105,13 @@ export async function watchSource(input: WatchSourceInput): Promise<{ woken: num
     }
     if (probes >= PROBES_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof watchSource>({ connectionId: input.connectionId, waiters: [...waiters] });
+      const carried = Object.fromEntries([...futile].filter(([id]) => waiters.has(id)));
+      await continueAsNew<typeof watchSource>({
+        connectionId: input.connectionId,
+        waiters: [...waiters],
+        ...(Object.keys(carried).length > 0 ? { futileWakes: carried } : {}),
+      });
     }
-    await sleep(profile.sourceProbeSeconds * 1000);
+    await sleep(interval());
   }
 }

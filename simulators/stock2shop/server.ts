@@ -137,6 +137,7 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
     held.order !== null &&
     held.source_order_code === null &&
     held.failure_reason === null &&
+    !held.cancelled_reason &&
     (instruction === null || held.order.instruction === instruction) &&
     (sourceId === null || (held.order.sources ?? []).some((source) => String(source.source_id) === sourceId));
 
@@ -151,7 +152,12 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
       if (typeof value !== 'string' || value.trim() === '') return json(400, { errors: `${field} is required` });
       const held = store.writeBack(params.code ?? '', { at: new Date().toISOString(), kind, source_id: sourceId, value });
       return json(200, {
-        order: { channel_order_code: held.channel_order_code, source_order_code: held.source_order_code, failure_reason: held.failure_reason },
+        order: {
+          channel_order_code: held.channel_order_code,
+          source_order_code: held.source_order_code,
+          failure_reason: held.failure_reason,
+          cancelled_reason: held.cancelled_reason ?? null,
+        },
       });
     },
   });
@@ -197,6 +203,7 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
     },
     writeBackRoute('source_order_code', 'source_order_code'),
     writeBackRoute('failure', 'reason'),
+    writeBackRoute('cancelled', 'reason'),
   ];
 
   const controlRoutes: Route[] = [

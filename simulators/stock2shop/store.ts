@@ -101,11 +101,14 @@ export class Stock2ShopStore {
       write_backs: [],
     };
     const raised = writeBack.kind === 'source_order_code';
+    const cancelled = writeBack.kind === 'cancelled';
+    const field = raised ? 'source_order_code' : 'cancelled_reason';
     const updated: HeldOrder = {
       ...current,
-      order: raised && current.order ? withSourceOrderCode(current.order, writeBack) : current.order,
+      order: (raised || cancelled) && current.order ? withSourceField(current.order, writeBack, field) : current.order,
       source_order_code: raised ? writeBack.value : current.source_order_code,
-      failure_reason: raised ? null : writeBack.value,
+      failure_reason: raised || cancelled ? null : writeBack.value,
+      ...(cancelled ? { cancelled_reason: writeBack.value } : {}),
       write_backs: [...current.write_backs, writeBack],
     };
     this.save(updated);
@@ -122,13 +125,13 @@ export class Stock2ShopStore {
   }
 }
 
-/** The order as Stock2Shop shows it after the write-back: the code beside the matching source. */
-function withSourceOrderCode(order: Stock2ShopOrder, writeBack: WriteBack): Stock2ShopOrder {
+/** The order as Stock2Shop shows it after the write-back: the code (or the cancel) beside the matching source. */
+function withSourceField(order: Stock2ShopOrder, writeBack: WriteBack, field: 'source_order_code' | 'cancelled_reason'): Stock2ShopOrder {
   const sources = order.sources ?? [];
   const matches = (source: { source_id: number | string }) => String(source.source_id) === String(writeBack.source_id);
   const updated = sources.some(matches)
-    ? sources.map((source) => (matches(source) ? { ...source, source_order_code: writeBack.value } : source))
-    : [...sources, { source_id: writeBack.source_id, source_order_code: writeBack.value }];
+    ? sources.map((source) => (matches(source) ? { ...source, [field]: writeBack.value } : source))
+    : [...sources, { source_id: writeBack.source_id, [field]: writeBack.value }];
   return { ...order, sources: updated };
 }
 

@@ -35,6 +35,8 @@ export interface OrderSource {
   source_id: number | string;
   source_customer_code?: string;
   source_order_code?: string;
+  /** Set when the source's integration cancelled the order (it will not be raised for this source). */
+  cancelled_reason?: string;
   [field: string]: unknown;
 }
 
@@ -48,9 +50,9 @@ export interface Stock2ShopOrder {
 
 export interface WriteBack {
   at: string;
-  kind: 'source_order_code' | 'failure';
+  kind: 'source_order_code' | 'failure' | 'cancelled';
   source_id: number | string;
-  /** The source order code, or the failure reason. */
+  /** The source order code, the failure reason, or why it was cancelled. */
   value: string;
 }
 
@@ -65,6 +67,8 @@ export interface HeldOrder {
   source_order_code: string | null;
   /** The latest failure; cleared when a source order code is written back. */
   failure_reason: string | null;
+  /** Why the source's integration cancelled it (it waits no more); absent until then. */
+  cancelled_reason?: string | null;
   write_backs: WriteBack[];
 }
 

@@ -4,17 +4,22 @@
  *  - the versioned migrations: applied once, again a no-op, two migrators at once safe, a failing
  *    one rolled back;
  *  - two store instances (two workers, each with its own pool) sharing one pass: whichever ran a
- *    page, the reconcile step on the other sees it, and nothing is pushed again for being unknown.
+ *    page, the reconcile step on the other sees it, and nothing is pushed again for being unknown;
+ *  - the pass claim, against both stores: of passes claiming at once exactly one wins, and a holder
+ *    that no longer runs is taken over (client/running-pass.ts, Temporal's answers stubbed).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Stock2ShopClient } from '../../connectors';
 import type { Stock2ShopQueueItem } from '../../domain';
 import { FileProductStateStore, type ProductStateStore, type PushedProduct } from '../../activities/product-state-store';
 import { PostgresProductStateStore } from '../../activities/postgres-product-state-store';
+import type { PassClaims, PassHolder } from '../../activities/pass-claims';
+import { otherRunningPass } from '../../client/running-pass';
 import { syncOneProductPage } from '../../activities/product-pages';
 import { migrate, readMigrations } from '../../db/migrate';
 import { postgresForTests } from '../helpers/postgres';
@@ -142,6 +147,100 @@ storeContract('PostgresProductStateStore', async () => {
   const url = await freshDatabase();
   await migrate(pool(url));
   // Each instance its own pool: another worker process, or the same after a restart.
+  return () => new PostgresProductStateStore(pool(url));
+});
+
+type ClaimingStore = ProductStateStore & PassClaims;
+
+/** Temporal as the claim check sees it: `running` are open, `closed` have ended, any other id is unknown. */
+function temporalSaying(running: Set<string>, closed: Set<string> = new Set()): Client {
+  const describe = async (workflowId: string) => {
+    if (running.has(workflowId)) return { status: { name: 'RUNNING' } };
+    if (closed.has(workflowId)) return { status: { name: 'COMPLETED' } };
+    throw new WorkflowNotFoundError(`workflow ${workflowId} not found`, workflowId, undefined);
+  };
+  return { workflow: { getHandle: (workflowId: string) => ({ describe: () => describe(workflowId) }) } } as unknown as Client;
+}
+
+const passOf = (workflowId: string, runId = `run-of-${workflowId}`): PassHolder => ({ workflowId, runId });
+
+/** `fresh()` as for the store contract: each store it opens is another worker over the same storage. */
+function passClaimContract(kind: string, fresh: () => Promise<() => ClaimingStore>) {
+  describe(`${kind}: the pass claim`, () => {
+    test('claimed by compare-and-set: nobody, then the first claimant; a claimant that saw an older holder loses', async () => {
+      const store = (await fresh())();
+      assert.equal(await store.passClaimHolder('c1'), null);
+      assert.equal(await store.claimPass('c1', null, passOf('A')), true);
+      assert.deepEqual(await store.passClaimHolder('c1'), passOf('A'));
+      assert.equal(await store.claimPass('c1', null, passOf('B')), false, 'it is held already');
+      assert.equal(await store.claimPass('c1', passOf('A', 'another-run'), passOf('B')), false, 'another run of A is not the holder');
+      assert.equal(await store.claimPass('c1', passOf('A'), passOf('B')), true);
+      assert.equal(await store.claimPass('c1', passOf('A'), passOf('C')), false, 'A no longer holds it');
+      assert.deepEqual(await store.passClaimHolder('c1'), passOf('B'));
+      assert.equal(await store.passClaimHolder('c2'), null, 'connections are apart');
+    });
+
+    test('claimants at once, through several store instances: exactly one wins, first and on every takeover', async () => {
+      const open = await fresh();
+      const workers = [open(), open(), open(), open()];
+      let holder: PassHolder | null = null;
+      for (let round = 1; round <= 3; round++) {
+        const claimants = workers.map((_, i) => passOf(`round-${round}-pass-${i}`));
+        const expected: PassHolder | null = holder;
+        const won: boolean[] = await Promise.all(workers.map((worker, i) => worker.claimPass('c1', expected, claimants[i]!)));
+        assert.equal(won.filter(Boolean).length, 1, `round ${round}: exactly one claimant won (${won.join(', ')})`);
+        holder = claimants[won.indexOf(true)]!;
+        for (const worker of workers) assert.deepEqual(await worker.passClaimHolder('c1'), holder, `round ${round}: every worker sees the winner`);
+      }
+    });
+
+    test('two passes checking at once: exactly one goes ahead, the other is told its id', async () => {
+      const open = await fresh();
+      const [first, second] = [open(), open()];
+      const temporal = temporalSaying(new Set(['product-sync/c1-2026-01-01T00:00:00Z', 'product-sync/c1/manual']));
+      const answers = await Promise.all([
+        otherRunningPass(temporal, first, 'c1', passOf('product-sync/c1-2026-01-01T00:00:00Z')),
+        otherRunningPass(temporal, second, 'c1', passOf('product-sync/c1/manual')),
+      ]);
+      const ahead = answers.indexOf(null);
+      assert.equal(answers.filter((a) => a === null).length, 1, `exactly one goes ahead: ${answers.join(', ')}`);
+      const winner = ahead === 0 ? 'product-sync/c1-2026-01-01T00:00:00Z' : 'product-sync/c1/manual';
+      assert.equal(answers[1 - ahead], winner);
+      assert.equal((await first.passClaimHolder('c1'))?.workflowId, winner);
+    });
+
+    test('a holder still running keeps the claim; one closed or unknown to Temporal is taken over; a new run of the same id takes its own', async () => {
+      const store = (await fresh())();
+      await store.claimPass('c1', null, passOf('old'));
+      assert.equal(await otherRunningPass(temporalSaying(new Set(['old', 'new'])), store, 'c1', passOf('new')), 'old');
+      assert.deepEqual(await store.passClaimHolder('c1'), passOf('old'), 'a pass that skips takes nothing');
+
+      assert.equal(await otherRunningPass(temporalSaying(new Set(['new']), new Set(['old'])), store, 'c1', passOf('new')), null, 'closed: taken over');
+      assert.deepEqual(await store.passClaimHolder('c1'), passOf('new'));
+      assert.equal(
+        await otherRunningPass(temporalSaying(new Set(['new'])), store, 'c1', passOf('new')),
+        null,
+        'asked again by the same run (a retry): still its own',
+      );
+
+      assert.equal(await otherRunningPass(temporalSaying(new Set(['next'])), store, 'c1', passOf('next')), null, 'unknown to Temporal (gone): taken over');
+      // Only one run of an id is open at a time: Temporal says the id runs, and that is the asking run itself.
+      const manual = 'product-sync/c1/manual';
+      await store.claimPass('c1', passOf('next'), passOf(manual, 'first-run'));
+      assert.equal(await otherRunningPass(temporalSaying(new Set([manual])), store, 'c1', passOf(manual, 'second-run')), null);
+      assert.deepEqual(await store.passClaimHolder('c1'), passOf(manual, 'second-run'));
+    });
+  });
+}
+
+passClaimContract('FileProductStateStore', async () => {
+  const directory = mkdtempSync(join(tmpdir(), 's2s-pass-claim-'));
+  return () => new FileProductStateStore(directory);
+});
+
+passClaimContract('PostgresProductStateStore', async () => {
+  const url = await freshDatabase();
+  await migrate(pool(url));
   return () => new PostgresProductStateStore(pool(url));
 });
 

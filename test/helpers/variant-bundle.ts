@@ -56,15 +56,15 @@ export async function variantWorkflowBundle(name: string, edits: SourceEdit[], {
  */
 export function rereadBeforeRaise({ guarded }: { guarded: boolean }): SourceEdit[] {
   const reread = [
-    '      let ready = prepared;',
+    '      let ready = prepared as ReadyOrder;',
     `      ${guarded ? "if (patched('reread-before-raise')) " : ''}{`,
-    '        const fresh = await prepare();',
+    '        const fresh = await this.prepare();',
     "        if (fresh.outcome === 'ready') ready = fresh;",
     '      }',
-    '      const raised = await raiseWhenReachable(ready);',
+    '      const raised = await this.raiseWhenReachable(ready);',
   ].join('\n');
   return [
-    { file: 'workflows/raiseOrder.ts', find: '      const raised = await raiseWhenReachable(prepared);', replace: reread },
+    { file: 'workflows/raiseOrder.ts', find: '      const raised = await this.raiseWhenReachable(prepared as ReadyOrder);', replace: reread },
     ...(guarded ? [{ file: 'workflows/raiseOrder.ts', find: '  log,\n', replace: '  log,\n  patched,\n' }] : []),
   ];
 }

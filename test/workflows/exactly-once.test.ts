@@ -142,7 +142,7 @@ describe('exactly once, and never reported wrongly', () => {
     assert.equal(history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length, 0, 'a refused retry leaves no trace');
   });
 
-  test('4. cancelling an order that waits for a fix cancels it; it is not reported as a failure', async () => {
+  test('5. cancelling an order that waits for a fix cancels it and tells Stock2Shop; it is not reported as a failure', async () => {
     await stack.placeOrder(makeOrder('EO-5', [{ sku: 'NOT-THERE', qty: 1, price: 1 }]));
     await until('EO-5', 'needs attention', (s) => s.state === 'needs_attention');
     await waitFor(async () => stack.stock2shop.order('EO-5').failure_reason ?? undefined, 'the first write-back');
@@ -154,7 +154,13 @@ describe('exactly once, and never reported wrongly', () => {
       return true;
     });
     assert.equal((await handleOf('EO-5').describe()).status.name, 'CANCELLED');
-    assert.equal(stack.stock2shop.order('EO-5').write_backs.length, writeBacks, 'nothing more written back');
+    const held = stack.stock2shop.order('EO-5');
+    assert.deepEqual(
+      held.write_backs.slice(writeBacks).map((w) => w.kind),
+      ['cancelled'],
+      'the cancel is written back, and nothing else',
+    );
+    assert.equal(held.failure_reason, null, 'no longer shown as a failure');
   });
 
   test('6. a probe answered with 401 counts as reachable: the order names the refused login at once', async () => {
