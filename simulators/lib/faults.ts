@@ -19,6 +19,11 @@ export const FaultSetSchema = z.strictObject({
   ignoreFindFilter: z.boolean().optional(),
   /** A find answers its orders without the reference / PONumber field. */
   omitFindReference: z.boolean().optional(),
+  /**
+   * Requests whose decoded `<path>?<query>` contains one of these texts get their connection reset,
+   * unanswered (a firewall rule on one path, a crashed module behind it); every other path answers.
+   */
+  resetRequestsMatching: z.array(z.string().min(1)).optional(),
 });
 
 export type FaultSet = z.infer<typeof FaultSetSchema>;

@@ -8,6 +8,7 @@ export type RequestOutcome =
   | 'fault:auth' // authFailure
   | 'fault:malformed'
   | 'fault:lost-response' // loseCreateResponse: stored, then the socket destroyed
+  | 'fault:reset' // resetRequestsMatching: the connection reset, unanswered
   | 'failed' // the simulator itself threw (500)
   | 'dropped' // the connection closed before the answer (e.g. the system went offline)
   | 'refused'; // refuseConnections: the connection was reset before any request was read

@@ -267,6 +267,12 @@ export async function startSimulatorServer(system: SimulatorSystem, options: Ser
     }
 
     const faultsNow = active;
+    const target = `${path}?${decodeQuery(url.search)}`;
+    if (faultsNow.resetRequestsMatching?.some((text) => target.includes(text))) {
+      record(null, 'fault:reset');
+      request.socket.resetAndDestroy();
+      return;
+    }
     if (faultsNow.latencyMs) await delay(faultsNow.latencyMs);
     if (faultsNow.errorRate && random.next() < faultsNow.errorRate) {
       const status = faultsNow.status ?? DEFAULT_ERROR_STATUS;
@@ -325,6 +331,14 @@ export async function startSimulatorServer(system: SimulatorSystem, options: Ser
     setOffline,
     isOnline: () => listening,
   };
+}
+
+function decodeQuery(search: string): string {
+  try {
+    return decodeURIComponent(search.replace(/^\?/, '').replace(/\+/g, ' '));
+  } catch {
+    return search;
+  }
 }
 
 function urlHost(host: string): string {
