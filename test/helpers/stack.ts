@@ -66,7 +66,7 @@ export interface Stack {
    */
   placeOrder(order: Stock2ShopOrder | Record<string, unknown>, connectionId?: string): Promise<DeliveryOutcome>;
   /** The central worker in this process; a versioned one with `deployment` (and a variant bundle with `workflowBundle`). */
-  startCentralWorker(options?: Pick<WorkerSetup, 'deployment' | 'workflowBundle' | 'shutdownGraceSeconds'>): Promise<Worker>;
+  startCentralWorker(options?: Pick<WorkerSetup, 'deployment' | 'workflowBundle' | 'shutdownGraceSeconds' | 'sizing'>): Promise<Worker>;
   startAgentWorker(): Promise<Worker>;
   /** A worker as its own OS process (worker/central.ts or worker/agent.ts), to be killed for real. */
   spawnWorker(kind: 'central' | 'agent', extraEnv?: NodeJS.ProcessEnv): WorkerProcess;
