@@ -97,6 +97,7 @@ class OrderRun {
   private recheckRequested = false;
   private sourceAvailable = false;
   private raiseInFlight = false;
+  private fixWaitEnded = false;
   private cancelRequest: CancelRequest | undefined;
   /**
    * A create that may have reached the source, remembered from the raise's failures until a find proves
@@ -166,6 +167,8 @@ class OrderRun {
   }
 
   private refuseRetry(): void {
+    // The wait ran out in an earlier activation of this task: the order is failing, a retry would be a promise not kept.
+    if (this.fixWaitEnded) throw new Error(`Order ${this.code} stopped waiting for a fix (30 days passed); announce it again from Stock2Shop to start over`);
     if (this.waitingForFix) return;
     if (this.retryRequested) throw new Error(`Order ${this.code}: a retry is already on its way`);
     if (this.status.state === 'cancelled') throw new Error(`Order ${this.code} is cancelled (${this.status.reason}); it is never raised`);
@@ -376,7 +379,10 @@ class OrderRun {
       const woken = remaining > 0 && (await condition(() => this.retryRequested || this.recheckRequested || longHistory(), remaining));
       if (woken && !this.retryRequested && !this.recheckRequested) await this.continueAsNew({ for: 'fix', deadline });
       // A retry accepted in the very task in which the wait ran out is honoured (patch 'honour-accepted-retry').
-      if (!woken && !(this.retryRequested && this.patches.has('honour-accepted-retry'))) throw this.notRaisedInTime();
+      if (!woken && !(this.retryRequested && this.patches.has('honour-accepted-retry'))) {
+        this.fixWaitEnded = true;
+        throw this.notRaisedInTime();
+      }
       if (this.retryRequested) return undefined;
       this.recheckRequested = false;
       const previousHash = this.attemptedHash;
