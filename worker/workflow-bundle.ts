@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
 const projectRoot = resolve(__dirname, '..');
 const cacheDir = join(projectRoot, '.cache', 'workflow-bundles');
 /** Older bundles than this are removed when a new one is written: the cache never grows without bound. */
-const CACHE_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
+export const CACHE_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface WorkflowBundle {
   codePath: string;
@@ -19,7 +19,8 @@ const TYPE_ONLY_IMPORT = /(?:import|export)\s+type\s[^;]*?from\s+['"][^'"]+['"]/
 /** `import … from './x'`, `export … from '../y'`, `import('./z')`, `require('./w')`: the relative ones. */
 const RELATIVE_SPECIFIER = /(?:from\s+|import\s*\(?\s*|require\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
 
-function resolveSource(fromFile: string, specifier: string): string | undefined {
+/** The project file a relative import of `fromFile` names, as the bundler finds it. */
+export function resolveSource(fromFile: string, specifier: string): string | undefined {
   const base = resolve(dirname(fromFile), specifier);
   for (const candidate of [base, `${base}.ts`, `${base}.js`, join(base, 'index.ts'), join(base, 'index.js')]) {
     if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
@@ -84,16 +85,17 @@ export async function cachedWorkflowBundle(workflowsPath: string, failureConvert
   const temporary = `${codePath}.${process.pid}.tmp`;
   writeFileSync(temporary, code);
   renameSync(temporary, codePath);
-  pruneOldBundles();
+  pruneOlderThan(cacheDir, CACHE_KEEP_MS);
   return { codePath, buildId: buildIdOf(code) };
 }
 
-function pruneOldBundles(): void {
+/** Removes the entries of `dir` (files or folders) last modified longer than `keepMs` ago. */
+export function pruneOlderThan(dir: string, keepMs: number): void {
   const now = Date.now();
-  for (const name of readdirSync(cacheDir)) {
-    const path = join(cacheDir, name);
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
     try {
-      if (now - statSync(path).mtimeMs > CACHE_KEEP_MS) unlinkSync(path);
+      if (now - statSync(path).mtimeMs > keepMs) rmSync(path, { recursive: true, force: true });
     } catch {
       // Another process removed or is writing it.
     }

@@ -8,11 +8,10 @@ import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { historyFromJSON, historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
 import * as proto from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
-import { failureConverterPath } from '../../worker/data-converter';
+import { replayHistories as replayEngineHistories, type NamedHistory, type ReplayOutcome } from '../../worker/replay';
 import { testDataConverter } from './temporal';
 
-export type { History };
+export type { History, ReplayOutcome };
 
 /**
  * Every path `npm run histories:record` records, one file each (test/histories/<name>.json); the
@@ -54,18 +53,8 @@ export const RECORDED_HISTORIES = [
 /** Where the committed corpus lives. */
 export const HISTORY_CORPUS_DIR = resolve(__dirname, '..', 'histories');
 
-export interface CorpusHistory {
-  /** The file name without `.json`. */
-  name: string;
-  workflowId: string;
-  history: History;
-}
-
-export interface ReplayOutcome {
-  name: string;
-  /** Set when the history does not replay: a DeterminismViolationError (its message names the event) or a ReplayError. */
-  error?: Error;
-}
+/** A history of the corpus, named by its file name without `.json`. */
+export type CorpusHistory = NamedHistory;
 
 // The JSON form is the one `historyToJSON` writes and `historyFromJSON` reads (proto JSON, as the
 // Temporal CLI and Web UI export it). In this install @temporalio/common and @temporalio/proto each
@@ -130,52 +119,7 @@ export function loadHistoryCorpus(dir: string = HISTORY_CORPUS_DIR): CorpusHisto
     });
 }
 
-/**
- * Replays each history against `workflowBundle`, with the tests' data converter (payloads are
- * encrypted with the tests' key) and the failure converter production workers bundle. One result
- * per history, in order, named.
- */
-export async function replayHistories(
-  workflowBundle: { codePath: string } | { code: string },
-  histories: { name: string; workflowId: string; history: History }[],
-): Promise<ReplayOutcome[]> {
-  const bundle = 'codePath' in workflowBundle ? { codePath: workflowBundle.codePath } : { code: workflowBundle.code };
-  const results: ReplayOutcome[] = [];
-  const replay = Worker.runReplayHistories(
-    { workflowBundle: bundle, dataConverter: { ...testDataConverter, failureConverterPath }, replayName: 'history-corpus' },
-    histories.map(({ workflowId, history }) => ({ workflowId, history })),
-  );
-  // One history at a time, in the order given: the nth result is the nth history's.
-  for await (const result of replay) {
-    const { name, history } = histories[results.length]!;
-    results.push(result.error ? { name, error: withEventDescribed(result.error, history) } : { name });
-  }
-  if (results.length !== histories.length) {
-    throw new Error(`Replayed ${results.length} of ${histories.length} histories: the replay worker stopped early`);
-  }
-  return results;
-}
-
-/**
- * Core names the event by id and kind (`HistoryEvent(id: 7, ActivityTaskScheduled)`); the error's
- * message gets what that event was, read from the history (`event 7 in history: ActivityTaskScheduled
- * raiseInSource`), so a failure says which activity, timer or signal no longer matches. The error
- * keeps its class.
- */
-function withEventDescribed(error: Error, history: History): Error {
-  const id = /HistoryEvent\(id: (\d+)/.exec(error.message)?.[1];
-  const event = id === undefined ? undefined : history.events?.find((e) => String(e.eventId) === id);
-  if (!event) return error;
-  const kind = typeof event.eventType === 'number' ? proto.temporal.api.enums.v1.EventType[event.eventType] : String(event.eventType);
-  const what =
-    event.activityTaskScheduledEventAttributes?.activityType?.name ??
-    (event.timerStartedEventAttributes
-      ? `timer ${event.timerStartedEventAttributes.timerId} of ${Number(event.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0)} s`
-      : undefined) ??
-    event.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName ??
-    event.workflowExecutionSignaledEventAttributes?.signalName ??
-    event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ??
-    undefined;
-  error.message = `${error.message} [event ${id} in history: ${String(kind).replace(/^EVENT_TYPE_/, '')}${what ? ` ${what}` : ''}]`;
-  return error;
+/** Replays each history against `workflowBundle` with the tests' data converter (payloads are encrypted with the tests' key). */
+export function replayHistories(workflowBundle: { codePath: string } | { code: string }, histories: NamedHistory[]): Promise<ReplayOutcome[]> {
+  return replayEngineHistories(workflowBundle, histories, testDataConverter);
 }
