@@ -4,6 +4,7 @@ import {
   CancellationScope,
   CancelledFailure,
   condition,
+  ContinueAsNew,
   isCancellation,
   log,
   makeContinueAsNewFunc,
@@ -284,7 +285,8 @@ class OrderRun {
       const raised = await this.raiseWhenReachable(prepared as ReadyOrder);
       return raised;
     } catch (error) {
-      if (isCancellation(error) || !(error instanceof Error)) throw error;
+      // A cancel, and continue-as-new (thrown to end the run), are not the attempt's failure.
+      if (isCancellation(error) || error instanceof ContinueAsNew || !(error instanceof Error)) throw error;
       this.noteRaiseEvidence(error);
       return this.failedOutcome(error);
     }
