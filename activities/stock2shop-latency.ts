@@ -11,7 +11,7 @@ import { STOCK2SHOP_SLOW_ERROR_TYPE } from './contracts';
 /** A call slower than this (answered or still in flight), or one that failed transiently, makes the account slow. */
 export const SLOW_CALL_MS = 1_000;
 /** How long a slow or failed call keeps its account slow. */
-export const SLOW_FOR_MS = 30_000;
+export const SLOW_FOR_MS = 10_000;
 
 interface AccountState {
   inFlightSince: Set<number>;
@@ -37,7 +37,7 @@ export class Stock2ShopLatency {
     const state = this.accounts.get(account);
     if (!state) return undefined;
     const now = this.now();
-    if (state.slowUntil > now) return 'a call of the last 30 s was slow or failed';
+    if (state.slowUntil > now) return `a call of the last ${SLOW_FOR_MS / 1000} s was slow or failed`;
     for (const since of state.inFlightSince) if (now - since > SLOW_CALL_MS) return `a call has been waiting ${Math.round((now - since) / 1000)} s`;
     return undefined;
   }
@@ -55,7 +55,8 @@ export class Stock2ShopLatency {
     try {
       return await call();
     } catch (error) {
-      failed = error instanceof TransientError;
+      // A call its activity cancelled (a local activity's timeout, a shutdown) says nothing of Stock2Shop.
+      failed = error instanceof TransientError && (error.cause as { code?: unknown } | undefined)?.code !== 'ERR_CANCELED';
       throw error;
     } finally {
       state.inFlightSince.delete(key);

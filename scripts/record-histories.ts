@@ -13,21 +13,22 @@
  * Never re-record a committed history to make a failing replay pass: a failing replay means the
  * workflow code changed in a way open runs of that shape would not survive.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId, sourceWatchWorkflowId } from '../domain';
+import { CENTRAL_TASK_QUEUE, sourceWatchWorkflowId } from '../domain';
 import { pollOrders, productSync, watchSource } from '../workflows';
-import { retryUpdate, statusQuery, type OrderStatus } from '../workflows/definitions';
+import { retryUpdate } from '../workflows/definitions';
 import { OrderStateKey } from '../workflows/search-attributes';
 import { startDevServer, startTimeSkippingServer } from '../test/helpers/temporal';
-import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack, type StackOptions } from '../test/helpers/stack';
+import { OMNI_CONNECTION_ID, type StackOptions } from '../test/helpers/stack';
 import { makeOrder, untilActivityPending, untilCalledAsActivityTask, waitFor } from '../test/helpers/orders';
-// `historyToJSON` of @temporalio/common, with a fallback for this install's split protobufjs (see there).
-import { historyToJSONText, RECORDED_HISTORIES } from '../test/helpers/replay';
+import { RECORDED_HISTORIES } from '../test/helpers/replay';
+import { orderHelpers, recording, save, withEngine } from './histories/recording';
+import { recordOrderPaths } from './histories/order-paths';
+import { recordAcrossPatches, recordContinueAsNewOfOrders, recordRetryAtTheEndOfTheWait } from './histories/across-patches';
 import { activityStepNames, patchIdsOf } from '../test/helpers/history-reading';
 
 const projectRoot = resolve(__dirname, '..');
@@ -56,80 +57,7 @@ const omniCatalog = [
 ];
 
 const HISTORY_NAMES = RECORDED_HISTORIES;
-type HistoryName = (typeof HISTORY_NAMES)[number];
-
-const written: string[] = [];
-/** `npm run histories:record -- <name>…` writes only those files (every path still runs); none: every file. */
-const only = process.argv.slice(2).map((arg) => arg.replace(/\.json$/, ''));
-
-/** Saves the run's history, after checking it is closed. */
-async function save(name: HistoryName, handle: WorkflowHandle): Promise<void> {
-  step = `saving ${name}`;
-  if (only.length > 0 && !only.includes(name)) return;
-  const { status } = await handle.describe();
-  assert.notEqual(status.name, 'RUNNING', `${name}: the run ${handle.workflowId} is still open`);
-  const history = await handle.fetchHistory();
-  const events = history.events?.length ?? 0;
-  assert.ok(events > 0, `${name}: an empty history`);
-  const file = join(outputDir, `${name}.json`);
-  const text = `${historyToJSONText(history)}\n`;
-  writeFileSync(file, text);
-  written.push(file);
-  process.stdout.write(`wrote ${relative(projectRoot, file)} (${handle.workflowId}, ${status.name}, ${events} events, ${text.length} bytes)\n`);
-}
-
-/** A phase that takes longer than this is stuck: it fails, naming its last step, instead of hanging. */
-const PHASE_DEADLINE_MS = 5 * 60_000;
-let step = 'starting';
-
-/** Runs `body` with a stack and both workers on `env`, then stops them and the server. */
-async function withEngine(env: TestWorkflowEnvironment, options: StackOptions, body: (stack: Stack) => Promise<void>): Promise<void> {
-  let stack: Stack | undefined;
-  let workers: { stop(): Promise<void> } | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    stack = await startStack(env, options);
-    workers = await runBothWorkers(stack);
-    const running = stack;
-    await Promise.race([
-      body(running),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`stuck for ${PHASE_DEADLINE_MS / 1000} s at: ${step}`)), PHASE_DEADLINE_MS);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    await workers?.stop();
-    await stack?.close();
-    await env.teardown();
-  }
-}
-
-function orderHelpers(env: TestWorkflowEnvironment, stack: Stack) {
-  const handleOf = (code: string) => env.client.workflow.getHandle(raiseOrderWorkflowId(OMNI_CONNECTION_ID, code));
-  const documentsFor = (code: string) => stack.omni.orders().filter((d: { reference: string }) => d.reference === code);
-  const until = (code: string, what: string, test: (s: OrderStatus) => boolean) =>
-    waitFor(async () => {
-      const status = await handleOf(code).query(statusQuery);
-      return test(status) ? status : undefined;
-    }, `order ${code}: ${what}`);
-  /** Needs attention, and its failure written back: the run waits in its 30-day condition, with no activity pending. */
-  const untilWaitingForFix = async (code: string) => {
-    await until(code, 'needs attention', (s) => s.state === 'needs_attention');
-    await waitFor(async () => {
-      const { raw } = await handleOf(code).describe();
-      return (raw.pendingActivities?.length ?? 0) === 0 && stack.stock2shop.order(code).failure_reason ? true : undefined;
-    }, `order ${code}: the failure written back`);
-  };
-  const raised = async (code: string, expect: Partial<OrderStatus> = {}) => {
-    const result = (await handleOf(code).result()) as OrderStatus;
-    assert.equal(result.state, 'raised', `${code} raised`);
-    for (const [key, value] of Object.entries(expect)) assert.deepEqual(result[key as keyof OrderStatus], value, `${code}: ${key}`);
-    assert.equal(documentsFor(code).length, 1, `${code}: one document in the source`);
-    return result;
-  };
-  return { handleOf, until, untilWaitingForFix, raised };
-}
+const { only, written } = recording;
 
 /** A pass that the server asks to continue as new: the first run (continued) and the last (completed). */
 async function recordContinueAsNew(): Promise<void> {
@@ -144,7 +72,7 @@ async function recordContinueAsNew(): Promise<void> {
     OAvailable: i,
   }));
   await withEngine(env, { omniItems: items, omniConnection: { pageSize: 1 } }, async () => {
-    step = 'product sync across continue-as-new';
+    recording.step = 'product sync across continue-as-new';
     const handle = await env.client.workflow.start(productSync, {
       taskQueue: CENTRAL_TASK_QUEUE,
       workflowId: 'product-sync/acme-omni/continued',
@@ -182,7 +110,7 @@ async function recordOnDevServer(): Promise<void> {
 
     // A product sync with an invalid record, a DELETE and a product removed from the source: the
     // first pass records the catalog; between passes IRON-03 turns DELETE and LAMP-06 leaves.
-    step = 'product sync with invalid, deleted and removed products';
+    recording.step = 'product sync with invalid, deleted and removed products';
     await env.client.workflow.execute(productSync, {
       taskQueue: CENTRAL_TASK_QUEUE,
       workflowId: 'product-sync/acme-omni/first',
@@ -202,7 +130,7 @@ async function recordOnDevServer(): Promise<void> {
     await save('product-sync-page-runs-invalid-deleted-and-removed', sync);
 
     // The order poll: one order waits in Stock2Shop, not announced; the poll delivers it.
-    step = 'the order poll';
+    recording.step = 'the order poll';
     void stack.stock2shop.addOrder({ ...makeOrder('WEB-POLL-1', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]), sources: [{ source_id: 101 }] });
     const poll = await env.client.workflow.start(pollOrders, {
       taskQueue: CENTRAL_TASK_QUEUE,
@@ -214,14 +142,14 @@ async function recordOnDevServer(): Promise<void> {
     await save('order-poll', poll);
 
     // An order raised at once.
-    step = 'an order raised at once';
+    recording.step = 'an order raised at once';
     await stack.placeOrder(makeOrder('WEB-1001', [{ sku: 'KETTLE-01', qty: 2, price: 304.34 }], { shipping: 60 }));
     await raised('WEB-1001', { attempts: 1, alreadyExisted: false });
     await save('order-local-raised-at-once', handleOf('WEB-1001'));
 
     // Stock2Shop refuses the write-back of a raised order: the local tries end, and the write-back
     // goes on as an activity task until Stock2Shop takes it.
-    step = 'an order whose write-back goes on as an activity task';
+    recording.step = 'an order whose write-back goes on as an activity task';
     await stack.omni.setFaults({ latencyMs: 1000 });
     await stack.placeOrder(makeOrder('WEB-1008', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]));
     await untilActivityPending(handleOf('WEB-1008'), 'raiseInSource', 'order WEB-1008 being raised in the source');
@@ -241,7 +169,7 @@ async function recordOnDevServer(): Promise<void> {
     // The create commits, its answer is lost; the activity's next try (after the commit delay) finds
     // it and creates nothing. The lost answer also marks the source down for 2 × sourceProbeSeconds:
     // a commit delay longer than that lets the next try ask the source instead of waiting for the watch.
-    step = 'an order whose create answer was lost';
+    recording.step = 'an order whose create answer was lost';
     const omni = stack.connections.find((c) => c.id === OMNI_CONNECTION_ID)!;
     omni.createCommitDelaySeconds = 3;
     await stack.omni.setFaults({ loseCreateResponse: 1 });
@@ -264,7 +192,7 @@ async function recordOnDevServer(): Promise<void> {
     // An unknown SKU: needs attention; the item is added, a retry (the Update `order retry` sends)
     // raises it. Its OrderState search attribute follows it (patch 'order-state-search-attribute'):
     // raising, needs_attention, raising, raised.
-    step = 'an order needing attention, retried';
+    recording.step = 'an order needing attention, retried';
     const orderStateOf = async (code: string) => (await handleOf(code).describe()).typedSearchAttributes.get(OrderStateKey);
     await stack.placeOrder(makeOrder('WEB-1003', [{ sku: 'GHOST-99', qty: 1, price: 10 }]));
     await untilWaitingForFix('WEB-1003');
@@ -288,7 +216,7 @@ async function recordOnDevServer(): Promise<void> {
     await save('order-local-needs-attention-retried-and-raised', handleOf('WEB-1003'));
 
     // An order cancelled while it waits for a fix.
-    step = 'an order cancelled while it waits for a fix';
+    recording.step = 'an order cancelled while it waits for a fix';
     await stack.placeOrder(makeOrder('WEB-1004', [{ sku: 'NOT-THERE', qty: 1, price: 1 }]));
     await untilWaitingForFix('WEB-1004');
     await handleOf('WEB-1004').cancel();
@@ -298,7 +226,7 @@ async function recordOnDevServer(): Promise<void> {
 
     // The source is down: two orders wait, the connection's source watch probes until it answers,
     // wakes both together (patch 'wake-waiters-together'), and ends; the orders are raised.
-    step = 'orders waiting for their source through an outage';
+    recording.step = 'orders waiting for their source through an outage';
     await stack.omni.setOffline(true);
     await stack.placeOrder(makeOrder('WEB-1005', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]));
     await stack.placeOrder(makeOrder('WEB-1007', [{ sku: 'KETTLE-01', qty: 3, price: 304.34 }]));
@@ -331,7 +259,7 @@ async function recordOnTimeSkippingServer(): Promise<void> {
   const env = await startTimeSkippingServer();
   await withEngine(env, { omniItems: [KETTLE], guardTiming: { probeIntervalMs: 200 } }, async (stack) => {
     const { handleOf, untilWaitingForFix } = orderHelpers(env, stack);
-    step = 'an order whose 30-day wait for a fix runs out (time-skipping server)';
+    recording.step = 'an order whose 30-day wait for a fix runs out (time-skipping server)';
     await stack.placeOrder(makeOrder('WEB-3001', [{ sku: 'GHOST-30', qty: 1, price: 10 }]));
     await untilWaitingForFix('WEB-3001');
     // `result()` on the time-skipping client lets the 30 days pass.
@@ -350,9 +278,22 @@ async function main(): Promise<void> {
   const known = new Set<string>(HISTORY_NAMES);
   const unknown = only.filter((name) => !known.has(name));
   if (unknown.length > 0) throw new Error(`No recorded path named ${unknown.join(', ')}; the paths: ${HISTORY_NAMES.join(', ')}`);
-  await recordContinueAsNew();
-  await recordOnDevServer();
-  await recordOnTimeSkippingServer();
+  const phases: Record<string, () => Promise<void>> = {
+    'product-continue-as-new': recordContinueAsNew,
+    'dev-server': recordOnDevServer,
+    'time-skipping': recordOnTimeSkippingServer,
+    'order-paths': recordOrderPaths,
+    'across-patches': recordAcrossPatches,
+    'order-continue-as-new': recordContinueAsNewOfOrders,
+    'end-of-wait': recordRetryAtTheEndOfTheWait,
+  };
+  // HISTORY_PHASES=order-paths,across-patches runs only those phases (while working on them).
+  const chosen = process.env.HISTORY_PHASES ? process.env.HISTORY_PHASES.split(',') : Object.keys(phases);
+  for (const name of chosen) {
+    const phase = phases[name];
+    if (!phase) throw new Error(`No phase ${name}; the phases: ${Object.keys(phases).join(', ')}`);
+    await phase();
+  }
   process.stderr.write(`recorded ${written.length} histories in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }
 

@@ -141,7 +141,7 @@ export function patchCallsIn(file: string): { id: string; kind: PatchCallKind }[
 }
 
 /** The workflow types of workflows/index.ts (`export { raiseOrder } from './raiseOrder'`), each with the file that defines it. */
-function workflowTypeFiles(): { type: string; file: string }[] {
+export function workflowTypeFiles(): { type: string; file: string }[] {
   const index = withoutComments(readFileSync(workflowsEntry, 'utf8'));
   return [...index.matchAll(/export\s*\{([^}]*)\}\s*from\s*(['"])(\.[^'"]+)\2/g)].flatMap((match) => {
     const file = resolveSource(workflowsEntry, match[3]!);

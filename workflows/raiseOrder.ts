@@ -75,6 +75,10 @@ class Patches {
     if (!this.taken.has(id) && isPatched(id)) this.taken.add(id);
     return this.taken.has(id);
   }
+  /** Whether `id` was answered yes already, without asking it. */
+  known(id: string): boolean {
+    return this.taken.has(id);
+  }
 }
 
 /** One order, raised in the connection's source exactly once, however often it is delivered. */
@@ -204,9 +208,9 @@ class OrderRun {
     return this.patches.has('order-local-activities') ? local : queued;
   }
 
-  /** After the patch 'cancel-sticks', what must not stop half-way (the raise, and what follows it) ignores a cancel. */
+  /** Behind the patch 'order-cancels-and-changes', what must not stop half-way (the raise, and what follows it) ignores a cancel. */
   private shielded<T>(step: () => Promise<T>): Promise<T> {
-    return this.patches.has('cancel-sticks') ? CancellationScope.nonCancellable(step) : step();
+    return this.patches.has('order-cancels-and-changes') ? CancellationScope.nonCancellable(step) : step();
   }
 
   async run(): Promise<OrderStatus> {
@@ -219,7 +223,7 @@ class OrderRun {
     try {
       return await this.body.run(() => this.main());
     } catch (error) {
-      if (!isCancellation(error) || !this.patches.has('cancel-sticks')) throw error;
+      if (!isCancellation(error) || !this.patches.has('order-cancels-and-changes')) throw error;
       return await this.endCancelled(error);
     }
   }
@@ -254,6 +258,10 @@ class OrderRun {
   }
 
   private async prepare(): Promise<PreparedOrder> {
+    // The patch 'order-cancels-and-changes' (a cancel that sticks, the re-read after a delivery, a change
+    // reported after the raise) is asked before the read, not first after it: on replay, a local
+    // activity's result can reach the code before the patches of the task that follows it are known.
+    this.patches.has('order-cancels-and-changes');
     this.deliveredSinceRead = false;
     const submitted = this.submittedOrder === undefined ? {} : { submittedOrder: this.submittedOrder };
     const prepared = await this.steps().prepareOrder({ connectionId: this.connectionId, channelOrderCode: this.code, ...submitted, acceptsCancelled: true });
@@ -296,7 +304,7 @@ class OrderRun {
    * The raise, through outages: a source that does not answer ends the raise at once, and the order
    * waits here, holding no worker slot, until the connection's source watch finds the source back (or
    * an hour passes), for up to the connection's retry window. Before each raise the order is read
-   * again if a delivery arrived since it was last read (patch 'reread-after-delivery'), so a
+   * again if a delivery arrived since it was last read (patch 'order-cancels-and-changes'), so a
    * correction made while the source was down is the one raised.
    */
   private async raiseWhenReachable(prepared: ReadyOrder | undefined, resume?: { windowEnd: number; sourceAvailable: boolean }): Promise<AttemptOutcome> {
@@ -305,7 +313,7 @@ class OrderRun {
     let woken = false;
     if (resume) woken = await this.waitForSource(windowEnd, resume.sourceAvailable);
     for (;;) {
-      if (ready === undefined || (this.deliveredSinceRead && this.patches.has('reread-after-delivery'))) {
+      if (ready === undefined || (this.deliveredSinceRead && this.patches.has('order-cancels-and-changes'))) {
         const fresh = await this.prepare();
         const settled = this.settledBy(fresh);
         if (settled) return settled;
@@ -346,7 +354,7 @@ class OrderRun {
         document: ready.document,
         ...(this.createSentAt === undefined ? {} : { createSentAt: this.createSentAt }),
       });
-    if (!this.patches.has('cancel-sticks')) return raise();
+    if (!this.patches.has('order-cancels-and-changes')) return raise();
     // A cancel accepted before the raise starts stops it; one after waits for its answer.
     if (this.body.consideredCancelled) throw new CancelledFailure('Order cancelled before its raise');
     this.raiseInFlight = true;
@@ -360,9 +368,8 @@ class OrderRun {
   /** Waits to be woken by the source watch (true) or for the hourly fallback (false); continues as new when the history is long. */
   private async waitForSource(windowEnd: number, alreadyWoken: boolean): Promise<boolean> {
     this.sourceAvailable = alreadyWoken;
-    const canContinue = this.patches.has('order-continue-as-new');
-    const longHistory = () => canContinue && workflowInfo().continueAsNewSuggested;
-    const satisfied = await condition(() => this.sourceAvailable || longHistory(), Math.max(1, Math.min(SOURCE_WAIT_FALLBACK_MS, windowEnd - Date.now())));
+    this.patches.has('order-continue-as-new');
+    const satisfied = await condition(() => this.sourceAvailable || this.longHistory(), Math.max(1, Math.min(SOURCE_WAIT_FALLBACK_MS, windowEnd - Date.now())));
     if (satisfied && !this.sourceAvailable) await this.continueAsNew({ for: 'source', windowEnd, sourceAvailable: false });
     this.status.waitingForSource = false;
     setCurrentDetails(`Raising order ${this.code} (attempt ${this.status.attempts}, ${this.sourceAvailable ? 'the source answers again' : 'trying again'})`);
@@ -374,19 +381,20 @@ class OrderRun {
    * Returns the re-read order when a delivery brought a change, undefined on a retry.
    */
   private async waitForFixOrCorrection(deadline: number): Promise<PreparedOrder | undefined> {
-    const canContinue = this.patches.has('order-continue-as-new');
-    const longHistory = () => canContinue && workflowInfo().continueAsNewSuggested;
+    this.patches.has('order-continue-as-new');
     for (;;) {
       const remaining = deadline - Date.now();
-      const woken = remaining > 0 && (await condition(() => this.retryRequested || this.recheckRequested || longHistory(), remaining));
+      const woken = remaining > 0 && (await condition(() => this.retryRequested || this.recheckRequested || this.longHistory(), remaining));
       if (woken && !this.retryRequested && !this.recheckRequested) await this.continueAsNew({ for: 'fix', deadline });
       // A retry accepted in the very task in which the wait ran out is honoured (patch 'honour-accepted-retry').
-      if (!woken && !(this.retryRequested && this.patches.has('honour-accepted-retry'))) {
+      if (!woken && !(this.patches.has('honour-accepted-retry') && this.retryRequested)) {
         this.fixWaitEnded = true;
         throw this.notRaisedInTime();
       }
       if (this.retryRequested) return undefined;
       this.recheckRequested = false;
+      // Asked again before each read (a run that began waiting on older code takes it here).
+      this.patches.has('order-continue-as-new');
       const previousHash = this.attemptedHash;
       const reread = await this.prepare();
       if (reread.outcome === 'not_found' || reread.contentHash !== previousHash) return reread;
@@ -404,6 +412,11 @@ class OrderRun {
       nonRetryable: true,
       details: [this.status],
     });
+  }
+
+  /** Temporal suggests continuing as new, and this run has the patch 'order-continue-as-new' (asked at the waits, never in a condition). */
+  private longHistory(): boolean {
+    return this.patches.known('order-continue-as-new') && workflowInfo().continueAsNewSuggested;
   }
 
   /** The history grew long (Temporal suggests it): the order goes on in a new run with its state. */
@@ -445,11 +458,11 @@ class OrderRun {
   /**
    * A change announced after the read that was raised, or a cancel that came while the raise was under
    * way, cannot be applied to a raised order: each is reported (Stock2Shop, an alert, `cli problems`),
-   * never dropped (patch 'report-change-after-raise').
+   * never dropped (patch 'order-cancels-and-changes').
    */
   private async reportWhatCameAfterTheRead(): Promise<void> {
     const cancelCame = this.body.consideredCancelled;
-    if (!(this.deliveredSinceRead || cancelCame) || !this.patches.has('report-change-after-raise')) return;
+    if (!(this.deliveredSinceRead || cancelCame) || !this.patches.has('order-cancels-and-changes')) return;
     const raisedAs = this.status.sourceOrderCode!;
     const notices: string[] = [];
     if (cancelCame) {

@@ -48,7 +48,44 @@ export const RECORDED_HISTORIES = [
   'source-watch-woke-waiting-order',
   // Behind it: the waiting orders signalled together.
   'source-watch-woke-waiting-orders-together',
+  // The paths of "Orders never lie, part two" (each behind its patch).
+  'order-delivery-while-waiting-for-fix',
+  'order-read-went-on-as-activity-task',
+  'order-window-ended-after-outage-retried',
+  'order-already-raised-in-stock2shop',
+  'order-not-found-cancelled-by-person',
+  'order-invalid-corrected-and-raised',
+  'order-create-unconfirmed-retried-and-found',
+  'order-woken-in-vain-then-raised',
+  'source-watch-backed-off-after-futile-wake',
+  'order-cancelled-in-temporal-while-waiting-for-source',
+  'order-terminated',
+  'late-delivery-terminated-order-cancelled',
+  'order-cancelled-in-stock2shop',
+  'order-cancel-during-raise-not-applied',
+  'order-corrected-while-waiting-for-source',
+  'order-changed-while-write-back-pending',
+  'late-delivery-change-reported',
+  'order-continued-as-new-first-run',
+  'order-continued-as-new-continued-run',
+  'source-watch-continued-as-new-first-run',
+  'source-watch-continued-as-new-continued-run',
+  'order-retry-with-the-end-of-its-wait',
+  'order-not-confirmed-after-30-day-wait',
+  // For every patch, a run started on the code before it and finished on the code with it.
+  'order-across-order-state-search-attribute',
+  'order-across-order-local-activities',
+  'order-across-order-cancels-and-changes',
+  'order-across-order-continue-as-new',
+  'order-across-honour-accepted-retry',
+  'source-watch-across-wake-waiters-together',
+  'source-watch-across-watch-waits-before-first-probe',
+  'product-sync-across-product-pages-in-runs',
 ] as const;
+
+/** What each recorded history exercised that its events do not show: the queries asked of it, the patches it started before. */
+export type HistoryManifest = Record<string, { workflowType: string; queries: string[]; startedBefore?: string[] }>;
+export const HISTORY_MANIFEST_FILE = resolve(__dirname, '..', 'histories', 'manifest.json');
 
 /** Where the committed corpus lives. */
 export const HISTORY_CORPUS_DIR = resolve(__dirname, '..', 'histories');
@@ -103,7 +140,7 @@ export function historyFromJSONValue(json: unknown): History {
 /** Every `*.json` history of `dir`, sorted by name. */
 export function loadHistoryCorpus(dir: string = HISTORY_CORPUS_DIR): CorpusHistory[] {
   return readdirSync(dir)
-    .filter((file) => file.endsWith('.json'))
+    .filter((file) => file.endsWith('.json') && file !== basename(HISTORY_MANIFEST_FILE))
     .sort()
     .map((file) => {
       const name = basename(file, '.json');

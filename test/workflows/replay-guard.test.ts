@@ -16,7 +16,12 @@ test('an unguarded change to raiseOrder’s commands fails replay, naming the hi
   const unguarded = await variantWorkflowBundle('reread-before-raise-unguarded', rereadBeforeRaise({ guarded: false }));
   const results = await replayHistories(unguarded, corpus);
   const failed = results.filter((r) => r.error);
-  const orderHistories = corpus.filter((h) => h.history.events?.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'raiseInSource'));
+  // A run continued as new resumes past the first read, so only runs that began with it meet the change.
+  const orderHistories = corpus.filter(
+    (h) =>
+      !h.history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId &&
+      h.history.events?.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'raiseInSource'),
+  );
   assert.ok(orderHistories.length > 0, 'the corpus holds orders that reached the raise');
   assert.deepEqual(
     failed.map((r) => r.name).sort(),
@@ -36,4 +41,19 @@ test('the same change behind patched() replays every committed history', async (
     failed.map((r) => `${r.name}: ${r.error!.message}`),
     [],
   );
+});
+
+test('an unguarded debounce (a 2 s sleep before the re-read of a delivered correction) fails replay of the re-read path', async () => {
+  const debounce = await variantWorkflowBundle('debounce-before-reread-unguarded', [
+    {
+      file: 'workflows/raiseOrder.ts',
+      find: '      const previousHash = this.attemptedHash;',
+      replace: "      await sleep('2 seconds');\n      const previousHash = this.attemptedHash;",
+    },
+    { file: 'workflows/raiseOrder.ts', find: '  log,\n', replace: '  log,\n  sleep,\n' },
+  ]);
+  const results = await replayHistories(debounce, corpus);
+  const failed = results.filter((r) => r.error).map((r) => r.name);
+  assert.ok(failed.includes('order-delivery-while-waiting-for-fix'), `the re-read path fails: ${failed.join(', ')}`);
+  for (const name of failed) assert.ok(results.find((r) => r.name === name)!.error instanceof DeterminismViolationError, name);
 });
