@@ -13,10 +13,10 @@ import { productSync } from '../../workflows';
 import { retryUpdate, type RetryAccepted } from '../../workflows/definitions';
 import { startDevServer, startTimeSkippingServer } from '../../test/helpers/temporal';
 import { OMNI_CONNECTION_ID, type Stack } from '../../test/helpers/stack';
-import { untilActivityPending, waitFor } from '../../test/helpers/orders';
+import { waitFor } from '../../test/helpers/orders';
 import { activityStepNames, patchIdsOf } from '../../test/helpers/history-reading';
 import { codeBefore, orderHelpers, recording, runChainOf, save, withEngine, type PhaseWorkers } from './recording';
-import { correct, ghost, KETTLE, kettles, ORDER_PATHS_STACK } from './order-paths';
+import { ghost, KETTLE, kettles, ORDER_PATHS_STACK } from './order-paths';
 
 type Scenario = (env: TestWorkflowEnvironment, stack: Stack, workers: PhaseWorkers) => Promise<void>;
 
