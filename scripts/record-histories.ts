@@ -207,7 +207,7 @@ async function recordOnDevServer(): Promise<void> {
       return field?.data ? [JSON.parse(Buffer.from(field.data).toString('utf8')) as string] : [];
     });
     assert.deepEqual(orderStates, ['raising', 'needs_attention', 'raising', 'raised'], 'WEB-1003: every state upserted, in order');
-    assert.deepEqual(patchIdsOf(retried), ['order-state-search-attribute', 'order-local-activities'], 'WEB-1003: both patches taken');
+    for (const patch of ['order-state-search-attribute', 'order-local-activities']) assert.ok(patchIdsOf(retried).includes(patch), `WEB-1003: took ${patch}`);
     assert.deepEqual(
       activityStepNames(retried),
       ['prepareOrder (local)', 'raiseInSource', 'writeBackOrderFailure', 'prepareOrder (local)', 'raiseInSource', 'writeBackSourceOrderCode (local)'],
@@ -248,7 +248,7 @@ async function recordOnDevServer(): Promise<void> {
     const wakeTasks = (watchHistory.events ?? []).flatMap((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.workflowTaskCompletedEventId ?? []);
     assert.equal(wakeTasks.length, 2, 'the watch signalled both orders');
     assert.equal(new Set(wakeTasks.map(String)).size, 1, 'both signals in one workflow task');
-    assert.deepEqual(patchIdsOf(watchHistory), ['wake-waiters-together']);
+    assert.ok(patchIdsOf(watchHistory).includes('wake-waiters-together'));
     await save('order-local-waited-for-source-outage-and-raised', handleOf('WEB-1005'));
     await save('source-watch-woke-waiting-orders-together', watch);
   });

@@ -24,7 +24,7 @@ import { activityDepsFromConfig, connectClient, connectionRegistryFromConfig, co
 import { demoSecret, engineDataConverter, ensureDemoKeyRing } from '../worker/data-converter';
 import { EncryptionCodec } from '../worker/payload-codec';
 import { startCodecServer } from '../client/codec-server';
-import { createAgentWorker, createCentralWorker, createISyncWorker, workerVersion } from '../worker/workers';
+import { createAgentWorker, createEngineWorkers } from '../worker/workers';
 import { sizingFromEnv } from '../worker/sizing';
 import { deploymentFromEnv, endRunsPinnedToOtherVersions, setCurrentVersion, shutdownGraceSecondsFromEnv } from '../worker/deployment';
 import { installRuntime, logLineWriter } from '../worker/observability';
@@ -152,8 +152,9 @@ async function main(): Promise<void> {
     const workerConnection = await connectWorker();
     const shutdownGraceSeconds = shutdownGraceSecondsFromEnv();
     const workerSetup = { connection: workerConnection, deps, dataConverter, shutdownGraceSeconds, sizing: sizingFromEnv() };
-    const central = await createCentralWorker({ ...workerSetup, deployment: deploymentFromEnv() });
-    const workers: Worker[] = [central, await createISyncWorker(workerSetup)];
+    const engine = await createEngineWorkers({ ...workerSetup, deployment: deploymentFromEnv() });
+    const { version } = engine;
+    const workers: Worker[] = [engine.central, engine.isync];
     // The connections in use at start: a bad one was logged and is skipped, the others run (the file is watched).
     const registry = connectionRegistryFromConfig();
     const connections = registry.connections();
@@ -167,7 +168,6 @@ async function main(): Promise<void> {
       await workerConnection.close();
     });
     // One process, one version: it becomes current at once, and what was pinned to an older one ends.
-    const version = workerVersion(central);
     if (version) {
       await setCurrentVersion(client.connection, client.options.namespace, version);
       for (const workflowId of await endRunsPinnedToOtherVersions(client, version)) {

@@ -2,9 +2,9 @@
 import { Runtime } from '@temporalio/worker';
 import { activityDepsFromConfig, connectClient, connectWorker, dataConverterFromEnv } from './runtime';
 import { temporalSettingsFromEnv } from './temporal-settings';
-import { createCentralWorker, createISyncWorker, workerVersion } from './workers';
+import { createEngineWorkers } from './workers';
 import { sizingFromEnv, warnIfMallocUntuned } from './sizing';
-import { currentVersionOf, deploymentFromEnv, setCurrentVersion, shutdownGraceSecondsFromEnv } from './deployment';
+import { currentVersionOf, deploymentFromEnv, setCurrentVersion, shutdownGraceSecondsFromEnv, type DeploymentVersion } from './deployment';
 import { installRuntime } from './observability';
 import { runUntilStopped } from './process';
 
@@ -22,19 +22,17 @@ async function main(): Promise<void> {
     shutdownGraceSeconds: shutdownGraceSecondsFromEnv(),
     sizing: sizingFromEnv(),
   };
-  const worker = await createCentralWorker(setup);
-  const isync = await createISyncWorker(setup);
+  const { central, isync, version } = await createEngineWorkers(setup);
   warnIfMallocUntuned(Runtime.instance().logger);
-  const running = Promise.all([worker.run(), isync.run()]);
-  await announceVersion(worker, client.connection, settings.namespace);
+  const running = Promise.all([central.run(), isync.run()]);
+  await announceVersion(version, client.connection, settings.namespace);
   await running;
   await Runtime.instance().shutdown();
 }
 
 /** Says which version this worker is and whether it is current; with WORKER_PROMOTE_ON_START=true, makes it current. */
-async function announceVersion(worker: Awaited<ReturnType<typeof createCentralWorker>>, connection: Parameters<typeof currentVersionOf>[0], namespace: string) {
+async function announceVersion(version: DeploymentVersion | undefined, connection: Parameters<typeof currentVersionOf>[0], namespace: string) {
   const logger = Runtime.instance().logger;
-  const version = workerVersion(worker);
   if (!version) {
     logger.info('Worker Versioning is off (TEMPORAL_WORKER_VERSIONING=off): this worker takes every workflow task of its queue');
     return;

@@ -2,17 +2,18 @@
  * The kinds of worker:
  *  - the central worker (task queue `central`): every workflow, and the Stock2Shop and engine
  *    activities (the order poll, write-backs, the source watch's bookkeeping);
- *  - the iSync worker (task queue `isync`), in the same process as the central worker: iSync's calls,
- *    in slots of their own;
+ *  - the iSync worker (task queue `isync`), in the same process and version as the central worker:
+ *    iSync's calls, in slots of their own;
  *  - the agent worker of one Omni Accounts connection (task queue `omni/<connectionId>`), installed
  *    beside Omni on the client's server: it only dials out to Temporal, and while it is off, that
  *    connection's tasks wait in their queue.
  */
+import { hostname } from 'node:os';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { CENTRAL_TASK_QUEUE, connectionTaskQueue, ISYNC_TASK_QUEUE } from '../domain';
 import { createActivities, type ActivityDeps } from '../activities';
-import { cachedWorkflowBundle, type WorkflowBundle } from './workflow-bundle';
+import { cachedWorkflowBundle, engineBuildId, type WorkflowBundle } from './workflow-bundle';
 import type { DeploymentVersion, WorkerDeployment } from './deployment';
 import { DEFAULT_SIZING, type WorkerSizing } from './sizing';
 
@@ -22,7 +23,7 @@ export interface WorkerSetup {
   deps: ActivityDeps;
   /** The payload codec and failure converter (`engineDataConverter`): the same for every client and worker. */
   dataConverter: DataConverter;
-  /** Worker Versioning: the deployment this worker is a version of (its build id is the bundle's hash). Unset: unversioned. */
+  /** Worker Versioning: the deployment this worker is a version of (its build id: `engineBuildId`). Unset: unversioned. */
   deployment?: WorkerDeployment;
   /** On shutdown, how long in-flight activities may run on before they are cancelled and handed back (default 0). */
   shutdownGraceSeconds?: number;
@@ -40,9 +41,38 @@ export function engineWorkflowBundle(dataConverter: DataConverter, { versioned }
   return cachedWorkflowBundle(workflowEntries[versioned ? 'versioned' : 'unversioned'], dataConverter.failureConverterPath);
 }
 
+/** The code an activity worker runs besides the workflow bundle: its activities and the payload codec. */
+const activityEntries = [require.resolve('../activities'), require.resolve('./data-converter')];
+
+/** The version `setup`'s workers poll as: the deployment, and a build id covering workflow and activity code. */
+function versionOf(setup: WorkerSetup, bundle: WorkflowBundle): DeploymentVersion | undefined {
+  return setup.deployment ? { deploymentName: setup.deployment.name, buildId: engineBuildId(bundle, activityEntries) } : undefined;
+}
+
+/**
+ * Polls as `version`: its workflow tasks, and the activity tasks the runs on it schedule on this
+ * worker's queue. Each workflow type sets its behaviour (workflows/versioned.ts); the default covers any that forgets.
+ */
+function versioned(version: DeploymentVersion | undefined, kind: string): Pick<WorkerOptions, 'workerDeploymentOptions' | 'identity'> {
+  // The identity the Web UI shows on each activity and workflow task says which worker and version ran it.
+  const identity = `${process.pid}@${hostname()} ${kind} ${version?.buildId ?? 'unversioned'}`;
+  return version ? { identity, workerDeploymentOptions: { version, useWorkerVersioning: true, defaultVersioningBehavior: 'AUTO_UPGRADE' } } : { identity };
+}
+
+/**
+ * The central worker and, in its process, the iSync worker, as one version: a pinned pass's iSync pages
+ * run on the iSync worker of the version that started it, never on a newer one's activity code.
+ */
+export async function createEngineWorkers(setup: WorkerSetup): Promise<{ central: Worker; isync: Worker; version: DeploymentVersion | undefined }> {
+  const bundle = setup.workflowBundle ?? (await engineWorkflowBundle(setup.dataConverter, { versioned: setup.deployment !== undefined }));
+  const version = versionOf(setup, bundle);
+  const central = await createCentralWorker({ ...setup, workflowBundle: bundle });
+  return { central, isync: await createISyncWorker(setup, version), version };
+}
+
 export async function createCentralWorker(setup: WorkerSetup): Promise<Worker> {
-  const { connection, namespace, deps, dataConverter, deployment } = setup;
-  const bundle = setup.workflowBundle ?? (await engineWorkflowBundle(dataConverter, { versioned: deployment !== undefined }));
+  const { connection, namespace, deps, dataConverter } = setup;
+  const bundle = setup.workflowBundle ?? (await engineWorkflowBundle(dataConverter, { versioned: setup.deployment !== undefined }));
   return Worker.create({
     connection,
     namespace: namespace ?? 'default',
@@ -55,16 +85,7 @@ export async function createCentralWorker(setup: WorkerSetup): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: (setup.sizing ?? DEFAULT_SIZING).centralActivitySlots,
     maxConcurrentLocalActivityExecutions: (setup.sizing ?? DEFAULT_SIZING).centralActivitySlots,
     ...shutdownTimes(setup.shutdownGraceSeconds),
-    ...(deployment
-      ? {
-          workerDeploymentOptions: {
-            version: { deploymentName: deployment.name, buildId: bundle.buildId },
-            useWorkerVersioning: true,
-            // Each workflow type sets its own (workflows/versioned.ts); this covers any that forgets.
-            defaultVersioningBehavior: 'AUTO_UPGRADE',
-          },
-        }
-      : {}),
+    ...versioned(versionOf(setup, bundle), 'central'),
   });
 }
 
@@ -84,10 +105,13 @@ function shutdownTimes(graceSeconds = 0): { shutdownGraceTime: string; shutdownF
 }
 
 /**
- * The iSync calls of every iSync connection, beside the central worker in its process. Activities
- * only, so unversioned, like an agent.
+ * The iSync calls of every iSync connection, beside the central worker in its process and polling as
+ * its version (`createEngineWorkers`): unversioned only when the central worker is.
  */
-export async function createISyncWorker({ connection, namespace, deps, dataConverter, shutdownGraceSeconds, sizing }: WorkerSetup): Promise<Worker> {
+export async function createISyncWorker(
+  { connection, namespace, deps, dataConverter, shutdownGraceSeconds, sizing }: WorkerSetup,
+  version: DeploymentVersion | undefined,
+): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: namespace ?? 'default',
@@ -96,12 +120,13 @@ export async function createISyncWorker({ connection, namespace, deps, dataConve
     activities: createActivities(deps),
     maxConcurrentActivityTaskExecutions: (sizing ?? DEFAULT_SIZING).isyncActivitySlots,
     ...shutdownTimes(shutdownGraceSeconds),
+    ...versioned(version, 'isync'),
   });
 }
 
 /**
- * The agent runs activities only, so it stays unversioned: activity tasks on its queue reach it
- * whatever version of the central worker scheduled them, and a client's server is upgraded on its own.
+ * The agent runs activities only and stays unversioned: a client's server is upgraded on its own, so
+ * activity tasks on its queue reach it whatever version scheduled them (docs/versioning.md, what an agent guarantees).
  */
 export async function createAgentWorker(
   { connection, namespace, deps, dataConverter, shutdownGraceSeconds, sizing }: Omit<WorkerSetup, 'deployment' | 'workflowBundle'>,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
 const projectRoot = resolve(__dirname, '..');
@@ -10,7 +10,7 @@ export const CACHE_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface WorkflowBundle {
   codePath: string;
-  /** The Worker Versioning build id: a hash of the bundle's code, the same on every machine for the same code. */
+  /** A hash of the bundle's code, the same on every machine for the same code (a deployment version's id adds the activity code: `engineBuildId`). */
   buildId: string;
 }
 
@@ -62,6 +62,22 @@ function cacheKey(workflowsPath: string, failureConverterPath: string | undefine
     hash.update(file).update('\0').update(readFileSync(file)).update('\0');
   }
   return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * The build id a deployment version gets: the workflow bundle's id, the activity code its workers run
+ * (every file `activityEntries` import, by path relative to the first entry, so the same on every machine)
+ * and the dependency lock, so a change to either side is a new version and a pinned run meets neither.
+ */
+export function engineBuildId(bundle: WorkflowBundle, activityEntries: string[]): string {
+  const hash = createHash('sha256').update(bundle.buildId).update('\0');
+  const lockFile = join(projectRoot, 'package-lock.json');
+  if (existsSync(lockFile)) hash.update(readFileSync(lockFile));
+  const base = dirname(activityEntries[0]!);
+  for (const file of bundleSourceFiles(activityEntries)) {
+    hash.update(relative(base, file)).update('\0').update(readFileSync(file)).update('\0');
+  }
+  return hash.digest('hex').slice(0, 12);
 }
 
 export function buildIdOf(code: string | Buffer): string {

@@ -47,9 +47,9 @@ export const queued: OrderSteps = {
  * at once (`Stock2ShopSlowError`, from the activity) or after these tries, to the activity task, whose
  * retries hold no slot and stay out of the order's history.
  */
-const LOCAL_WINDOW = { startToCloseTimeout: '2 seconds', scheduleToCloseTimeout: '5 seconds' } as const;
-/** Two tries, half a second apart: the attempts bound the window (the SDK's local retries kept going past scheduleToClose). */
-const LOCAL_RETRY = { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 second', maximumAttempts: 2 } as const;
+const LOCAL_WINDOW = { startToCloseTimeout: '1 second', scheduleToCloseTimeout: '3 seconds' } as const;
+/** Two tries, 200 ms apart (a fast failure tried once more): the attempts bound the window (the SDK's local retries kept going past scheduleToClose). */
+const LOCAL_RETRY = { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '1 second', maximumAttempts: 2 } as const;
 const localRead = proxyLocalActivities<Activities>({
   ...LOCAL_WINDOW,
   retry: { ...LOCAL_RETRY, nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES, STOCK2SHOP_SLOW_ERROR_TYPE] },

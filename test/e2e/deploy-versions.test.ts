@@ -11,7 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
 import { retryUpdate, statusQuery, type OrderStatus } from '../../workflows/definitions';
-import { engineWorkflowBundle } from '../../worker/workers';
+import { engineWorkflowBundle, workerVersion } from '../../worker/workers';
 import { endRunsPinnedToOtherVersions, setCurrentVersion, type DeploymentVersion } from '../../worker/deployment';
 import type { WorkflowBundle } from '../../worker/workflow-bundle';
 import { startDevServer, testDataConverter } from '../helpers/temporal';
@@ -42,20 +42,22 @@ after(async () => {
   await env?.teardown();
 });
 
-const deployed = new Map<string, { stop(): Promise<void> }>();
+/** By bundle: the version its workers poll as, and how to stop its central worker. */
+const deployed = new Map<string, { version: DeploymentVersion; stop(): Promise<void> }>();
 
 async function deploy(bundle: WorkflowBundle): Promise<DeploymentVersion> {
   const worker = await stack.startCentralWorker({ deployment: DEPLOYMENT, workflowBundle: bundle });
   const run = worker.run();
   running.push(run);
   stops.push(() => worker.getState() === 'RUNNING' && worker.shutdown());
-  deployed.set(bundle.buildId, {
+  const version = workerVersion(worker)!;
+  deployed.set(bundle.codePath, {
+    version,
     async stop() {
       worker.shutdown();
       await run;
     },
   });
-  const version = { deploymentName: DEPLOYMENT.name, buildId: bundle.buildId };
   await setCurrentVersion(env.connection, 'default', version);
   return version;
 }
@@ -118,11 +120,60 @@ test('an order waiting on version A is retried and raised on version B through i
   assert.deepEqual([...taskVersions], [versionA.buildId], 'every workflow task of the sync ran on A');
 });
 
+test("a pinned iSync pass's pages run on its version's iSync worker while an order on the newer version raises on the newer one", async () => {
+  const bundleA = await engineWorkflowBundle(testDataConverter, { versioned: true });
+  const bundleB = await variantWorkflowBundle('reread-before-raise', rereadBeforeRaise({ guarded: true }), { versioned: true });
+  const versionA = deployed.get(bundleA.codePath)!.version;
+  const versionB = deployed.get(bundleB.codePath)!.version;
+  await setCurrentVersion(env.connection, 'default', versionA);
+  // iSync down: the pass's page call is tried, fails and is tried again, with B current by then.
+  await stack.isync.setOffline(true);
+  const sync = await env.client.workflow.start('productSync', {
+    taskQueue: CENTRAL_TASK_QUEUE,
+    workflowId: `product-sync/${ISYNC_CONNECTION_ID}/deploy-test`,
+    args: [{ connectionId: ISYNC_CONNECTION_ID, full: true }],
+  });
+  await waitFor(
+    async () => ((await sync.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'syncProductPages') ? true : undefined),
+    'the pass to try its pages',
+  );
+  assert.equal(await buildIdOf(sync), versionA.buildId, 'the sync runs on A');
+  await setCurrentVersion(env.connection, 'default', versionB);
+  await stack.isync.setOffline(false);
+  const sku = stack.isync.catalog()[0]!.SKU as string;
+  await stack.placeOrder(makeOrder('VER-3', [{ sku, qty: 1, price: 100 }]), ISYNC_CONNECTION_ID);
+  const order = env.client.workflow.getHandle(raiseOrderWorkflowId(ISYNC_CONNECTION_ID, 'VER-3'));
+  assert.equal(((await order.result()) as OrderStatus).state, 'raised');
+  assert.ok((await sync.result()).pages > 0);
+
+  const startedBy = async (handle: WorkflowHandle, activityType: string) => {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = new Map(
+      events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [[String(e.eventId), e.activityTaskScheduledEventAttributes]] : [])),
+    );
+    return events.flatMap((e) => {
+      const started = e.activityTaskStartedEventAttributes;
+      const of = started ? scheduled.get(String(started.scheduledEventId)) : undefined;
+      return of?.activityType?.name === activityType && of.taskQueue?.name === 'isync' ? [started!.identity ?? ''] : [];
+    });
+  };
+  const pages = await startedBy(sync, 'syncProductPages');
+  assert.ok(pages.length > 0, 'the pass read its pages on the iSync queue');
+  assert.deepEqual(
+    pages.filter((identity) => !identity.endsWith(` isync ${versionA.buildId}`)),
+    [],
+    `every page of the pinned pass ran on A's iSync worker (${versionA.buildId}), none on B's (${versionB.buildId})`,
+  );
+  const raises = await startedBy(order, 'raiseInSource');
+  assert.equal(raises.length, 1);
+  assert.ok(raises[0]!.endsWith(` isync ${versionB.buildId}`), `the order started on B raised on B's iSync worker (${raises[0]})`);
+});
+
 test('a single-process stack restarted as a new version ends the syncs pinned to the old one, which no worker serves any more', async () => {
   const bundleA = await engineWorkflowBundle(testDataConverter, { versioned: true });
   const bundleB = await variantWorkflowBundle('reread-before-raise', rereadBeforeRaise({ guarded: true }), { versioned: true });
-  const versionA = { deploymentName: DEPLOYMENT.name, buildId: bundleA.buildId };
-  const versionB = { deploymentName: DEPLOYMENT.name, buildId: bundleB.buildId };
+  const versionA = deployed.get(bundleA.codePath)!.version;
+  const versionB = deployed.get(bundleB.codePath)!.version;
   await setCurrentVersion(env.connection, 'default', versionA);
   await stack.omni.setFaults({ latencyMs: 400 });
   const orphan = await env.client.workflow.start('productSync', {
@@ -131,7 +182,7 @@ test('a single-process stack restarted as a new version ends the syncs pinned to
     args: [{ connectionId: OMNI_CONNECTION_ID }],
   });
   await waitFor(async () => ((await buildIdOf(orphan)) === versionA.buildId ? true : undefined), 'the sync runs on A');
-  await deployed.get(versionA.buildId)!.stop();
+  await deployed.get(bundleA.codePath)!.stop();
   await setCurrentVersion(env.connection, 'default', versionB);
   await stack.omni.clearFaults();
 

@@ -24,7 +24,7 @@ import { activityTypeOf, patchIdOf } from '../helpers/history-reading';
 const KETTLE = { STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 };
 const HINT = '`order status <connectionId> <code>` says why; `order retry <connectionId> <code>` after the fix';
 /** The line of raiseOrder that asks the patch: without it, the code is what it was before the change. */
-const PATCH_LINE = "    if (!orderStateAttribute) orderStateAttribute = isPatched('order-state-search-attribute');\n";
+const PATCH_LINE = "    if (!this.orderStateAttribute) this.orderStateAttribute = this.patches.has('order-state-search-attribute');\n";
 
 describe('orders needing a person, by the OrderState search attribute', () => {
   let env: TestWorkflowEnvironment;
@@ -144,10 +144,14 @@ describe('orders needing a person, by the OrderState search attribute', () => {
 
   test('without the patch, the same upserts would break every committed order history', async () => {
     const unguarded = await variantWorkflowBundle('order-state-unguarded', [
-      { file: 'workflows/raiseOrder.ts', find: PATCH_LINE, replace: '    orderStateAttribute = true;\n' },
+      { file: 'workflows/raiseOrder.ts', find: PATCH_LINE, replace: '    this.orderStateAttribute = true;\n' },
     ]);
     const corpus = loadHistoryCorpus();
-    const orders = corpus.filter((h) => h.history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name === 'raiseOrder');
+    // A run continued as new carries the attribute from its first run: the patch was asked there.
+    const orders = corpus.filter((h) => {
+      const started = h.history.events?.[0]?.workflowExecutionStartedEventAttributes;
+      return started?.workflowType?.name === 'raiseOrder' && !started.continuedExecutionRunId;
+    });
     assert.ok(orders.length >= 6);
     const results = await replayHistories(unguarded, corpus);
     assert.deepEqual(

@@ -13,7 +13,7 @@ import { ConnectionSchema, type Connection } from '../../domain';
 import { createStock2ShopClient, type SourceSecrets, type Stock2ShopClient } from '../../connectors';
 import type { ActivityDeps } from '../../activities';
 import { FileProductStateStore } from '../../activities/product-state-store';
-import { createAgentWorker, createCentralWorker, createISyncWorker, type WorkerSetup } from '../../worker/workers';
+import { createAgentWorker, createCentralWorker, createISyncWorker, workerVersion, type WorkerSetup } from '../../worker/workers';
 import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator } from '../../simulators';
 import { deliverOrder, type DeliveryOutcome } from '../../client/deliver-order';
 import type { Stock2ShopOrder } from '../../domain/stock2shop';
@@ -173,7 +173,8 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     TEST_KEY_RING_TEXT.split(':')[1]!,
   ];
   const workers: Worker[] = [];
-  let isyncWorker: Promise<{ worker: Worker; running: Promise<void> }> | undefined;
+  /** One iSync worker per version a central worker polls as ('' for unversioned), as in the central's process. */
+  const isyncWorkers = new Map<string, Promise<{ worker: Worker; running: Promise<void> }>>();
   const children: ChildProcess[] = [];
   return {
     omni,
@@ -194,10 +195,16 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     async startCentralWorker(options = {}) {
       const worker = await createCentralWorker({ ...setup, ...options });
       workers.push(worker);
-      // iSync's calls have a queue of their own, served in the central worker's process: here, by one
-      // worker running in the background until the stack closes.
-      isyncWorker ??= createISyncWorker(setup).then((created) => ({ worker: created, running: created.run() }));
-      await isyncWorker;
+      // iSync's calls have a queue of their own, served in the central worker's process and version:
+      // here, by one worker per version running in the background until the stack closes.
+      const version = workerVersion(worker);
+      const key = version?.buildId ?? '';
+      if (!isyncWorkers.has(key))
+        isyncWorkers.set(
+          key,
+          createISyncWorker(setup, version).then((created) => ({ worker: created, running: created.run() })),
+        );
+      await isyncWorkers.get(key);
       return worker;
     },
     async startAgentWorker() {
@@ -228,8 +235,8 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     },
     async close() {
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      if (isyncWorker) {
-        const { worker, running } = await isyncWorker;
+      for (const started of isyncWorkers.values()) {
+        const { worker, running } = await started;
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running.catch(() => undefined);
       }

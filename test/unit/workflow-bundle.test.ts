@@ -1,13 +1,13 @@
 /**
  * The workflow bundle: what it may contain, and that its cache never serves a stale bundle (the
- * build id a deployment version gets is the bundle's hash, so a stale bundle would also be a wrong version).
+ * build id a deployment version gets starts from the bundle's hash, so a stale bundle would also be a wrong version).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { bundleSourceFiles } from '../../worker/workflow-bundle';
+import { bundleSourceFiles, engineBuildId } from '../../worker/workflow-bundle';
 import { engineWorkflowBundle } from '../../worker/workers';
 import { testDataConverter } from '../helpers/temporal';
 import { variantWorkflowBundle } from '../helpers/variant-bundle';
@@ -54,4 +54,18 @@ test('a change to a file the workflows import gives a new bundle and a new build
   assert.deepEqual(await contractsSaying('UncertainCreateA'), first, 'the same code is the same bundle and version');
   const versioned = await engineWorkflowBundle(testDataConverter, { versioned: true });
   assert.notEqual(versioned.buildId, current.buildId, 'the versioned entry is its own bundle');
+});
+
+test('a deployment version covers the activity code too: a change to a file the activities import is a new version, the same code on another path the same one', () => {
+  const activitiesIn = (helper: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'activity-files-'));
+    writeFileSync(join(dir, 'index.ts'), "import { help } from './helper';\nexport const run = () => help();\n");
+    writeFileSync(join(dir, 'helper.ts'), helper);
+    return [join(dir, 'index.ts')];
+  };
+  const bundle = { codePath: '/unused', buildId: 'abc123' };
+  const first = engineBuildId(bundle, activitiesIn('export const help = () => 1;\n'));
+  assert.equal(engineBuildId(bundle, activitiesIn('export const help = () => 1;\n')), first, 'the same code elsewhere: the same version');
+  assert.notEqual(engineBuildId(bundle, activitiesIn('export const help = () => 2;\n')), first, 'an activity change: a new version');
+  assert.notEqual(engineBuildId({ ...bundle, buildId: 'def456' }, activitiesIn('export const help = () => 1;\n')), first, 'a workflow change: a new version');
 });
