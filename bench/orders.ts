@@ -76,7 +76,7 @@ import {
   type BenchStackOptions,
   type OrderLine,
 } from './harness';
-import { SLOW_STOCK2SHOP_GOAL_P99_MS, slowStock2ShopRow, type SlowStock2ShopRow } from './orders/slow-stock2shop';
+import { SLOW_STOCK2SHOP_GOAL_P99_MS, slowStock2ShopRow, type SlowStock2ShopPhase, type SlowStock2ShopRow, type WaitSpread } from './orders/slow-stock2shop';
 import { formatSpread, markdownTable, quantile, spreadOf, verdict, type BenchReport, type GoalRow, type Spread } from './report';
 
 // ------------------------------------------------------------------------------------------------ options
@@ -178,7 +178,7 @@ const ROW_TIME: Record<number, { allot: number; least: number }> = {
   3: { allot: 110, least: 40 },
   4: { allot: 115, least: 80 },
   5: { allot: 200, least: 55 },
-  7: { allot: 110, least: 70 },
+  7: { allot: 150, least: 90 },
 };
 /** Histories, the codec timing and the stop. */
 const TAIL_SECONDS = 12;
@@ -1290,12 +1290,16 @@ function goalRows(d: OrderBenchData): GoalRow[] {
     });
   }
   if (d.slowStock2Shop) {
-    const x = d.slowStock2Shop;
+    const { orders, fast, slow } = d.slowStock2Shop;
+    const spread = (x: WaitSpread) => `${msText(x.p99)} (p50 ${msText(x.p50)}, at most ${msText(x.max)}, ${x.tasks} tasks)`;
+    const raised = (x: SlowStock2ShopPhase) => `${x.raised} of ${orders} orders raised${x.allRaised ? '' : ', cut'}`;
     rows.push({
-      benchmark: `Stock2Shop answering in ${x.latencyMs / 1000} s, ${x.orders} orders at once: workflow-task schedule-to-start of another connection's workflows, p99`,
+      benchmark: `Stock2Shop answering in ${slow.latencyMs / 1000} s, ${orders} orders at once: workflow-task schedule-to-start of another connection's workflows, p99`,
       goal: `≤ ${SLOW_STOCK2SHOP_GOAL_P99_MS / 1000} s`,
-      measured: `${msText(x.scheduleToStartMs.p99)} (p50 ${msText(x.scheduleToStartMs.p50)}, at most ${msText(x.scheduleToStartMs.max)}; ${x.workflowTasks} tasks of ${x.otherWorkflows} passes; ${x.raised} of ${x.orders} orders raised${x.allRaised ? '' : ', cut'})`,
-      verdict: verdict(x.scheduleToStartMs.p99 <= SLOW_STOCK2SHOP_GOAL_P99_MS),
+      measured:
+        `${spread(slow.scheduleToStartMs)} of ${slow.otherWorkflows} passes; once Stock2Shop answers again and every order's call returns at once, ${spread(slow.afterRecoveryMs)}; ${raised(slow)}. ` +
+        `The same burst with Stock2Shop answering at once: ${spread(fast.scheduleToStartMs)}, then ${spread(fast.afterRecoveryMs)}; ${raised(fast)}`,
+      verdict: verdict(slow.scheduleToStartMs.p99 <= SLOW_STOCK2SHOP_GOAL_P99_MS),
     });
   }
   if (histories && Object.keys(histories).length > 0) {
@@ -1588,7 +1592,7 @@ export async function runOrderBenchmarks(options: OrderBenchOptions = {}): Promi
         deadline: rowDeadline(run, 7),
         deliveryConcurrency: sizes.deliveryConcurrency,
       });
-      if (!data.slowStock2Shop.allRaised) run.dirty = true;
+      if (!data.slowStock2Shop.fast.allRaised || !data.slowStock2Shop.slow.allRaised) run.dirty = true;
     }
     data.histories = run.histories;
     data.codec = await codecCost(run);

@@ -35,6 +35,7 @@ import { describeSetupReport, NamespaceSetupError, parseRetentionDays, setupName
 import { problemLedgerOf, type ProblemLedger } from '../activities/product-state-store';
 import { gatherStatus, renderProblemLines, renderStatusDetail, renderStatusLines } from './status';
 import { registerPatchCommands } from './patches';
+import { connectionPriority } from './priority';
 
 export interface CliContext {
   client: () => Promise<Client>;
@@ -139,7 +140,12 @@ export function buildCli(context: CliContext): Command {
       const client = await context.client();
       const workflowId = manualProductSyncWorkflowId(connection.id);
       const handle = await client.workflow
-        .start('productSync', { taskQueue: CENTRAL_TASK_QUEUE, workflowId, args: [{ connectionId: connection.id, full: options.full ?? false }] })
+        .start('productSync', {
+          taskQueue: CENTRAL_TASK_QUEUE,
+          workflowId,
+          args: [{ connectionId: connection.id, full: options.full ?? false }],
+          priority: connectionPriority(connection.id),
+        })
         .catch((error: Error) => {
           if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
           throw new UsageError(`A manual pass of ${connection.id} is running already (${workflowId}); \`sync watch ${connection.id}\` follows it`);

@@ -20,6 +20,7 @@ import { orderDeliveredSignal, type OrderDelivery, type OrderStatus } from '../w
 import type { RaiseOrderInput } from '../workflows/raiseOrder';
 import type { LateDeliveryInput } from '../activities/contracts';
 import { ChannelOrderCodeKey, ConnectionIdKey, SourceKindKey } from '../workflows/search-attributes';
+import { connectionPriority } from './priority';
 
 /** delivered: to a running order, or one started now; already_raised / cancelled: its run closed so (and a late delivery is reviewed). */
 export type DeliveryOutcome = 'delivered' | 'already_raised' | 'cancelled';
@@ -46,6 +47,7 @@ export async function deliverOrder(
         { key: ChannelOrderCodeKey, value: channelOrderCode },
       ],
       staticSummary: `Order ${channelOrderCode} → ${connection.sourceKind} (${connection.id})`,
+      priority: connectionPriority(connection.id),
     });
   // Twice at most: a closed run that failed starts again, once.
   for (const policy of ['REJECT_DUPLICATE', 'ALLOW_DUPLICATE_FAILED_ONLY'] as const) {
@@ -97,5 +99,6 @@ async function reviewLateDelivery(client: Client, input: LateDeliveryInput): Pro
       { key: ChannelOrderCodeKey, value: input.channelOrderCode },
     ],
     staticSummary: `Order ${input.channelOrderCode} delivered after its workflow closed`,
+    priority: connectionPriority(input.connectionId),
   });
 }

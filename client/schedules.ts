@@ -16,6 +16,7 @@ import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, t
 import { CENTRAL_TASK_QUEUE, ConnectionIdSchema, productSyncScheduleId, productSyncWorkflowId, type Connection } from '../domain';
 import type { pollOrders, productSync } from '../workflows';
 import { ConnectionIdKey, SourceKindKey } from '../workflows/search-attributes';
+import { connectionPriority } from './priority';
 
 /** Missed runs (Temporal itself was down) are made up only within this window; older ones are dropped. */
 export const CATCHUP_WINDOW = '10 minutes';
@@ -76,6 +77,8 @@ function connectionScheduleOptions(connection: Connection, scheduled: ScheduledW
       workflowExecutionTimeout: `${scheduled.timeoutMinutes} minutes`,
       typedSearchAttributes: searchAttributesOf(connection),
       ...(scheduled.summary ? { staticSummary: scheduled.summary } : {}),
+      // The SDK sends an action's priority though its options type leaves it out (1.24).
+      ...({ priority: connectionPriority(connection.id) } as object),
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW },
     typedSearchAttributes: searchAttributesOf(connection),

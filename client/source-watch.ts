@@ -8,6 +8,7 @@ import type { SourceWaiter } from '../activities/contracts';
 import { registerWaiterSignal } from '../workflows/definitions';
 import type { WatchSourceInput } from '../workflows/watchSource';
 import { ConnectionIdKey } from '../workflows/search-attributes';
+import { connectionPriority } from './priority';
 
 export async function watchSourceFor(client: Client, waiter: SourceWaiter): Promise<void> {
   const input: WatchSourceInput = { connectionId: waiter.connectionId, waiters: [] };
@@ -19,5 +20,6 @@ export async function watchSourceFor(client: Client, waiter: SourceWaiter): Prom
     signalArgs: [{ workflowId: waiter.workflowId, ...(waiter.futileWakes ? { futileWakes: waiter.futileWakes } : {}) }],
     typedSearchAttributes: [{ key: ConnectionIdKey, value: waiter.connectionId }],
     staticSummary: `Waiting for the source of ${waiter.connectionId} to answer`,
+    priority: connectionPriority(waiter.connectionId),
   });
 }

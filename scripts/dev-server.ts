@@ -49,8 +49,21 @@ export const LOCAL_ENGINE_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
  */
 export const LOCAL_ENGINE_SQLITE_PRAGMAS: Readonly<Record<string, string>> = { journal_mode: 'wal', synchronous: 'normal' };
 
+/**
+ * What the engine needs of any Temporal, tuned or not: task queue fairness, so that the connections'
+ * tasks are dispatched in turn (their fairness key, client/priority.ts) and one client's burst never
+ * queues every other client behind it; one partition per queue, so that the turn is kept across the
+ * whole queue on one machine (docs/deploy.md says what to set on a cluster).
+ */
+export const ENGINE_DYNAMIC_CONFIG: Readonly<Record<string, boolean | number>> = {
+  'matching.useNewMatcher': true,
+  'matching.enableFairness': true,
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+};
+
 /** `--dynamic-config-value key=value` for each setting. */
-export function dynamicConfigArgs(config: Readonly<Record<string, number>>): string[] {
+export function dynamicConfigArgs(config: Readonly<Record<string, number | boolean>>): string[] {
   return Object.entries(config).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
 }
 
@@ -73,6 +86,7 @@ export async function startDevServerProcess(options: DevServerOptions): Promise<
   const log = openSync(options.logFile, 'a');
   const args = ['server', 'start-dev', '--db-filename', options.dbFile, '--ip', ip, '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn'];
   for (const attribute of SEARCH_ATTRIBUTES) args.push('--search-attribute', attribute);
+  args.push(...dynamicConfigArgs(ENGINE_DYNAMIC_CONFIG));
   if (!options.untuned) {
     args.push(...dynamicConfigArgs(LOCAL_ENGINE_DYNAMIC_CONFIG));
     for (const [pragma, value] of Object.entries(LOCAL_ENGINE_SQLITE_PRAGMAS)) args.push('--sqlite-pragma', `${pragma}=${value}`);

@@ -2,6 +2,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
+import { dynamicConfigArgs, ENGINE_DYNAMIC_CONFIG } from '../../scripts/dev-server';
 import { projectSearchAttributes } from '../../workflows/search-attributes';
 import { parseKeyRing } from '../../worker/payload-codec';
 import { engineDataConverter } from '../../worker/data-converter';
@@ -39,7 +40,8 @@ export async function startDevServer(options: { dbFilename?: string; extraArgs?:
       searchAttributes: projectSearchAttributes,
       log: { format: 'pretty', level: 'error' },
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
-      ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
+      // As `npm start` runs it: fairness on (client/priority.ts).
+      extraArgs: [...dynamicConfigArgs(ENGINE_DYNAMIC_CONFIG), ...(options.extraArgs ?? [])],
       ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
     },
     client: { dataConverter: testDataConverter },
