@@ -18,5 +18,15 @@ export function fairnessKeyOf(connectionId: string): string {
   // FNV-1a, 32 bits: enough to keep two long ids apart; the key is no secret.
   let hash = 0x811c9dc5;
   for (const byte of Buffer.from(connectionId)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  return `${connectionId.slice(0, MAX_FAIRNESS_KEY_BYTES - 9)}~${hash.toString(16).padStart(8, '0')}`;
+  return `${prefixWithinBytes(connectionId, MAX_FAIRNESS_KEY_BYTES - 9)}~${hash.toString(16).padStart(8, '0')}`;
+}
+
+/** The longest start of `text` of at most `bytes` UTF-8 bytes that cuts no character in two. */
+function prefixWithinBytes(text: string, bytes: number): string {
+  let prefix = '';
+  for (const char of text) {
+    if (Buffer.byteLength(prefix + char) > bytes) break;
+    prefix += char;
+  }
+  return prefix;
 }

@@ -38,6 +38,8 @@ test('a fairness key is at most 64 bytes, and two long connection ids keep apart
   const [one, two] = [fairnessKeyOf(long('one')), fairnessKeyOf(long('two'))];
   assert.ok(Buffer.byteLength(one) <= 64 && Buffer.byteLength(two) <= 64);
   assert.notEqual(one, two);
+  const accented = fairnessKeyOf(`${'é'.repeat(40)}-omni`);
+  assert.ok(Buffer.byteLength(accented) <= 64, `${accented} is ${Buffer.byteLength(accented)} bytes`);
 });
 
 test("50 orders of one connection queued, then another connection's pass: the pass's first task is among the first dispatched", async () => {
