@@ -58,7 +58,7 @@ export default tseslint.config(
     },
   },
   {
-    // Workflows are deterministic and replayed: only workflow code, the activity contracts and task queue names.
+    // Workflows are deterministic and replayed: only workflow code, the contracts and task queue names.
     files: ['workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -68,9 +68,9 @@ export default tseslint.config(
             { group: nodeAndIo, message: 'workflows/ run in the deterministic sandbox: no Node modules or I/O (put it in an activity)' },
             { group: ['../connectors*', '../worker*', '../client*', '../simulators*'], message: 'workflows/ import no I/O code (put it in an activity)' },
             {
-              regex: '^\\.\\./activities(?!/contracts$)(/.*)?$',
+              regex: '^\\.\\./activities(/.*)?$',
               allowTypeImports: true,
-              message: 'workflows/ import activities as types only (proxyActivities), and values only from activities/contracts',
+              message: 'workflows/ import activities as types only (proxyActivities), and shared values from contracts/',
             },
             {
               regex: '^\\.\\./domain(?!/task-queues$)(/.*)?$',

@@ -4,7 +4,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ConnectorError, SYSTEM_LABEL, TransientError } from '../connectors/errors';
 import { setAmbientCancellation } from '../connectors/http';
 import { DomainValidationError, type Connection } from '../domain';
-import { NEEDS_ATTENTION_ERROR_TYPES, SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE } from './contracts';
+import { NEEDS_ATTENTION_ERROR_TYPES, SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE } from '../contracts/activities';
 
 const needsAttentionTypes: readonly string[] = NEEDS_ATTENTION_ERROR_TYPES;
 

@@ -29,8 +29,8 @@ import type {
   SyncProductPageResult,
   SyncProductPagesInput,
   SyncProductPagesResult,
-} from './contracts';
-import { REMOVED_PRODUCTS_FAILURE_PREFIX } from './contracts';
+} from '../contracts/activities';
+import { REMOVED_PRODUCTS_FAILURE_PREFIX } from '../contracts/activities';
 import { deliverOrder } from '../client/deliver-order';
 import { prepareOrderFor } from './prepare-order';
 import {

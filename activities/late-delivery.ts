@@ -8,8 +8,8 @@ import type { Client } from '@temporalio/client';
 import { orderContentHash, raiseOrderWorkflowId, type Connection } from '../domain';
 import type { Stock2ShopClient } from '../connectors';
 import { SYSTEM_LABEL } from '../connectors/errors';
-import type { OrderStatus } from '../workflows/definitions';
-import type { LateDeliveryInput, LateDeliveryReview, RaisedOrderNotice } from './contracts';
+import type { OrderStatus } from '../contracts/workflows';
+import type { LateDeliveryInput, LateDeliveryReview, RaisedOrderNotice } from '../contracts/activities';
 
 export interface LateDeliveryDeps {
   client: Client;

@@ -17,7 +17,7 @@
  */
 import { ScheduleNotFoundError, WorkflowFailedError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { productSyncScheduleId, type Connection } from '../domain';
-import type { ProductSyncSummary } from '../workflows/productSync';
+import type { ProductSyncSummary } from '../contracts/workflows';
 import { formatAlertTime, type Alerter, type SendBudget } from './alerts';
 import type { AlertEpisodeStore } from './alert-episodes';
 

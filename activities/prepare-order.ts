@@ -6,7 +6,7 @@
 import { connectionTaskQueue, DomainValidationError, mapOrderForSource, orderContentHash, type Connection } from '../domain';
 import { parseStock2ShopOrder } from '../domain/stock2shop';
 import type { Stock2ShopClient } from '../connectors';
-import type { PrepareOrderInput, PreparedOrder } from './contracts';
+import type { PrepareOrderInput, PreparedOrder } from '../contracts/activities';
 
 export async function prepareOrderFor(connection: Connection, input: PrepareOrderInput, stock2shop: Stock2ShopClient): Promise<PreparedOrder> {
   const sourceId = connection.stock2shop.sourceId;

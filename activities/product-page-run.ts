@@ -18,7 +18,7 @@ import {
   type SyncProductPageResult,
   type SyncProductPagesInput,
   type SyncProductPagesResult,
-} from './contracts';
+} from '../contracts/activities';
 import { syncOneProductPage, type ProductPageDeps } from './product-pages';
 
 /** An activity stops taking new pages after this long, so the workflow's progress moves at least this often. */

@@ -13,7 +13,7 @@ import { SOURCE_MAPPINGS } from '../domain/sources';
 import type { Stock2ShopQueueItem } from '../domain/stock2shop';
 import type { ProductPage, Stock2ShopClient } from '../connectors';
 import { RejectedBySourceError, STOCK2SHOP_MAX_PUSH } from '../connectors';
-import { emptyCounts, type SyncProductPageInput, type SyncProductPageResult } from './contracts';
+import { emptyCounts, type SyncProductPageInput, type SyncProductPageResult } from '../contracts/activities';
 import type { ProblemLedger, ProductStateStore, PushedProduct } from './product-state-store';
 
 export interface ProductPageDeps {

@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import type { RaiseEvidence, RaiseStage } from './contracts';
+import type { RaiseEvidence, RaiseStage } from '../contracts/activities';
 
 /** A raise attempt's heartbeat: its stage, and what it knows of its creates. */
 export interface RaiseProgress {

@@ -6,7 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Stock2ShopClient } from '../connectors';
 import { TransientError } from '../connectors/errors';
-import { STOCK2SHOP_SLOW_ERROR_TYPE } from './contracts';
+import { STOCK2SHOP_SLOW_ERROR_TYPE } from '../contracts/activities';
 
 /** A call slower than this (answered or still in flight), or one that failed transiently, makes the account slow. */
 export const SLOW_CALL_MS = 1_000;

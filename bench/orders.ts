@@ -55,7 +55,7 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { raiseOrderWorkflowId, sourceWatchWorkflowId, type Connection } from '../domain';
 import { createActivities, type ActivityDeps } from '../activities';
-import type { PreparedOrder, RaiseInSourceResult } from '../activities/contracts';
+import type { PreparedOrder, RaiseInSourceResult } from '../contracts/activities';
 import { deliverOrder } from '../client/deliver-order';
 import { productStoreFromEnv } from '../worker/runtime';
 import { EncryptionCodec, parseKeyRing } from '../worker/payload-codec';

@@ -23,14 +23,14 @@ import {
 } from '../domain';
 import { parseStock2ShopOrder } from '../domain/stock2shop';
 import { deliverOrder } from './deliver-order';
-import { cancelUpdate, progressQuery, retryUpdate, statusQuery, type OrderStatus } from '../workflows/definitions';
+import { cancelUpdate, progressQuery, retryUpdate, statusQuery, type OrderStatus } from '../contracts/workflows';
 import { ConfigurationError, loadConnections } from '../config/config';
 import { closeDatabase, connectClient, dataConverterFromEnv, productStoreFromEnv } from '../worker/runtime';
 import { connectionOptions, temporalSettingsFromEnv } from '../worker/temporal-settings';
 import { generateKeyRingText } from '../worker/payload-codec';
 import { applyConnectionSchedules, pruneSchedules } from './schedules';
 import { renderProgress } from './progress';
-import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey, projectSearchAttributes } from '../workflows/search-attributes';
+import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey, projectSearchAttributes } from '../contracts/search-attributes';
 import { describeSetupReport, NamespaceSetupError, parseRetentionDays, setupNamespace, SetupOptionsError } from './namespace-setup';
 import { problemLedgerOf, type ProblemLedger } from '../activities/product-state-store';
 import { gatherStatus, renderProblemLines, renderStatusDetail, renderStatusLines } from './status';

@@ -16,10 +16,10 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowIdReusePolicy } from '@temporalio/client';
 import { CENTRAL_TASK_QUEUE, lateDeliveryWorkflowId, raiseOrderWorkflowId, type Connection } from '../domain';
-import { orderDeliveredSignal, type OrderDelivery, type OrderStatus } from '../workflows/definitions';
-import type { RaiseOrderInput } from '../workflows/raiseOrder';
-import type { LateDeliveryInput } from '../activities/contracts';
-import { ChannelOrderCodeKey, ConnectionIdKey, SourceKindKey } from '../workflows/search-attributes';
+import { orderDeliveredSignal, type OrderDelivery, type OrderStatus } from '../contracts/workflows';
+import type { RaiseOrderInput } from '../contracts/workflows';
+import type { LateDeliveryInput } from '../contracts/activities';
+import { ChannelOrderCodeKey, ConnectionIdKey, SourceKindKey } from '../contracts/search-attributes';
 import { connectionPriority } from './priority';
 
 /** delivered: to a running order, or one started now; already_raised / cancelled: its run closed so (and a late delivery is reviewed). */

@@ -12,7 +12,7 @@ import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/com
 import { encodeSearchAttributeIndexedValueType, type SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { projectSearchAttributes } from '../workflows/search-attributes';
+import { projectSearchAttributes } from '../contracts/search-attributes';
 
 /** How long a closed order's workflow id is remembered by default: the longest redelivery window (README, "Orders: exactly once"). */
 export const DEFAULT_RETENTION_DAYS = 30;

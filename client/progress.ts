@@ -1,6 +1,6 @@
 // One line of sync progress for a terminal: a bar that moves with each page (the catalog's size is
 // not known ahead), and the counts the `progress` query returns.
-import type { ProductSyncProgress } from '../workflows/definitions';
+import type { ProductSyncProgress } from '../contracts/workflows';
 
 const WIDTH = 20;
 

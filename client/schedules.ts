@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { CENTRAL_TASK_QUEUE, ConnectionIdSchema, productSyncScheduleId, productSyncWorkflowId, type Connection } from '../domain';
 import type { pollOrders, productSync } from '../workflows';
-import { ConnectionIdKey, SourceKindKey } from '../workflows/search-attributes';
+import { ConnectionIdKey, SourceKindKey } from '../contracts/search-attributes';
 import { connectionPriority } from './priority';
 
 /** Missed runs (Temporal itself was down) are made up only within this window; older ones are dropped. */

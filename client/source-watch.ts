@@ -4,10 +4,10 @@
  */
 import type { Client } from '@temporalio/client';
 import { CENTRAL_TASK_QUEUE, sourceWatchWorkflowId } from '../domain';
-import type { SourceWaiter } from '../activities/contracts';
-import { registerWaiterSignal } from '../workflows/definitions';
-import type { WatchSourceInput } from '../workflows/watchSource';
-import { ConnectionIdKey } from '../workflows/search-attributes';
+import type { SourceWaiter } from '../contracts/activities';
+import { registerWaiterSignal } from '../contracts/workflows';
+import type { WatchSourceInput } from '../contracts/workflows';
+import { ConnectionIdKey } from '../contracts/search-attributes';
 import { connectionPriority } from './priority';
 
 export async function watchSourceFor(client: Client, waiter: SourceWaiter): Promise<void> {

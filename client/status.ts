@@ -13,8 +13,8 @@
 import { ScheduleNotFoundError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { productSyncScheduleId, sourceWatchWorkflowId, type Connection } from '../domain';
 import type { Problem, ProblemLedger } from '../activities/product-state-store';
-import type { ProductSyncSummary } from '../workflows/productSync';
-import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey } from '../workflows/search-attributes';
+import type { ProductSyncSummary } from '../contracts/workflows';
+import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey } from '../contracts/search-attributes';
 
 /** Worst first: the one a connection shows is the first that applies. */
 export const HEALTHS = ['source offline', 'failing', 'paused', 'degraded', 'healthy'] as const;

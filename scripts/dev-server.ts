@@ -8,7 +8,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { projectSearchAttributes } from '../workflows/search-attributes';
+import { projectSearchAttributes } from '../contracts/search-attributes';
 import { ensureTemporalBinaries } from './temporal-binaries';
 
 export interface DevServerOptions {
@@ -74,7 +74,7 @@ export interface RunningDevServer {
   stop(): Promise<void>;
 }
 
-/** `--search-attribute Name=Type` for each of the project's search attributes (the one list: workflows/search-attributes.ts). */
+/** `--search-attribute Name=Type` for each of the project's search attributes (the one list: contracts/search-attributes.ts). */
 const SEARCH_ATTRIBUTES = projectSearchAttributes.map(({ name, type }) => `${name}=${TypedSearchAttributes.toMetadataType(type)}`);
 
 export async function startDevServerProcess(options: DevServerOptions): Promise<RunningDevServer> {

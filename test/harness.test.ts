@@ -5,7 +5,7 @@ import { startDevServer, startTimeSkippingServer, testDataConverter } from './he
 import * as activities from './fixtures/activities';
 import { greetingWorkflow, retriedAfterTwoDays } from './fixtures/workflows';
 import { cachedWorkflowBundle } from '../worker/workflow-bundle';
-import { ConnectionIdKey } from '../workflows/search-attributes';
+import { ConnectionIdKey } from '../contracts/search-attributes';
 
 const fixtureWorkflows = require.resolve('./fixtures/workflows');
 

@@ -1,6 +1,6 @@
 // How a workflow reads a failure: does a person have to fix something, and what do we tell them.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import { NEEDS_ATTENTION_ERROR_TYPES, SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE, type RaiseEvidence } from '../activities/contracts';
+import { NEEDS_ATTENTION_ERROR_TYPES, SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE, type RaiseEvidence } from '../contracts/activities';
 
 const needsAttentionTypes: readonly string[] = NEEDS_ATTENTION_ERROR_TYPES;
 

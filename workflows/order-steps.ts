@@ -4,7 +4,7 @@
  */
 import { isCancellation, type LocalActivityOptions, log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NEEDS_ATTENTION_ERROR_TYPES, STOCK2SHOP_SLOW_ERROR_TYPE, type PreparedOrder } from '../activities/contracts';
+import { NEEDS_ATTENTION_ERROR_TYPES, STOCK2SHOP_SLOW_ERROR_TYPE, type PreparedOrder } from '../contracts/activities';
 import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
 import { causeMessage, isNeedsAttention } from './failures';
 

@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { DeliverWaitingOrdersResult } from '../activities/contracts';
+import type { DeliverWaitingOrdersResult } from '../contracts/activities';
 import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
 
 const { deliverWaitingOrders } = proxyActivities<Activities>({

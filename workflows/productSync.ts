@@ -22,12 +22,12 @@ import {
   type InvalidRecord,
   type ProductCounts,
   type SyncProductPagesResult,
-} from '../activities/contracts';
+} from '../contracts/activities';
 import { causeMessage } from './failures';
 import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
-import { progressQuery, type ProductSyncState } from './definitions';
+import { progressQuery, type ProductSyncState, type ProductSyncSummary } from '../contracts/workflows';
 import { describeSyncSummary } from './summaries';
-import { ConnectionIdKey, SourceKindKey } from './search-attributes';
+import { ConnectionIdKey, SourceKindKey } from '../contracts/search-attributes';
 
 export interface ProductSyncInput {
   connectionId: string;
@@ -44,21 +44,6 @@ interface ProductSyncCarry {
   counts: ProductCounts;
   invalidRecords: InvalidRecord[];
   startedAt: number;
-}
-
-export interface ProductSyncSummary extends ProductCounts {
-  connectionId: string;
-  sourceKind: string;
-  full: boolean;
-  pages: number;
-  removed: number;
-  removedCodes: string[];
-  deactivated: number;
-  invalidRecords: InvalidRecord[];
-  /** Another pass of the connection was running: this one did nothing. */
-  skippedFor?: string;
-  /** One line for a person reading the Web UI. */
-  summary: string;
 }
 
 /** Keeps each run's history small; the pass carries on in a new run with its cursor and counts. */

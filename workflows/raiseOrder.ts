@@ -16,7 +16,7 @@ import {
 // Under its own name: the next change's `patched` (docs/versioning.md's worked example, built by
 // test/helpers/variant-bundle.ts) goes into the import list above.
 import { patched as isPatched } from '@temporalio/workflow';
-import type { PreparedOrder, RaiseInSourceResult } from '../activities/contracts';
+import type { PreparedOrder, RaiseInSourceResult } from '../contracts/activities';
 import {
   cancelUpdate,
   orderDeliveredSignal,
@@ -26,30 +26,12 @@ import {
   type CancelRequest,
   type OrderState,
   type OrderStatus,
-} from './definitions';
+  type RaiseOrderCarry,
+  type RaiseOrderInput,
+} from '../contracts/workflows';
 import { activityFailureType, causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable, raiseEvidenceOf, whatEndedIt } from './failures';
 import { central, local, queued, reportRaisedOrderNotice, sourceActivities, writeBackOrderCancelled, type OrderSteps, type ReadyOrder } from './order-steps';
-import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey, SourceKindKey } from './search-attributes';
-
-/** Codes only: the order itself is read from Stock2Shop by `prepareOrder`. */
-export interface RaiseOrderInput {
-  connectionId: string;
-  channelOrderCode: string;
-  /** Set only by continue-as-new (patch 'order-continue-as-new'): where the order stands. */
-  carried?: RaiseOrderCarry;
-}
-
-/** What a run hands the next when its history grows long: the order's state, and what it waits for. */
-export interface RaiseOrderCarry {
-  status: OrderStatus;
-  attemptedHash?: string;
-  submittedOrder?: unknown;
-  createSentAt?: number;
-  sourceLabel: string;
-  deliveredSinceRead: boolean;
-  retryRequested: boolean;
-  waiting: { for: 'source'; windowEnd: number; sourceAvailable: boolean } | { for: 'fix'; deadline: number };
-}
+import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey, SourceKindKey } from '../contracts/search-attributes';
 
 /** How long an order that needs a person waits for a `retry` before its workflow closes as failed. */
 export const WAIT_FOR_FIX_MS = 30 * 24 * 60 * 60 * 1000;

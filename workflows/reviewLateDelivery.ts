@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NEEDS_ATTENTION_ERROR_TYPES, type LateDeliveryInput, type LateDeliveryReview } from '../activities/contracts';
+import { NEEDS_ATTENTION_ERROR_TYPES, type LateDeliveryInput, type LateDeliveryReview } from '../contracts/activities';
 import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
 
 const { reviewClosedOrder } = proxyActivities<Activities>({

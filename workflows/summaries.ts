@@ -1,5 +1,5 @@
 // Pure text for people reading the Web UI or the CLI: what a sync or an order came to.
-import type { InvalidRecord, ProductCounts } from '../activities/contracts';
+import type { InvalidRecord, ProductCounts } from '../contracts/activities';
 
 const number = (n: number): string => n.toLocaleString('en-US');
 

@@ -12,17 +12,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NEEDS_ATTENTION_ERROR_TYPES } from '../activities/contracts';
+import { NEEDS_ATTENTION_ERROR_TYPES } from '../contracts/activities';
 import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
-import { registerWaiterSignal, sourceAvailableSignal } from './definitions';
-
-export interface WatchSourceInput {
-  connectionId: string;
-  /** Workflows waiting for the source, carried across continue-as-new. */
-  waiters: string[];
-  /** Of those, how often each was woken already while its source still did not answer (none: never). */
-  futileWakes?: Record<string, number>;
-}
+import { registerWaiterSignal, sourceAvailableSignal, type WatchSourceInput } from '../contracts/workflows';
 
 const { describeConnection } = proxyActivities<Activities>({
   taskQueue: CENTRAL_TASK_QUEUE,

@@ -10,7 +10,7 @@ import { CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId, sourceWatchWorkflowId } from '../../domain';
 import { productSync } from '../../workflows';
-import { retryUpdate, type RetryAccepted } from '../../workflows/definitions';
+import { retryUpdate, type RetryAccepted } from '../../contracts/workflows';
 import { startDevServer, startTimeSkippingServer } from '../../test/helpers/temporal';
 import { OMNI_CONNECTION_ID, type Stack } from '../../test/helpers/stack';
 import { waitFor } from '../../test/helpers/orders';

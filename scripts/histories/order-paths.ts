@@ -9,7 +9,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { lateDeliveryWorkflowId, orderContentHash, sourceWatchWorkflowId } from '../../domain';
 import { deliverOrder } from '../../client/deliver-order';
-import { cancelUpdate, retryUpdate } from '../../workflows/definitions';
+import { cancelUpdate, retryUpdate } from '../../contracts/workflows';
 import { startDevServer } from '../../test/helpers/temporal';
 import { OMNI_CONNECTION_ID, type Stack, type StackOptions } from '../../test/helpers/stack';
 import { makeOrder, untilActivityPending, waitFor } from '../../test/helpers/orders';

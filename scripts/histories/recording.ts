@@ -10,7 +10,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { raiseOrderWorkflowId } from '../../domain';
-import { progressQuery, statusQuery, type OrderStatus } from '../../workflows/definitions';
+import { progressQuery, statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { OMNI_CONNECTION_ID, startStack, type Stack, type StackOptions } from '../../test/helpers/stack';
 import { waitFor } from '../../test/helpers/orders';
 import { historyToJSONText, HISTORY_MANIFEST_FILE, type HistoryManifest, type RECORDED_HISTORIES } from '../../test/helpers/replay';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import { AuthenticationError, MalformedAnswerError, RejectedBySourceError, TransientError, UnconfirmedOrderError } from '../../connectors/errors';
 import { DomainValidationError } from '../../domain';
-import { NEEDS_ATTENTION_ERROR_TYPES } from '../../activities/contracts';
+import { NEEDS_ATTENTION_ERROR_TYPES } from '../../contracts/activities';
 import { alwaysRetryable, isUncertainCreate, toActivityFailure, uncertainCreate } from '../../activities/failures';
 
 const needsAttention = [

@@ -12,7 +12,7 @@ import { TransientError, type ProductPage, type Stock2ShopClient } from '../../c
 import type { Stock2ShopQueueItem } from '../../domain';
 import { FileProductStateStore } from '../../activities/product-state-store';
 import { resumePointOf, syncProductPageRun, type PageRunDeps } from '../../activities/product-page-run';
-import type { SyncProductPagesResult } from '../../activities/contracts';
+import type { SyncProductPagesResult } from '../../contracts/activities';
 import { omniConnection } from '../unit/fixtures';
 
 const PAGE_SIZE = 3;

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import { CENTRAL_TASK_QUEUE } from '../../domain';
-import { retryUpdate } from '../../workflows/definitions';
+import { retryUpdate } from '../../contracts/workflows';
 import { OMNI_CONNECTION_ID } from '../helpers/stack';
 import {
   PAGE_SIZE,

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
-import type { OrderStatus } from '../../workflows/definitions';
+import type { OrderStatus } from '../../contracts/workflows';
 import { migrate } from '../../db/migrate';
 import { startPostgres, type RunningPostgres } from '../../scripts/postgres';
 import { CENTRAL_TASK_QUEUE, ConnectionSchema, raiseOrderWorkflowId } from '../../domain';

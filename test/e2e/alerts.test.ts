@@ -17,7 +17,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CENTRAL_TASK_QUEUE, manualProductSyncWorkflowId, productSyncScheduleId, raiseOrderWorkflowId } from '../../domain';
 import type { AlertPayload } from '../../activities/alerts';
 import { ENGINE_PAUSE_NOTE_PREFIX } from '../../activities/pass-check';
-import { retryUpdate, statusQuery, type OrderStatus } from '../../workflows/definitions';
+import { retryUpdate, statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { cliAgainst } from '../helpers/cli';
 import { freePort } from '../helpers/ports';
 import { startDevServer } from '../helpers/temporal';

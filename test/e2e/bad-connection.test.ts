@@ -10,7 +10,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
-import { retryUpdate, statusQuery, type OrderStatus } from '../../workflows/definitions';
+import { retryUpdate, statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { startDevServer } from '../helpers/temporal';
 import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { IntakeServer } from '../../client/intake';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
-import { statusQuery } from '../../workflows/definitions';
+import { statusQuery } from '../../contracts/workflows';
 import { DomainValidationError, parseStock2ShopOrder } from '../../domain';
 import { BAD_ORDERS } from '../fixtures/bad-orders';
 import { startDevServer } from '../helpers/temporal';

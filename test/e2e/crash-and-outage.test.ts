@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
 import { productSync } from '../../workflows';
-import { progressQuery, type OrderStatus } from '../../workflows/definitions';
+import { progressQuery, type OrderStatus } from '../../contracts/workflows';
 import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, startStack, withWorkers, type Stack } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';

@@ -10,7 +10,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
-import { retryUpdate, statusQuery, type OrderStatus } from '../../workflows/definitions';
+import { retryUpdate, statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { engineWorkflowBundle, workerVersion } from '../../worker/workers';
 import { endRunsPinnedToOtherVersions, setCurrentVersion, type DeploymentVersion } from '../../worker/deployment';
 import type { WorkflowBundle } from '../../worker/workflow-bundle';

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { raiseOrderWorkflowId } from '../../domain';
-import { statusQuery, type OrderStatus } from '../../workflows/definitions';
+import { statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runCentralWorker, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
 import { makeOrder, untilActivityPending } from '../helpers/orders';

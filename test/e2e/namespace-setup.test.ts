@@ -25,7 +25,7 @@ import {
 } from '../../client/namespace-setup';
 import { runCli } from '../../client/cli';
 import { deliverOrder } from '../../client/deliver-order';
-import { projectSearchAttributes } from '../../workflows/search-attributes';
+import { projectSearchAttributes } from '../../contracts/search-attributes';
 import { testDataConverter } from '../helpers/temporal';
 import { waitFor } from '../helpers/orders';
 

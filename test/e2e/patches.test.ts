@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { raiseOrderWorkflowId } from '../../domain';
-import { statusQuery } from '../../workflows/definitions';
+import { statusQuery } from '../../contracts/workflows';
 import { patchAnswerEdits, patchCallsIn, patchesInWorkflows } from '../../worker/patch-sites';
 import type { PatchVerdict } from '../../client/patch-check';
 import { cliAgainst, runCliProcess } from '../helpers/cli';

@@ -15,7 +15,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Payload } from '@temporalio/common';
 import type { IntakeServer } from '../../client/intake';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
-import { retryUpdate, type OrderStatus } from '../../workflows/definitions';
+import { retryUpdate, type OrderStatus } from '../../contracts/workflows';
 import { EncryptionCodec, parseKeyRing } from '../../worker/payload-codec';
 import { formatLogLine } from '../../worker/log-line';
 import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';

@@ -13,7 +13,7 @@ import { raiseOrderWorkflowId } from '../../domain';
 import { runCli } from '../../client/cli';
 import { problemLedgerOf } from '../../activities/product-state-store';
 import type { ConnectionStatus } from '../../client/status';
-import { statusQuery, type OrderStatus } from '../../workflows/definitions';
+import { statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { cliAgainst, runCliProcess } from '../helpers/cli';
 import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack } from '../helpers/stack';

@@ -12,7 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { IntakeServer } from '../../client/intake';
 import { SIGNATURE_TOLERANCE_SECONDS } from '../../client/webhook-request';
 import { raiseOrderWorkflowId } from '../../domain';
-import type { OrderStatus } from '../../workflows/definitions';
+import type { OrderStatus } from '../../contracts/workflows';
 import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, WEBHOOK_SECRETS, type Stack } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';

@@ -3,7 +3,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
 import { dynamicConfigArgs, ENGINE_DYNAMIC_CONFIG } from '../../scripts/dev-server';
-import { projectSearchAttributes } from '../../workflows/search-attributes';
+import { projectSearchAttributes } from '../../contracts/search-attributes';
 import { parseKeyRing } from '../../worker/payload-codec';
 import { engineDataConverter } from '../../worker/data-converter';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import { Stock2ShopLatency, SLOW_CALL_MS, SLOW_FOR_MS } from '../../activities/stock2shop-latency';
 import { RejectedBySourceError, TransientError } from '../../connectors/errors';
-import { STOCK2SHOP_SLOW_ERROR_TYPE } from '../../activities/contracts';
+import { STOCK2SHOP_SLOW_ERROR_TYPE } from '../../contracts/activities';
 
 function clocked() {
   let now = 1_000_000;

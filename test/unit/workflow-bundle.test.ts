@@ -14,11 +14,11 @@ import { variantWorkflowBundle } from '../helpers/variant-bundle';
 
 const projectRoot = resolve(__dirname, '..', '..');
 
-test('workflows import only workflow code, the activity contracts and the task queue names', () => {
+test('workflows import only workflow code, the contracts and the task queue names', () => {
   const files = bundleSourceFiles([require.resolve('../../workflows/versioned')]).map((f) => relative(projectRoot, f));
-  const outside = files.filter((f) => !f.startsWith('workflows/') && !['activities/contracts.ts', 'domain/task-queues.ts'].includes(f));
+  const outside = files.filter((f) => !f.startsWith('workflows/') && !f.startsWith('contracts/') && f !== 'domain/task-queues.ts');
   assert.deepEqual(outside, [], 'a workflow imports a module whose changes would change every open run’s code');
-  assert.ok(files.includes('workflows/raiseOrder.ts') && files.includes('activities/contracts.ts'));
+  assert.ok(files.includes('workflows/raiseOrder.ts') && files.includes('contracts/activities.ts'));
 });
 
 test('the bundle’s files: relative imports followed transitively, type-only imports skipped', () => {
@@ -42,7 +42,7 @@ test('a change to a file the workflows import gives a new bundle and a new build
   const contractsSaying = (type: string) =>
     variantWorkflowBundle('contracts-change', [
       {
-        file: 'activities/contracts.ts',
+        file: 'contracts/activities.ts',
         find: "export const UNCERTAIN_CREATE_ERROR_TYPE = 'UncertainCreateError';",
         replace: `export const UNCERTAIN_CREATE_ERROR_TYPE = '${type}';`,
       },

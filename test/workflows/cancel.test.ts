@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
 import { pollOrders } from '../../workflows';
-import { statusQuery, type OrderStatus } from '../../workflows/definitions';
+import { statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';

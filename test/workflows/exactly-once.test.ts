@@ -9,7 +9,7 @@ import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/clie
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { raiseOrderWorkflowId } from '../../domain';
 import { describeOrder } from '../../client/cli';
-import { retryUpdate, statusQuery, type OrderStatus } from '../../workflows/definitions';
+import { retryUpdate, statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack } from '../helpers/stack';
 import { makeOrder, untilActivityPending, untilCalledAsActivityTask, waitFor } from '../helpers/orders';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ActivityFailure, ApplicationFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
-import { SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE } from '../../activities/contracts';
+import { SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE } from '../../contracts/activities';
 import { causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable, raiseEvidenceOf } from '../../workflows/failures';
 
 const asActivityTask = (cause: Error) => new ActivityFailure('Activity task failed', 'prepareOrder', '1', RetryState.NON_RETRYABLE_FAILURE, 'worker', cause);

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { raiseOrderWorkflowId } from '../../domain';
-import type { OrderStatus } from '../../workflows/definitions';
+import type { OrderStatus } from '../../contracts/workflows';
 import { startTimeSkippingServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, startStack, type Stack } from '../helpers/stack';
 import { makeOrder } from '../helpers/orders';

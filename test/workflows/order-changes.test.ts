@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { raiseOrderWorkflowId } from '../../domain';
-import { statusQuery, type OrderStatus } from '../../workflows/definitions';
+import { statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack } from '../helpers/stack';
 import { makeOrder, untilActivityPending, waitFor } from '../helpers/orders';

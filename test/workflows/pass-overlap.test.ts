@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { CENTRAL_TASK_QUEUE, manualProductSyncWorkflowId, productSyncScheduleId } from '../../domain';
 import { applyConnectionSchedules } from '../../client/schedules';
-import type { ProductSyncSummary } from '../../workflows/productSync';
+import type { ProductSyncSummary } from '../../contracts/workflows';
 import { startDevServer } from '../helpers/temporal';
 import { waitFor } from '../helpers/orders';
 import { ISYNC_CONNECTION_ID, startStack, withWorkers, type Stack } from '../helpers/stack';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { productSync } from '../../workflows';
 import { CENTRAL_TASK_QUEUE } from '../../domain';
-import { ConnectionIdKey, SourceKindKey } from '../../workflows/search-attributes';
-import { progressQuery } from '../../workflows/definitions';
+import { ConnectionIdKey, SourceKindKey } from '../../contracts/search-attributes';
+import { progressQuery } from '../../contracts/workflows';
 import { startDevServer } from '../helpers/temporal';
 import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, withWorkers, type Stack } from '../helpers/stack';
 

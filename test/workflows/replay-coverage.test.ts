@@ -15,6 +15,7 @@ import { HISTORY_MANIFEST_FILE, loadHistoryCorpus, type CorpusHistory, type Hist
 import { activitySteps, patchIdsOf } from '../helpers/history-reading';
 
 const workflowsDir = resolve(__dirname, '..', '..', 'workflows');
+const definitionsFile = resolve(__dirname, '..', '..', 'contracts', 'workflows.ts');
 const corpus = loadHistoryCorpus();
 const manifest = (existsSync(HISTORY_MANIFEST_FILE) ? JSON.parse(readFileSync(HISTORY_MANIFEST_FILE, 'utf8')) : {}) as HistoryManifest;
 const typeOf = (entry: CorpusHistory) => entry.history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? '';
@@ -22,7 +23,7 @@ const sourceOf = (file: string) => readFileSync(file, 'utf8').replace(/\/\*[\s\S
 
 /** Each handler the workflow code sets: its kind (signal, update, query), its name, and the workflow types that set it. */
 function handlersInWorkflows(): { kind: 'Signal' | 'Update' | 'Query'; name: string; types: string[] }[] {
-  const definitions = sourceOf(join(workflowsDir, 'definitions.ts'));
+  const definitions = sourceOf(definitionsFile);
   const defined = new Map<string, { kind: 'Signal' | 'Update' | 'Query'; name: string }>();
   for (const match of definitions.matchAll(/export const (\w+) = define(Signal|Update|Query)\b[^(]*\(\s*'([^']+)'/g)) {
     defined.set(match[1]!, { kind: match[2] as 'Signal' | 'Update' | 'Query', name: match[3]! });
@@ -31,7 +32,7 @@ function handlersInWorkflows(): { kind: 'Signal' | 'Update' | 'Query'; name: str
   for (const { type, file } of workflowTypeFiles()) {
     for (const match of sourceOf(file).matchAll(/setHandler\(\s*(\w+)/g)) {
       const handler = defined.get(match[1]!);
-      assert.ok(handler, `${file}: setHandler(${match[1]}) of no definition in workflows/definitions.ts`);
+      assert.ok(handler, `${file}: setHandler(${match[1]}) of no definition in contracts/workflows.ts`);
       const entry = byName.get(handler.name) ?? { ...handler, types: [] };
       if (!entry.types.includes(type)) entry.types.push(type);
       byName.set(handler.name, entry);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { WorkflowUpdateStage } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { raiseOrderWorkflowId } from '../../domain';
-import { retryUpdate, statusQuery, type OrderStatus } from '../../workflows/definitions';
+import { retryUpdate, statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { startTimeSkippingServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, startStack, type Stack } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';

@@ -12,7 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { temporal } from '@temporalio/proto';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
 import { productSync } from '../../workflows';
-import type { OrderStatus } from '../../workflows/definitions';
+import type { OrderStatus } from '../../contracts/workflows';
 import { DEFAULT_SIZING } from '../../worker/sizing';
 import { startDevServer } from '../helpers/temporal';
 import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, type Stack } from '../helpers/stack';

@@ -10,7 +10,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { raiseOrderWorkflowId } from '../../domain';
-import type { OrderStatus } from '../../workflows/definitions';
+import type { OrderStatus } from '../../contracts/workflows';
 import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack } from '../helpers/stack';
 import { makeOrder } from '../helpers/orders';

@@ -1,7 +1,7 @@
-// Signals and queries of the workflows, apart from the workflow code so clients and activities can
-// import them without loading workflow internals.
+// What the workflows agree on with those who start and ask them: signals, updates and queries, their
+// inputs and results, apart from the workflow code so clients and activities import no workflow internals.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { InvalidRecord, ProductCounts } from '../activities/contracts';
+import type { InvalidRecord, ProductCounts } from './activities';
 
 export type OrderDeliveryChannel = 'webhook' | 'poll' | 'cli';
 
@@ -95,3 +95,48 @@ export interface WaiterRegistration {
 export const registerWaiterSignal = defineSignal<[WaiterRegistration]>('registerWaiter');
 /** The source answers again: the waiting order tries now. */
 export const sourceAvailableSignal = defineSignal('sourceAvailable');
+
+// The workflows' inputs and results, for the clients that start them and the activities that read them.
+
+/** Codes only: the order itself is read from Stock2Shop by `prepareOrder`. */
+export interface RaiseOrderInput {
+  connectionId: string;
+  channelOrderCode: string;
+  /** Set only by continue-as-new (patch 'order-continue-as-new'): where the order stands. */
+  carried?: RaiseOrderCarry;
+}
+
+/** What a run hands the next when its history grows long: the order's state, and what it waits for. */
+export interface RaiseOrderCarry {
+  status: OrderStatus;
+  attemptedHash?: string;
+  submittedOrder?: unknown;
+  createSentAt?: number;
+  sourceLabel: string;
+  deliveredSinceRead: boolean;
+  retryRequested: boolean;
+  waiting: { for: 'source'; windowEnd: number; sourceAvailable: boolean } | { for: 'fix'; deadline: number };
+}
+
+export interface WatchSourceInput {
+  connectionId: string;
+  /** Workflows waiting for the source, carried across continue-as-new. */
+  waiters: string[];
+  /** Of those, how often each was woken already while its source still did not answer (none: never). */
+  futileWakes?: Record<string, number>;
+}
+
+export interface ProductSyncSummary extends ProductCounts {
+  connectionId: string;
+  sourceKind: string;
+  full: boolean;
+  pages: number;
+  removed: number;
+  removedCodes: string[];
+  deactivated: number;
+  invalidRecords: InvalidRecord[];
+  /** Another pass of the connection was running: this one did nothing. */
+  skippedFor?: string;
+  /** One line for a person reading the Web UI. */
+  summary: string;
+}

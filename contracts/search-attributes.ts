@@ -6,7 +6,7 @@ export const SourceKindKey = defineSearchAttributeKey('SourceKind', SearchAttrib
 export const ChannelOrderCodeKey = defineSearchAttributeKey('ChannelOrderCode', SearchAttributeType.KEYWORD);
 /**
  * Where an order stands, kept current by `raiseOrder` at every change of its state (`OrderState` of
- * workflows/definitions.ts: received, raising, needs_attention, raised, failed), so "orders needing a
+ * contracts/workflows.ts: received, raising, needs_attention, raised, failed), so "orders needing a
  * person" is one visibility query: `OrderState = "needs_attention"`.
  */
 export const OrderStateKey = defineSearchAttributeKey('OrderState', SearchAttributeType.KEYWORD);
