@@ -12,7 +12,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { Connection } from '../domain';
-import type { AlertEpisode, AlertEpisodeKey, AlertEpisodeStore, AlertKind, AlertPhase } from './alert-episodes';
+import type { AlertEpisode, AlertEpisodeKey, AlertEpisodeStore, AlertKind, AlertPhase } from '../store/alert-episodes';
 
 /** What the receiver gets: `text` for Slack and its kin, the rest for anything that reads JSON. */
 export interface AlertPayload {

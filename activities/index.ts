@@ -31,7 +31,7 @@ import type {
   SyncProductPagesResult,
 } from '../contracts/activities';
 import { REMOVED_PRODUCTS_FAILURE_PREFIX } from '../contracts/activities';
-import { deliverOrder } from '../client/deliver-order';
+import { deliverOrder } from '../temporal/deliver-order';
 import { prepareOrderFor } from './prepare-order';
 import {
   alwaysRetryable,
@@ -44,14 +44,14 @@ import {
   unknownConnection,
 } from './failures';
 import { SYSTEM_LABEL, TransientError } from '../connectors/errors';
-import { watchSourceFor } from '../client/source-watch';
-import { otherRunningPass } from '../client/running-pass';
-import { orderProblemOf, problemLedgerOf, type ProblemLedger, type ProductStateStore } from './product-state-store';
+import { watchSourceFor } from '../temporal/source-watch';
+import { otherRunningPass } from '../temporal/running-pass';
+import { orderProblemOf, problemLedgerOf, type ProblemLedger, type ProductStateStore } from '../store/product-state';
 import { deactivateRemovedProducts } from './product-pages';
 import { resumePointOf, syncProductPageRun } from './product-page-run';
 import { SourceGuard, type SourceGuardOptions, type WaitHooks } from './source-guard';
 import { Alerter, alertLog, type AlerterOptions } from './alerts';
-import { alertEpisodeStoreOf, type AlertEpisodeStore } from './alert-episodes';
+import { alertEpisodeStoreOf, type AlertEpisodeStore } from '../store/alert-episodes';
 import { checkProductPasses } from './pass-check';
 import { createSentAtOf, withRaiseEvidence } from './raise-evidence';
 import { Stock2ShopLatency } from './stock2shop-latency';
@@ -78,7 +78,7 @@ export interface ActivityDeps {
   centralWorkers?: number;
   /** How the guards probe a source that is down; the defaults suit production (tests shorten them). */
   guardTiming?: Pick<SourceGuardOptions, 'probeIntervalMs' | 'maxWaitMs'>;
-  /** Where alert episodes are kept; default: the product store's own (activities/alert-episodes.ts). */
+  /** Where alert episodes are kept; default: the product store's own (store/alert-episodes.ts). */
   alertEpisodes?: AlertEpisodeStore;
   /** How alerts are sent (the environment their webhook URL is read from, the sender, tries); the defaults suit production. */
   alerts?: AlerterOptions;
@@ -430,7 +430,7 @@ export function createActivities(deps: ActivityDeps) {
 
     /**
      * Another pass of the connection that is running now (the schedule's, or a manual one), if any;
-     * none: this pass has taken the connection's pass claim (client/running-pass.ts). Two passes at
+     * none: this pass has taken the connection's pass claim (temporal/running-pass.ts). Two passes at
      * once would each see only part of the catalog.
      */
     async otherRunningPass(input: { connectionId: string; workflowId: string }): Promise<string | null> {

@@ -1,5 +1,5 @@
 /**
- * An order delivered after its `raiseOrder` run closed (client/deliver-order.ts starts its review):
+ * An order delivered after its `raiseOrder` run closed (temporal/deliver-order.ts starts its review):
  *  - raised, and Stock2Shop now holds other content: the change is reported, never applied;
  *  - its run terminated in Temporal (the Web UI's Terminate): it ends as cancelled, and Stock2Shop is
  *    told, so neither the poll nor the webhook raises it again.

@@ -19,7 +19,7 @@ import { ScheduleNotFoundError, WorkflowFailedError, type Client, type WorkflowE
 import { productSyncScheduleId, type Connection } from '../domain';
 import type { ProductSyncSummary } from '../contracts/workflows';
 import { formatAlertTime, type Alerter, type SendBudget } from './alerts';
-import type { AlertEpisodeStore } from './alert-episodes';
+import type { AlertEpisodeStore } from '../store/alert-episodes';
 
 /** A closed pass that did something (a pass skipped because another was running is left out). */
 export interface ClosedPass {

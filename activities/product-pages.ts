@@ -14,7 +14,7 @@ import type { Stock2ShopQueueItem } from '../domain/stock2shop';
 import type { ProductPage, Stock2ShopClient } from '../connectors';
 import { RejectedBySourceError, STOCK2SHOP_MAX_PUSH } from '../connectors';
 import { emptyCounts, type SyncProductPageInput, type SyncProductPageResult } from '../contracts/activities';
-import type { ProblemLedger, ProductStateStore, PushedProduct } from './product-state-store';
+import type { ProblemLedger, ProductStateStore, PushedProduct } from '../store/product-state';
 
 export interface ProductPageDeps {
   connection: Connection;

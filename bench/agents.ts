@@ -10,7 +10,7 @@
  * the SDK polls with min(10, slots) pollers per worker, so fewer slots also means fewer long polls
  * (worker/workers.ts does not expose the poller count itself).
  *
- * Unlike worker/agent.ts it takes no agent lease (worker/agent-lease.ts): the bench starts exactly one
+ * Unlike worker/agent.ts it takes no agent lease (store/agent-lease.ts): the bench starts exactly one
  * agent per connection, so nothing competes for a connection's task queue.
  *
  * Configuration is the agents' usual environment (TEMPORAL_ADDRESS, CONNECTIONS_FILE, DATA_DIR,
@@ -19,8 +19,10 @@
  */
 import { parseArgs } from 'node:util';
 import { Runtime, type Worker } from '@temporalio/worker';
-import { activityDepsFromConfig, closeDatabase, connectWorker, dataConverterFromEnv } from '../worker/runtime';
-import { temporalSettingsFromEnv } from '../worker/temporal-settings';
+import { activityDepsFromConfig, connectWorker } from '../worker/runtime';
+import { closeDatabase } from '../store/from-env';
+import { dataConverterFromEnv } from '../temporal/connect';
+import { temporalSettingsFromEnv } from '../temporal/settings';
 import { createAgentWorker } from '../worker/workers';
 import { installRuntime } from '../worker/observability';
 import { runUntilStopped } from '../worker/process';

@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { Client, Connection as ClientConnection } from '@temporalio/client';
 import type { Connection, SourceKind } from '../domain';
 import { createStock2ShopClient, type SourceSecrets, type Stock2ShopClient } from '../connectors';
-import type { ProductStateStore, PushedProduct } from '../activities/product-state-store';
+import type { ProductStateStore, PushedProduct } from '../store/product-state';
 import {
   startISyncSimulator,
   startOmniSimulator,
@@ -35,8 +35,8 @@ import {
 } from '../simulators';
 import { startDevServerProcess, type DevServerOptions, type RunningDevServer } from '../scripts/dev-server';
 import { freePort } from '../scripts/ports';
-import { generateKeyRingText, parseKeyRing } from '../worker/payload-codec';
-import { engineDataConverter } from '../worker/data-converter';
+import { generateKeyRingText, parseKeyRing } from '../temporal/payload-codec';
+import { engineDataConverter } from '../temporal/data-converter';
 import { loadConnections, resolveSecrets } from '../config/config';
 import { currentVersionOf, DEFAULT_DEPLOYMENT_NAME } from '../worker/deployment';
 import { sizingFromEnv, workerProcessEnv, type WorkerSizing } from '../worker/sizing';

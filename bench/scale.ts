@@ -44,7 +44,7 @@ import { CENTRAL_TASK_QUEUE, manualProductSyncWorkflowId, productSyncScheduleId,
 import { createSourceConnector } from '../connectors';
 import { syncOneProductPage } from '../activities/product-pages';
 import { applyConnectionSchedules, orderPollScheduleId } from '../client/schedules';
-import { deliverOrder } from '../client/deliver-order';
+import { deliverOrder } from '../temporal/deliver-order';
 import { statusQuery, type OrderStatus } from '../contracts/workflows';
 import type { ProductSyncSummary } from '../contracts/workflows';
 import { loadConnections } from '../config/config';

@@ -22,20 +22,21 @@ import {
   type Connection,
 } from '../domain';
 import { parseStock2ShopOrder } from '../domain/stock2shop';
-import { deliverOrder } from './deliver-order';
+import { deliverOrder } from '../temporal/deliver-order';
 import { cancelUpdate, progressQuery, retryUpdate, statusQuery, type OrderStatus } from '../contracts/workflows';
 import { ConfigurationError, loadConnections } from '../config/config';
-import { closeDatabase, connectClient, dataConverterFromEnv, productStoreFromEnv } from '../worker/runtime';
-import { connectionOptions, temporalSettingsFromEnv } from '../worker/temporal-settings';
-import { generateKeyRingText } from '../worker/payload-codec';
+import { closeDatabase, productStoreFromEnv } from '../store/from-env';
+import { connectClient, dataConverterFromEnv } from '../temporal/connect';
+import { connectionOptions, temporalSettingsFromEnv } from '../temporal/settings';
+import { generateKeyRingText } from '../temporal/payload-codec';
 import { applyConnectionSchedules, pruneSchedules } from './schedules';
 import { renderProgress } from './progress';
 import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey, projectSearchAttributes } from '../contracts/search-attributes';
 import { describeSetupReport, NamespaceSetupError, parseRetentionDays, setupNamespace, SetupOptionsError } from './namespace-setup';
-import { problemLedgerOf, type ProblemLedger } from '../activities/product-state-store';
+import { problemLedgerOf, type ProblemLedger } from '../store/product-state';
 import { gatherStatus, renderProblemLines, renderStatusDetail, renderStatusLines } from './status';
 import { registerPatchCommands } from './patches';
-import { connectionPriority } from './priority';
+import { connectionPriority } from '../temporal/priority';
 
 export interface CliContext {
   client: () => Promise<Client>;

@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE, OrderCodeSchema, raiseOrderWorkflowId, type Connection } from '../domain';
-import { deliverOrder } from './deliver-order';
+import { deliverOrder } from '../temporal/deliver-order';
 import { readBodyWithin, verifySignature, type Rejection } from './webhook-request';
 
 const NotificationSchema = z.object({

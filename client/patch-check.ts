@@ -10,7 +10,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { cachedWorkflowBundle, type WorkflowBundle } from '../worker/workflow-bundle';
 import { variantWorkflowBundle } from '../worker/workflow-variants';
 import { replayHistories, type NamedHistory } from '../worker/replay';
-import { failureConverterPath } from '../worker/data-converter';
+import { failureConverterPath } from '../temporal/data-converter';
 import { patchAnswerEdits, type PatchInCode } from '../worker/patch-sites';
 
 /** `deprecate`: each `patched` becomes `deprecatePatch`. `remove`: the patch goes, with its old branch and any `deprecatePatch`. */

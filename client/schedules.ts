@@ -16,7 +16,7 @@ import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, t
 import { CENTRAL_TASK_QUEUE, ConnectionIdSchema, productSyncScheduleId, productSyncWorkflowId, type Connection } from '../domain';
 import type { pollOrders, productSync } from '../workflows';
 import { ConnectionIdKey, SourceKindKey } from '../contracts/search-attributes';
-import { connectionPriority } from './priority';
+import { connectionPriority } from '../temporal/priority';
 
 /** Missed runs (Temporal itself was down) are made up only within this window; older ones are dropped. */
 export const CATCHUP_WINDOW = '10 minutes';

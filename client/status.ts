@@ -12,7 +12,7 @@
  */
 import { ScheduleNotFoundError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { productSyncScheduleId, sourceWatchWorkflowId, type Connection } from '../domain';
-import type { Problem, ProblemLedger } from '../activities/product-state-store';
+import type { Problem, ProblemLedger } from '../store/product-state';
 import type { ProductSyncSummary } from '../contracts/workflows';
 import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey } from '../contracts/search-attributes';
 

@@ -51,7 +51,7 @@ export const LOCAL_ENGINE_SQLITE_PRAGMAS: Readonly<Record<string, string>> = { j
 
 /**
  * What the engine needs of any Temporal, tuned or not: task queue fairness, so that the connections'
- * tasks are dispatched in turn (their fairness key, client/priority.ts) and one client's burst never
+ * tasks are dispatched in turn (their fairness key, temporal/priority.ts) and one client's burst never
  * queues every other client behind it; one partition per queue, so that the turn is kept across the
  * whole queue on one machine (docs/deploy.md says what to set on a cluster).
  */

@@ -2,16 +2,18 @@
  * The on-site agent of one Omni Accounts connection: `node --import tsx worker/agent.ts <connectionId>`.
  * Runs beside Omni, reaches it on the local network, and only dials out to Temporal and Stock2Shop.
  *
- * One agent per connection at a time (`worker/agent-lease.ts`): it polls its task queue only while
+ * One agent per connection at a time (`store/agent-lease.ts`): it polls its task queue only while
  * it holds the connection's lease (in DATABASE_URL's database, else a lock file under DATA_DIR). A
  * second agent says who serves the connection and waits to take over; an agent that loses its
  * lease stops its worker and exits non-zero.
  */
 import { Runtime } from '@temporalio/worker';
-import { activityDepsFromConfig, closeDatabase, connectWorker, databaseFromEnv, dataConverterFromEnv } from './runtime';
-import { acquireLease, agentLeaseFor, keepLease, leaseSecondsFromEnv } from './agent-lease';
+import { activityDepsFromConfig, connectWorker } from './runtime';
+import { closeDatabase, databaseFromEnv } from '../store/from-env';
+import { dataConverterFromEnv } from '../temporal/connect';
+import { acquireLease, agentLeaseFor, keepLease, leaseSecondsFromEnv } from '../store/agent-lease';
 import { dataDir } from '../config/config';
-import { temporalSettingsFromEnv } from './temporal-settings';
+import { temporalSettingsFromEnv } from '../temporal/settings';
 import { createAgentWorker } from './workers';
 import { installRuntime } from './observability';
 import { runUntilStopped } from './process';

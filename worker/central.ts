@@ -1,7 +1,8 @@
 /** The central worker: `node --import tsx worker/central.ts`. Configuration from the environment (see README). */
 import { Runtime } from '@temporalio/worker';
-import { activityDepsFromConfig, connectClient, connectWorker, dataConverterFromEnv } from './runtime';
-import { temporalSettingsFromEnv } from './temporal-settings';
+import { activityDepsFromConfig, connectWorker } from './runtime';
+import { connectClient, dataConverterFromEnv } from '../temporal/connect';
+import { temporalSettingsFromEnv } from '../temporal/settings';
 import { createEngineWorkers } from './workers';
 import { sizingFromEnv, warnIfMallocUntuned } from './sizing';
 import { currentVersionOf, deploymentFromEnv, setCurrentVersion, shutdownGraceSecondsFromEnv, type DeploymentVersion } from './deployment';

@@ -1,18 +1,12 @@
-/** Builds what a worker process needs from its configuration: activity dependencies and connections to Temporal. */
-import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import type { DataConverter } from '@temporalio/common';
+/** Builds what a worker process needs from its configuration: its connections, activity dependencies and its connection to Temporal. */
+import type { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createStock2ShopClient, type Stock2ShopClient } from '../connectors';
 import type { ActivityDeps } from '../activities';
-import { FileProductStateStore, type ProductStateStore } from '../activities/product-state-store';
-import { PostgresProductStateStore } from '../activities/postgres-product-state-store';
-import { Pool } from 'pg';
 import type { Connection as EngineConnection } from '../domain';
-import { migrate } from '../db/migrate';
-import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from './temporal-settings';
-import { ConfigurationError, connectionsFilePath, dataDir, resolveSecrets, stock2shopEndpointFromEnv, stock2shopTokenOf } from '../config/config';
-import { engineDataConverter, keyRingFromEnvironment } from './data-converter';
+import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from '../temporal/settings';
+import { productStoreFromEnv } from '../store/from-env';
+import { ConfigurationError, connectionsFilePath, resolveSecrets, stock2shopEndpointFromEnv, stock2shopTokenOf } from '../config/config';
 import { ConnectionRegistry } from '../config/connection-registry';
 import { logLineWriter } from './observability';
 
@@ -57,71 +51,8 @@ export function activityDepsFromConfig(temporalClient?: Client, { role = 'centra
   };
 }
 
-/** The payload encryption of this process, from PAYLOAD_CODEC_KEYS (or the demo's key); refuses to go on without one. */
-export function dataConverterFromEnv(): DataConverter {
-  return engineDataConverter(keyRingFromEnvironment().ring);
-}
-
 export async function connectWorker(settings: TemporalSettings = temporalSettingsFromEnv()): Promise<NativeConnection> {
   return NativeConnection.connect(connectionOptions(settings));
-}
-
-export async function connectClient(
-  settings: TemporalSettings = temporalSettingsFromEnv(),
-  dataConverter: DataConverter = dataConverterFromEnv(),
-): Promise<Client> {
-  const connection = await Connection.connect(connectionOptions(settings));
-  return new Client({ connection, namespace: settings.namespace, dataConverter });
-}
-
-/**
- * The shared database of this process (DATABASE_URL), one pool for the product state store and the
- * agent lease; its migrations (`db/migrations/`) are started at once and awaited by the first use.
- * Undefined without DATABASE_URL (the embedded default: files under DATA_DIR).
- */
-export interface SharedDatabase {
-  pool: Pool;
-  /** Resolves once the schema is current; a failed attempt (database unreachable) is tried again at the next call. */
-  ready: () => Promise<void>;
-}
-
-let sharedDatabase: SharedDatabase | undefined;
-
-export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): SharedDatabase | undefined {
-  const url = env.DATABASE_URL;
-  if (!url) return undefined;
-  if (sharedDatabase) return sharedDatabase;
-  const pool = new Pool({ connectionString: url, max: 10, allowExitOnIdle: true, connectionTimeoutMillis: 10_000 });
-  // An idle connection the server dropped: the pool replaces it at the next query; say so, never with the URL (it holds the password).
-  pool.on('error', (error) => process.stderr.write(`database (DATABASE_URL): an idle connection failed: ${error.message}\n`));
-  let migrated: Promise<void> | undefined;
-  const ready = () => {
-    migrated ??= migrate(pool).then(
-      () => undefined,
-      (error: Error) => {
-        migrated = undefined;
-        throw new Error(`the database (DATABASE_URL) is not ready: ${error.message}`);
-      },
-    );
-    return migrated;
-  };
-  sharedDatabase = { pool, ready };
-  // Applied at start; a database that does not answer yet is tried again when the store or the lease needs it.
-  ready().catch((error: Error) => process.stderr.write(`${error.message} (tried again at the next use)\n`));
-  return sharedDatabase;
-}
-
-/** Ends the shared database's pool, if this process opened one. */
-export async function closeDatabase(): Promise<void> {
-  const database = sharedDatabase;
-  sharedDatabase = undefined;
-  await database?.pool.end();
-}
-
-/** DATABASE_URL set: the shared Postgres store; unset: the embedded default's files under DATA_DIR (one process per connection). */
-export function productStoreFromEnv(env: NodeJS.ProcessEnv = process.env): ProductStateStore {
-  const database = databaseFromEnv(env);
-  return database ? new PostgresProductStateStore(database.pool, database.ready) : new FileProductStateStore(join(dataDir(env), 'product-state'));
 }
 
 /**

@@ -42,7 +42,7 @@ export function engineWorkflowBundle(dataConverter: DataConverter, { versioned }
 }
 
 /** The code an activity worker runs besides the workflow bundle: its activities and the payload codec. */
-const activityEntries = [require.resolve('../activities'), require.resolve('./data-converter')];
+const activityEntries = [require.resolve('../activities'), require.resolve('../temporal/data-converter')];
 
 /** The version `setup`'s workers poll as: the deployment, and a build id covering workflow and activity code. */
 function versionOf(setup: WorkerSetup, bundle: WorkflowBundle): DeploymentVersion | undefined {

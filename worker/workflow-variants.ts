@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { bundleSourceFiles, CACHE_KEEP_MS, cachedWorkflowBundle, pruneOlderThan, type WorkflowBundle } from './workflow-bundle';
-import { failureConverterPath } from './data-converter';
+import { failureConverterPath } from '../temporal/data-converter';
 
 const projectRoot = resolve(__dirname, '..');
 const variantsDir = join(projectRoot, '.cache', 'workflow-variants');

@@ -13,7 +13,7 @@ const { reviewClosedOrder } = proxyActivities<Activities>({
 /**
  * An order delivered after its `raiseOrder` run closed: a change announced after the raise is
  * reported (never applied, never dropped), and a run terminated in Temporal ends as cancelled in
- * Stock2Shop. Started by the delivery itself (client/deliver-order.ts), one at a time per order.
+ * Stock2Shop. Started by the delivery itself (temporal/deliver-order.ts), one at a time per order.
  */
 export async function reviewLateDelivery(input: LateDeliveryInput): Promise<LateDeliveryReview> {
   return reviewClosedOrder(input);

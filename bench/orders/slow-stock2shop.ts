@@ -5,8 +5,8 @@
  * time a workflow of another connection waits for a workflow-task slot of the central worker.
  */
 import { CENTRAL_TASK_QUEUE, type Connection } from '../../domain';
-import { deliverOrder } from '../../client/deliver-order';
-import { connectionPriority } from '../../client/priority';
+import { deliverOrder } from '../../temporal/deliver-order';
+import { connectionPriority } from '../../temporal/priority';
 import { quantile } from '../report';
 import { mapLimit, say, sleep, type BenchStack } from '../harness';
 

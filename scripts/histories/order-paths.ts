@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { lateDeliveryWorkflowId, orderContentHash, sourceWatchWorkflowId } from '../../domain';
-import { deliverOrder } from '../../client/deliver-order';
+import { deliverOrder } from '../../temporal/deliver-order';
 import { cancelUpdate, retryUpdate } from '../../contracts/workflows';
 import { startDevServer } from '../../test/helpers/temporal';
 import { OMNI_CONNECTION_ID, type Stack, type StackOptions } from '../../test/helpers/stack';

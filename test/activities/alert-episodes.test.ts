@@ -12,12 +12,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AlertEpisodeKey, AlertEpisodeStore } from '../../activities/alert-episodes';
-import { FileProductStateStore } from '../../activities/product-state-store';
-import { PostgresProductStateStore } from '../../activities/postgres-product-state-store';
+import type { AlertEpisodeKey, AlertEpisodeStore } from '../../store/alert-episodes';
+import { FileProductStateStore } from '../../store/file-store';
+import { PostgresProductStateStore } from '../../store/postgres-store';
 import { Alerter, alertWebhookOf, type AlertPayload } from '../../activities/alerts';
 import { decidePassAlerts, ENGINE_PAUSE_NOTE_PREFIX, type ClosedPass, type PassCheckInput } from '../../activities/pass-check';
-import { migrate } from '../../db/migrate';
+import { migrate } from '../../store/migrate';
 import { postgresForTests } from '../helpers/postgres';
 import { omniConnection } from '../unit/fixtures';
 

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileProductStateStore } from '../../activities/product-state-store';
+import { FileProductStateStore } from '../../store/file-store';
 
 const projectRoot = join(__dirname, '..', '..');
 const PROCESSES = 4;
@@ -22,7 +22,7 @@ const ATTEMPTS = 150;
  */
 function claimant(directory: string, name: string) {
   const script = `
-    const { FileProductStateStore } = require('./activities/product-state-store');
+    const { FileProductStateStore } = require('./store/file-store');
     const store = new FileProductStateStore(process.env.CLAIM_DIR);
     process.stdout.write('ready\\n');
     process.stdin.once('data', async () => {

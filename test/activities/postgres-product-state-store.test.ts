@@ -6,7 +6,7 @@
  *  - two store instances (two workers, each with its own pool) sharing one pass: whichever ran a
  *    page, the reconcile step on the other sees it, and nothing is pushed again for being unknown;
  *  - the pass claim, against both stores: of passes claiming at once exactly one wins, and a holder
- *    that no longer runs is taken over (client/running-pass.ts, Temporal's answers stubbed).
+ *    that no longer runs is taken over (temporal/running-pass.ts, Temporal's answers stubbed).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,12 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Stock2ShopClient } from '../../connectors';
 import type { Stock2ShopQueueItem } from '../../domain';
-import { FileProductStateStore, type ProductStateStore, type PushedProduct } from '../../activities/product-state-store';
-import { PostgresProductStateStore } from '../../activities/postgres-product-state-store';
-import type { PassClaims, PassHolder } from '../../activities/pass-claims';
-import { otherRunningPass } from '../../client/running-pass';
+import { FileProductStateStore } from '../../store/file-store';
+import { type ProductStateStore, type PushedProduct } from '../../store/product-state';
+import { PostgresProductStateStore } from '../../store/postgres-store';
+import type { PassClaims, PassHolder } from '../../store/pass-claims';
+import { otherRunningPass } from '../../temporal/running-pass';
 import { syncOneProductPage } from '../../activities/product-pages';
-import { migrate, readMigrations } from '../../db/migrate';
+import { migrate, readMigrations } from '../../store/migrate';
 import { postgresForTests } from '../helpers/postgres';
 import { omniConnection } from '../unit/fixtures';
 

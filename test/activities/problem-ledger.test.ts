@@ -11,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RejectedBySourceError, type Stock2ShopClient } from '../../connectors';
 import type { Stock2ShopQueueItem } from '../../domain';
-import { FileProductStateStore, orderProblemOf, type Problem, type ProblemLedger, type ProductStateStore } from '../../activities/product-state-store';
-import { PostgresProductStateStore } from '../../activities/postgres-product-state-store';
+import { FileProductStateStore } from '../../store/file-store';
+import { orderProblemOf, type Problem, type ProblemLedger, type ProductStateStore } from '../../store/product-state';
+import { PostgresProductStateStore } from '../../store/postgres-store';
 import { syncOneProductPage } from '../../activities/product-pages';
 import { createActivities } from '../../activities';
-import { migrate, readMigrations } from '../../db/migrate';
+import { migrate, readMigrations } from '../../store/migrate';
 import { postgresForTests } from '../helpers/postgres';
 import { omniConnection } from '../unit/fixtures';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TransientError, type ProductPage, type Stock2ShopClient } from '../../connectors';
 import type { Stock2ShopQueueItem } from '../../domain';
-import { FileProductStateStore } from '../../activities/product-state-store';
+import { FileProductStateStore } from '../../store/file-store';
 import { resumePointOf, syncProductPageRun, type PageRunDeps } from '../../activities/product-page-run';
 import type { SyncProductPagesResult } from '../../contracts/activities';
 import { omniConnection } from '../unit/fixtures';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RejectedBySourceError, type Stock2ShopClient } from '../../connectors';
 import type { Stock2ShopQueueItem } from '../../domain';
-import { FileProductStateStore } from '../../activities/product-state-store';
+import { FileProductStateStore } from '../../store/file-store';
 import { syncOneProductPage } from '../../activities/product-pages';
 import { omniConnection } from '../unit/fixtures';
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { startCodecServer } from '../../client/codec-server';
-import { EncryptionCodec, generateKeyRingText, parseKeyRing } from '../../worker/payload-codec';
+import { EncryptionCodec, generateKeyRingText, parseKeyRing } from '../../temporal/payload-codec';
 
 const token = randomBytes(24).toString('base64url');
 const uiOrigin = 'http://localhost:8233';

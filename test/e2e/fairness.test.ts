@@ -1,13 +1,13 @@
 /**
  * One client's burst never queues another client's workflows behind it: every workflow starts with its
- * connection as fairness key (client/priority.ts) and the dev server dispatches the keys in turn
+ * connection as fairness key (temporal/priority.ts) and the dev server dispatches the keys in turn
  * (`matching.enableFairness`, as `npm start` runs it).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CENTRAL_TASK_QUEUE, productSyncScheduleId, raiseOrderWorkflowId } from '../../domain';
-import { connectionPriority, fairnessKeyOf } from '../../client/priority';
+import { connectionPriority, fairnessKeyOf } from '../../temporal/priority';
 import { applyConnectionSchedules } from '../../client/schedules';
 import { DEFAULT_SIZING } from '../../worker/sizing';
 import { startDevServer } from '../helpers/temporal';

@@ -24,7 +24,7 @@ import {
   SetupOptionsError,
 } from '../../client/namespace-setup';
 import { runCli } from '../../client/cli';
-import { deliverOrder } from '../../client/deliver-order';
+import { deliverOrder } from '../../temporal/deliver-order';
 import { projectSearchAttributes } from '../../contracts/search-attributes';
 import { testDataConverter } from '../helpers/temporal';
 import { waitFor } from '../helpers/orders';

@@ -13,7 +13,7 @@ import { cliAgainst } from '../helpers/cli';
 import { retryUpdate, statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { OrderStateKey } from '../../contracts/search-attributes';
 import { cachedWorkflowBundle } from '../../worker/workflow-bundle';
-import { failureConverterPath } from '../../worker/data-converter';
+import { failureConverterPath } from '../../temporal/data-converter';
 import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';

@@ -16,7 +16,7 @@ import type { Payload } from '@temporalio/common';
 import type { IntakeServer } from '../../client/intake';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
 import { retryUpdate, type OrderStatus } from '../../contracts/workflows';
-import { EncryptionCodec, parseKeyRing } from '../../worker/payload-codec';
+import { EncryptionCodec, parseKeyRing } from '../../temporal/payload-codec';
 import { formatLogLine } from '../../worker/log-line';
 import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';
 import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, WEBHOOK_SECRETS, type Stack, type WorkerProcess } from '../helpers/stack';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { raiseOrderWorkflowId } from '../../domain';
 import { runCli } from '../../client/cli';
-import { problemLedgerOf } from '../../activities/product-state-store';
+import { problemLedgerOf } from '../../store/product-state';
 import type { ConnectionStatus } from '../../client/status';
 import { statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { cliAgainst, runCliProcess } from '../helpers/cli';

@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CENTRAL_TASK_QUEUE } from '../../domain';
 import { startCodecServer, type CodecServer } from '../../client/codec-server';
-import { EncryptionCodec, parseKeyRing } from '../../worker/payload-codec';
+import { EncryptionCodec, parseKeyRing } from '../../temporal/payload-codec';
 import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack } from '../helpers/stack';
 import { freePort } from '../helpers/ports';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { runCli } from '../../client/cli';
-import { problemLedgerOf } from '../../activities/product-state-store';
+import { problemLedgerOf } from '../../store/product-state';
 import type { Stack } from './stack';
 
 const projectRoot = join(__dirname, '..', '..');

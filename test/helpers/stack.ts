@@ -12,10 +12,10 @@ import type { Worker } from '@temporalio/worker';
 import { ConnectionSchema, type Connection } from '../../domain';
 import { createStock2ShopClient, type SourceSecrets, type Stock2ShopClient } from '../../connectors';
 import type { ActivityDeps } from '../../activities';
-import { FileProductStateStore } from '../../activities/product-state-store';
+import { FileProductStateStore } from '../../store/file-store';
 import { createAgentWorker, createCentralWorker, createISyncWorker, workerVersion, type WorkerSetup } from '../../worker/workers';
 import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator } from '../../simulators';
-import { deliverOrder, type DeliveryOutcome } from '../../client/deliver-order';
+import { deliverOrder, type DeliveryOutcome } from '../../temporal/deliver-order';
 import type { Stock2ShopOrder } from '../../domain/stock2shop';
 import { TEST_KEY_RING_TEXT, testDataConverter } from './temporal';
 

@@ -4,8 +4,8 @@ import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/se
 import { ensureTemporalBinaries } from '../../scripts/temporal-binaries';
 import { dynamicConfigArgs, ENGINE_DYNAMIC_CONFIG } from '../../scripts/dev-server';
 import { projectSearchAttributes } from '../../contracts/search-attributes';
-import { parseKeyRing } from '../../worker/payload-codec';
-import { engineDataConverter } from '../../worker/data-converter';
+import { parseKeyRing } from '../../temporal/payload-codec';
+import { engineDataConverter } from '../../temporal/data-converter';
 
 /**
  * The payload keys of the tests: workers a test spawns get the same (PAYLOAD_CODEC_KEYS).
@@ -40,7 +40,7 @@ export async function startDevServer(options: { dbFilename?: string; extraArgs?:
       searchAttributes: projectSearchAttributes,
       log: { format: 'pretty', level: 'error' },
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
-      // As `npm start` runs it: fairness on (client/priority.ts).
+      // As `npm start` runs it: fairness on (temporal/priority.ts).
       extraArgs: [...dynamicConfigArgs(ENGINE_DYNAMIC_CONFIG), ...(options.extraArgs ?? [])],
       ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
     },

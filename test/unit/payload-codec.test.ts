@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { EncryptionCodec, KeyRingError, generateKeyRingText, parseKeyRing } from '../../worker/payload-codec';
+import { EncryptionCodec, KeyRingError, generateKeyRingText, parseKeyRing } from '../../temporal/payload-codec';
 
 const customer = 'Thandiwe Nkosi-van der Merwe';
 const samples = (): Payload[] => [

@@ -14,7 +14,7 @@ import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack } from '../helpers/stack';
 import { makeOrder, untilActivityPending, untilCalledAsActivityTask, waitFor } from '../helpers/orders';
 import { activityStepNames } from '../helpers/history-reading';
-import { EncryptionCodec, parseKeyRing } from '../../worker/payload-codec';
+import { EncryptionCodec, parseKeyRing } from '../../temporal/payload-codec';
 import { TEST_KEY_RING_TEXT } from '../helpers/temporal';
 import type { Payload } from '@temporalio/common';
 

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { raiseOrderWorkflowId } from '../../domain';
-import { deliverOrder } from '../../client/deliver-order';
+import { deliverOrder } from '../../temporal/deliver-order';
 import { retryUpdate, statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { ChannelOrderCodeKey, ConnectionIdKey, SourceKindKey } from '../../contracts/search-attributes';
 import { startDevServer } from '../helpers/temporal';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import * as workflows from '../../workflows';
 import { cachedWorkflowBundle } from '../../worker/workflow-bundle';
-import { failureConverterPath } from '../../worker/data-converter';
+import { failureConverterPath } from '../../temporal/data-converter';
 import { HISTORY_CORPUS_DIR, loadHistoryCorpus, RECORDED_HISTORIES, replayHistories, type CorpusHistory } from '../helpers/replay';
 
 // The replay worker's lifecycle lines drown the test's output; warnings (a failing replay) and errors stay.

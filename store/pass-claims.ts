@@ -2,10 +2,10 @@
  * The pass claim: per connection, the product pass that last won the right to run (its workflow id
  * and run id). A pass takes it at its start by compare-and-set against the holder it saw, so of two
  * passes that start together exactly one gets it, however their steps interleave; whether the
- * holder still runs is Temporal's to say (client/running-pass.ts), so a claim is never released.
+ * holder still runs is Temporal's to say (temporal/running-pass.ts), so a claim is never released.
  *
  * Kept by the product state store, both kinds: the file store (`FilePassClaims` below) and the
- * Postgres store (table `pass_claims`, `db/migrations/006_pass_claims.sql`). A store that keeps none
+ * Postgres store (table `pass_claims`, `store/migrations/006_pass_claims.sql`). A store that keeps none
  * (a bench's store in memory) gets claims kept in this process (`passClaimsOf`).
  */
 import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
--- The problem ledger (activities/postgres-product-state-store.ts): what needs a person, per connection.
+-- The problem ledger (store/postgres-store.ts): what needs a person, per connection.
 -- A product record rejected by validation or refused by Stock2Shop (kind 'product', its variant code),
 -- an order waiting for a fix or failed (kind 'order', its channel order code). One row per open
 -- problem; recording it again keeps first_seen, closing it deletes the row.

@@ -1,4 +1,4 @@
--- One Omni agent per connection at a time (worker/agent-lease.ts): the holder renews its lease every
+-- One Omni agent per connection at a time (store/agent-lease.ts): the holder renews its lease every
 -- few seconds; another agent takes it over only once it has expired.
 
 CREATE TABLE agent_leases (

@@ -1,4 +1,4 @@
--- Alert episodes (activities/alert-episodes.ts): one row per (connection, kind, subject) while its
+-- Alert episodes (store/alert-episodes.ts): one row per (connection, kind, subject) while its
 -- condition lasts, so each alert is sent once per episode by exactly one worker. A sender claims the
 -- row's alert for a short lease (claimed_until); open_sent_at remembers an open alert the receiver
 -- accepted; recovered_at marks an ended condition whose recovery is still to be sent. The row is

@@ -1,107 +1,28 @@
 /**
- * What was last pushed to Stock2Shop for each product of a connection (a content hash), and which
- * products each pass over the catalog has seen, so that only changed products are pushed and a
- * product that left the source can be told apart.
- *
- * Every method is asynchronous and reads or writes a whole page's codes at once, so a store may live
- * in a database shared by several workers (`PostgresProductStateStore`, chosen by DATABASE_URL).
- *
- * The embedded default keeps it in files under the data folder, one folder a connection: an
- * append-only log of `code<TAB>hash<TAB>productCode<TAB>title` lines (the last line of a code wins;
- * compacted when it grows to twice the live size) and one list of seen codes per pass. A worker
- * restart reloads it; in between, the process keeps it in memory and never reads it again, so
- * exactly one process may serve a connection's product pages: one central worker for iSync
- * connections, one agent (held to that by its lease, `worker/agent-lease.ts`) for an Omni connection.
+ * The embedded default store (`product-state.ts` says what a store keeps), in files under the data
+ * folder, one folder a connection: an append-only log of `code<TAB>hash<TAB>productCode<TAB>title` lines
+ * (the last line of a code wins; compacted when it grows to twice the live size) and one list of seen
+ * codes per pass. A worker restart reloads it; in between, the process keeps it in memory and never
+ * reads it again, so exactly one process may serve a connection's product pages: one central worker for
+ * iSync connections, one agent (held to that by its lease, `agent-lease.ts`) for an Omni connection.
  * Several central workers need the shared store (the worker refuses to start otherwise, see
- * `worker/runtime.ts`).
+ * `from-env.ts`).
  */
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileAlertEpisodes, type AlertEpisode, type AlertEpisodeKey, type AlertEpisodeStore, type AlertPhase } from './alert-episodes';
 import { FilePassClaims, type PassClaims, type PassHolder } from './pass-claims';
-
-export interface PushedProduct {
-  /** The variant code: one Stock2Shop queue item per variant. */
-  code: string;
-  hash: string;
-  productCode: string;
-  title: string;
-}
-
-/** How long a store remembers that a pass ended (longer than any retry of its reconcile step). */
-export const ENDED_PASS_MEMORY_DAYS = 7;
-
-export interface ProductStateStore {
-  /** The last pushed content hash of each of `codes` that has one (codes never pushed, or forgotten, are absent). */
-  lastPushedHashes(connectionId: string, codes: string[]): Promise<Map<string, string>>;
-  recordPushed(connectionId: string, products: PushedProduct[]): Promise<void>;
-  forget(connectionId: string, codes: string[]): Promise<void>;
-  markSeen(connectionId: string, passId: string, codes: string[]): Promise<void>;
-  /**
-   * Products pushed before and not seen during the pass, by code. None once the pass has ended: a
-   * reconcile step retried after its `endPass` (its answer lost) must not take every product for removed.
-   */
-  unseenInPass(connectionId: string, passId: string): Promise<PushedProduct[]>;
-  /** Forgets the pass's seen codes, and remembers (for a week) that the pass ended. */
-  endPass(connectionId: string, passId: string): Promise<void>;
-}
-
-/**
- * The problem ledger: what needs a person, per connection. A product record rejected by validation or
- * refused by Stock2Shop (`product`, its variant code), an order waiting for a fix or failed (`order`,
- * its channel order code). One open problem per (connection, kind, code): recording it again keeps its
- * first sighting and takes the new field, reason and time; closing it removes it. Written by the
- * activities (product pages, order write-backs), read by `cli status` and `cli problems`.
- */
-export type ProblemKind = 'product' | 'order';
-
-export interface ProblemReport {
-  kind: ProblemKind;
-  code: string;
-  /** The field at fault (`SELLINGPRICE1`, `line_items[0].qty`); '' when the reason names no field. */
-  field: string;
-  reason: string;
-}
-
-export interface Problem extends ProblemReport {
-  connectionId: string;
-  firstSeen: Date;
-  lastSeen: Date;
-}
-
-export interface ProblemLedger {
-  /** Opens each problem, or refreshes it when open already (its first sighting kept). Within one call the last of a (kind, code) wins. */
-  recordProblems(connectionId: string, problems: ProblemReport[]): Promise<void>;
-  /** Closes the connection's open problems of this kind and these codes (codes with none are ignored). */
-  closeProblems(connectionId: string, kind: ProblemKind, codes: string[]): Promise<void>;
-  /** Closes the product problems of records the pass never saw (gone from the source); call before `endPass`. */
-  closeProductProblemsUnseenInPass(connectionId: string, passId: string): Promise<void>;
-  /** Every open problem, of one connection or of all, by connection, kind and code. */
-  openProblems(connectionId?: string): Promise<Problem[]>;
-}
-
-/** The store's ledger, when it keeps one (both stores of this project do). */
-export function problemLedgerOf(store: unknown): ProblemLedger | undefined {
-  const candidate = store as Partial<ProblemLedger> | null | undefined;
-  return typeof candidate?.recordProblems === 'function' && typeof candidate.openProblems === 'function' ? (candidate as ProblemLedger) : undefined;
-}
-
-/**
- * The problem of an order needing a person: the field when the reason names one the way a validation
- * failure does (`Order WEB-1001: line_items[0].qty: must be a whole number`), else '' and the reason whole.
- */
-export function orderProblemOf(channelOrderCode: string, reason: string): ProblemReport {
-  const prefix = `Order ${channelOrderCode}: `;
-  const named = reason.startsWith(prefix) ? /^([^\s:]+): (.+)$/s.exec(reason.slice(prefix.length)) : null;
-  return named ? { kind: 'order', code: channelOrderCode, field: named[1]!, reason: named[2]! } : { kind: 'order', code: channelOrderCode, field: '', reason };
-}
-
-/** Orders our own, by connection id, kind and code (plain code-unit order, as Postgres's COLLATE "C"). */
-export function compareProblems(a: Problem, b: Problem): number {
-  const order = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-  return order(a.connectionId, b.connectionId) || order(a.kind, b.kind) || order(a.code, b.code);
-}
+import {
+  type PushedProduct,
+  ENDED_PASS_MEMORY_DAYS,
+  type ProductStateStore,
+  type ProblemKind,
+  type ProblemReport,
+  type Problem,
+  type ProblemLedger,
+  compareProblems,
+} from './product-state';
 
 const FORGOTTEN = '-';
 const safeName = (value: string) => value.replace(/[^A-Za-z0-9_.-]/g, '_');

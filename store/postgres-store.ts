@@ -7,10 +7,10 @@
  *
  * It keeps the problem ledger too (table `problems`): the open problems of every connection, written
  * by whichever worker ran the page or the order's write-back, read by `cli status` and `cli problems`;
- * and each connection's pass claim (table `pass_claims`, see activities/pass-claims.ts).
+ * and each connection's pass claim (table `pass_claims`, see store/pass-claims.ts).
  *
- * Each method is one statement, hence one transaction. The schema is `db/migrations/` (applied at
- * start by `db/migrate.ts`).
+ * Each method is one statement, hence one transaction. The schema is `store/migrations/` (applied at
+ * start by `store/migrate.ts`).
  */
 import type { Pool } from 'pg';
 import {
@@ -21,7 +21,7 @@ import {
   type ProblemReport,
   type ProductStateStore,
   type PushedProduct,
-} from './product-state-store';
+} from './product-state';
 import type { AlertEpisode, AlertEpisodeKey, AlertEpisodeStore, AlertKind, AlertPhase } from './alert-episodes';
 import type { PassClaims, PassHolder } from './pass-claims';
 
@@ -170,7 +170,7 @@ export class PostgresProductStateStore implements ProductStateStore, ProblemLedg
     }));
   }
 
-  // Alert episodes (table `alert_episodes`, see activities/alert-episodes.ts): each a single statement,
+  // Alert episodes (table `alert_episodes`, see store/alert-episodes.ts): each a single statement,
   // so two workers never both claim one alert; every time is the database's.
 
   async beginAlertEpisode(key: AlertEpisodeKey, message: string): Promise<AlertEpisode> {

@@ -12,7 +12,7 @@
  * Kept by the product state store, both of its kinds: the file store (`FileAlertEpisodes`, files under
  * `<connection>/alerts/`, every change under a lock file, read afresh each time, so the central worker,
  * an agent and the CLI on one machine see one state) and the Postgres store (table `alert_episodes`,
- * `db/migrations/004_alert_episodes.sql`), shared by every worker.
+ * `store/migrations/004_alert_episodes.sql`), shared by every worker.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
--- The product state of every connection (activities/postgres-product-state-store.ts): what was last
+-- The product state of every connection (store/postgres-store.ts): what was last
 -- pushed to Stock2Shop per product variant, and which variants each pass over the catalog has seen.
 
 CREATE TABLE product_state (

@@ -1,6 +1,6 @@
 /**
  * Finds a product pass of a connection that is running now, taking the connection's pass claim
- * (activities/pass-claims.ts) when there is none: of two passes that start together exactly one goes
+ * (store/pass-claims.ts) when there is none: of two passes that start together exactly one goes
  * ahead, however their checks interleave.
  *
  * Why a claim and not a look at what runs: each of two passes starting together sees the other as
@@ -9,8 +9,8 @@
  * product state store; whether its holder still runs is a strongly consistent workflow describe.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { passClaimsOf, sameHolder, type PassHolder } from '../activities/pass-claims';
-import type { ProductStateStore } from '../activities/product-state-store';
+import { passClaimsOf, sameHolder, type PassHolder } from '../store/pass-claims';
+import type { ProductStateStore } from '../store/product-state';
 
 /** Compare-and-set rounds lost before giving up (the activity is retried): each loss means another pass took the claim meanwhile. */
 const CLAIM_ROUNDS = 5;

@@ -1,5 +1,5 @@
 /**
- * The schema of the shared database (DATABASE_URL), as versioned migrations: `db/migrations/NNN_name.sql`,
+ * The schema of the shared database (DATABASE_URL), as versioned migrations: `store/migrations/NNN_name.sql`,
  * applied in the order of their numbers, each exactly once.
  *
  * `migrate` runs in one transaction that first takes an advisory lock, so two workers starting at
