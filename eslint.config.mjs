@@ -1,6 +1,12 @@
-// Lint: the promise rules that catch lost work (a floating promise is an error nobody sees), and the
-// import rules that keep `domain/` pure and `workflows/` deterministic. `npm run lint`; CI runs it.
+// Lint: the promise rules that catch lost work (a floating promise is an error nobody sees), the
+// import rules that keep `domain/` pure and `workflows/` deterministic, the layer order with no import
+// circle, and small functions in production code. `npm run lint`; CI runs it.
 import tseslint from 'typescript-eslint';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
+
+/** Production code from the bottom up: a folder imports only the folders before it (README, "Layout"). */
+const LAYERS = ['domain', 'connectors', 'config', 'contracts', 'store', 'temporal', 'activities', 'workflows', 'worker', 'client'];
+const production = LAYERS.map((layer) => `${layer}/**/*.ts`);
 
 const nodeAndIo = [
   'node:*',
@@ -40,6 +46,32 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    files: production,
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/extensions': ['.ts'],
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            ...LAYERS.slice(0, -1).map((layer, i) => ({
+              target: `./${layer}`,
+              from: LAYERS.slice(i + 1).map((above) => `./${above}`),
+              message: `the layers are ${LAYERS.join(' < ')}: ${layer}/ imports only the folders before it`,
+            })),
+            ...LAYERS.map((layer) => ({ target: `./${layer}`, from: './simulators', message: 'nothing in production imports simulators/' })),
+          ],
+        },
+      ],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
     },
   },
   {

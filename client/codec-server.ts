@@ -108,6 +108,34 @@ function parsePayloads(body: Buffer): Payload[] {
 
 const serializePayloads = (payloads: Payload[]): string => JSON.stringify(Payloads.toObject(Payloads.fromObject({ payloads }), { bytes: String }));
 
+/** What a preflight from an allowed origin is told it may send. */
+const PREFLIGHT_HEADERS: Record<string, string> = {
+  'Access-Control-Allow-Methods': 'POST, OPTIONS',
+  'Access-Control-Allow-Headers': 'content-type, x-namespace, authorization',
+  'Access-Control-Max-Age': '600',
+};
+
+/** The token a request presents: in the path (`/codec/<token>/…`, as the Web UI sends it) or as a bearer token. */
+function presentedToken(req: IncomingMessage, segments: string[]): string | undefined {
+  if (segments.length !== 4) return /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  try {
+    return decodeURIComponent(segments[2]!);
+  } catch {
+    return undefined;
+  }
+}
+
+async function transcode(codec: PayloadCodec, action: 'encode' | 'decode', payloads: Payload[]): Promise<Payload[]> {
+  if (action === 'encode') return codec.encode(payloads);
+  try {
+    return await codec.decode(payloads);
+  } catch (error) {
+    // Our codec's messages name a key id only; another codec's might quote content, so they are not echoed.
+    const message = error instanceof Error && error.name === 'PayloadCodecError' ? error.message : 'payloads could not be decoded';
+    throw new Rejection(422, 'decode failed', { error: message });
+  }
+}
+
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
   if (!options.token) throw new Error('The codec server needs a non-empty token.');
   const { codec, allowedOrigins } = options;
@@ -146,45 +174,13 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     }
     if (req.method === 'OPTIONS') {
       // A preflight carries no credentials; only an allowed origin gets the CORS headers that let the browser go on.
-      const cors = corsHeaders(req);
-      const preflight: Record<string, string> = cors['Access-Control-Allow-Origin']
-        ? {
-            'Access-Control-Allow-Methods': 'POST, OPTIONS',
-            'Access-Control-Allow-Headers': 'content-type, x-namespace, authorization',
-            'Access-Control-Max-Age': '600',
-          }
-        : {};
-      return send(req, res, 204, undefined, preflight);
+      return send(req, res, 204, undefined, corsHeaders(req)['Access-Control-Allow-Origin'] ? PREFLIGHT_HEADERS : {});
     }
     if (req.method !== 'POST') throw new Rejection(405, 'method not allowed', { error: 'method not allowed' });
 
-    let presented: string | undefined;
-    if (segments.length === 4) {
-      try {
-        presented = decodeURIComponent(segments[2]!);
-      } catch {
-        presented = undefined;
-      }
-    } else {
-      const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-      presented = match?.[1];
-    }
-    if (!tokenMatches(presented)) throw new Rejection(401, 'unauthorized');
-
+    if (!tokenMatches(presentedToken(req, segments))) throw new Rejection(401, 'unauthorized');
     const payloads = parsePayloads(await readBody(req, maxBodyBytes));
-    let result: Payload[];
-    if (action === 'encode') {
-      result = await codec.encode(payloads);
-    } else {
-      try {
-        result = await codec.decode(payloads);
-      } catch (error) {
-        // Our codec's messages name a key id only; another codec's might quote content, so they are not echoed.
-        const message = error instanceof Error && error.name === 'PayloadCodecError' ? error.message : 'payloads could not be decoded';
-        throw new Rejection(422, 'decode failed', { error: message });
-      }
-    }
-    send(req, res, 200, serializePayloads(result));
+    send(req, res, 200, serializePayloads(await transcode(codec, action, payloads)));
   }
 
   const server = http.createServer((req, res) => {

@@ -157,6 +157,24 @@ export function createStock2ShopClient(options: Stock2ShopClientOptions): Stock2
       }
     },
 
+    ...orderWriteBacks(transport, orderPath),
+  };
+}
+
+function rawOrderCode(raw: unknown): string | undefined {
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const code = (raw as { channel_order_code?: unknown }).channel_order_code;
+  if (typeof code === 'string' && code.trim() !== '') return code.trim();
+  if (typeof code === 'number') return String(code);
+  return undefined;
+}
+
+/** What Stock2Shop learns of an order: its source order code, why it was not raised, or that it was cancelled. */
+function orderWriteBacks(
+  transport: Transport,
+  orderPath: (code: string, what: string) => string,
+): Pick<Stock2ShopClient, 'writeSourceOrderCode' | 'writeOrderFailure' | 'writeOrderCancelled'> {
+  return {
     async writeSourceOrderCode(channelOrderCode, sourceId, sourceOrderCode) {
       await requestJson(transport, {
         operation: 'writeSourceOrderCode',
@@ -187,12 +205,4 @@ export function createStock2ShopClient(options: Stock2ShopClientOptions): Stock2
       });
     },
   };
-}
-
-function rawOrderCode(raw: unknown): string | undefined {
-  if (raw === null || typeof raw !== 'object') return undefined;
-  const code = (raw as { channel_order_code?: unknown }).channel_order_code;
-  if (typeof code === 'string' && code.trim() !== '') return code.trim();
-  if (typeof code === 'number') return String(code);
-  return undefined;
 }

@@ -101,21 +101,9 @@ export async function productSync(input: ProductSyncInput): Promise<ProductSyncS
     input.carried ? null : otherRunningPass({ connectionId, workflowId: workflowInfo().workflowId }),
   ]);
   if (other) {
-    const summary = `${connectionId}: skipped, pass ${other} is running`;
-    setCurrentDetails(summary);
-    return {
-      connectionId,
-      sourceKind: profile.sourceKind,
-      full,
-      pages: 0,
-      ...emptyCounts(),
-      removed: 0,
-      removedCodes: [],
-      deactivated: 0,
-      invalidRecords: [],
-      skippedFor: other,
-      summary,
-    };
+    const skipped = skippedPass(connectionId, profile.sourceKind, full, other);
+    setCurrentDetails(skipped.summary);
+    return skipped;
   }
   upsertSearchAttributes([
     { key: ConnectionIdKey, value: connectionId },
@@ -123,12 +111,7 @@ export async function productSync(input: ProductSyncInput): Promise<ProductSyncS
   ]);
   const { syncProductPage, syncProductPages, reconcileRemovedProducts } = sourceActivities(profile);
   /** `failed` starts the reason ("page 3 (after cursor 2000) failed: "), unless the cause's message names the page already. */
-  const failPass = (failed: string, error: unknown): never => {
-    const cause = error instanceof Error ? causeMessage(error) : String(error);
-    const reason = namesItsStep(cause) ? cause : failed + cause;
-    setCurrentDetails(`Failed: ${reason}`);
-    throw ApplicationFailure.create({ type: 'ProductPassFailed', message: `Product sync of ${connectionId}: ${reason}`, nonRetryable: true });
-  };
+  const failPass = (failed: string, error: unknown): never => failedPass(connectionId, failed, error);
 
   state = 'syncing';
   // Runs started before this change went one page per activity; their histories replay that way.
@@ -178,4 +161,29 @@ export async function productSync(input: ProductSyncInput): Promise<ProductSyncS
   const summary = describeSyncSummary(result);
   setCurrentDetails(summary);
   return { ...result, summary };
+}
+
+/** The summary of a pass that did nothing: another pass of the connection was running. */
+function skippedPass(connectionId: string, sourceKind: string, full: boolean, other: string): ProductSyncSummary {
+  return {
+    connectionId,
+    sourceKind,
+    full,
+    pages: 0,
+    ...emptyCounts(),
+    removed: 0,
+    removedCodes: [],
+    deactivated: 0,
+    invalidRecords: [],
+    skippedFor: other,
+    summary: `${connectionId}: skipped, pass ${other} is running`,
+  };
+}
+
+/** Ends the pass as failed, for a person: `failed` starts the reason, unless the cause names its step already. */
+function failedPass(connectionId: string, failed: string, error: unknown): never {
+  const cause = error instanceof Error ? causeMessage(error) : String(error);
+  const reason = namesItsStep(cause) ? cause : failed + cause;
+  setCurrentDetails(`Failed: ${reason}`);
+  throw ApplicationFailure.create({ type: 'ProductPassFailed', message: `Product sync of ${connectionId}: ${reason}`, nonRetryable: true });
 }

@@ -4,9 +4,9 @@
  * step taken (client/patch-check.ts), never by how long ago it was deployed.
  */
 import type { Command } from 'commander';
-import { isDeprecated, patchesInWorkflows, type PatchInCode } from '../worker/patch-sites';
-import { checkPatch, type BlockingRun, type PatchStep, type PatchVerdict } from './patch-check';
-import { UsageError, type CliContext } from './cli';
+import { isDeprecated, patchesInWorkflows, type PatchInCode } from '../../worker/patch-sites';
+import { checkPatch, type BlockingRun, type PatchStep, type PatchVerdict } from '../patch-check';
+import { UsageError, type CliContext } from '../cli-context';
 
 /** How many runs a verdict line names; `--json` has them all. */
 const NAMED_RUNS = 10;

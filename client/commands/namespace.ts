@@ -1,0 +1,114 @@
+/** `setup`, `connections`, `schedules`, `customers` and `keys`: the namespace, the configuration and its schedules. */
+import { Command } from 'commander';
+import { Connection as GrpcConnection } from '@temporalio/client';
+import { CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE } from '../../domain';
+import { projectSearchAttributes } from '../../contracts/search-attributes';
+import { generateKeyRingText } from '../../temporal/payload-codec';
+import { describeSetupReport, NamespaceSetupError, parseRetentionDays, setupNamespace, SetupOptionsError } from '../namespace-setup';
+import { applyConnectionSchedules, pruneSchedules } from '../schedules';
+import { UsageError, type CliContext } from '../cli-context';
+
+export function registerSetup(program: Command, context: CliContext): void {
+  program
+    .command('setup')
+    .summary('prepare the Temporal namespace for the engine (once per namespace): search attributes and retention')
+    .description(
+      "prepare the Temporal namespace (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE) for the engine: register the project's search attributes " +
+        `(${projectSearchAttributes.map((key) => key.name).join(', ')}) and set the workflow retention. Run it once per namespace, and again after an ` +
+        'upgrade that adds a search attribute; it changes only what differs. Not needed for `npm start`, which does it itself. ' +
+        'On Temporal Cloud it says what to run with tcld (or in the Cloud UI) for what a client may not change',
+    )
+    .option('--retention-days <days>', `how long a closed workflow (and so an order's id) is kept, in whole days (default: TEMPORAL_RETENTION_DAYS, else 30)`)
+    .action(async (options: { retentionDays?: string }) => {
+      let retentionDays: number;
+      try {
+        retentionDays =
+          options.retentionDays !== undefined
+            ? parseRetentionDays(options.retentionDays, '--retention-days')
+            : parseRetentionDays(process.env.TEMPORAL_RETENTION_DAYS, 'TEMPORAL_RETENTION_DAYS');
+      } catch (error) {
+        if (error instanceof SetupOptionsError) throw new UsageError(error.message);
+        throw error;
+      }
+      const target = context.temporal
+        ? await context.temporal()
+        : await context.client().then((client) => {
+            if (!(client.connection instanceof GrpcConnection)) throw new Error('setup needs a gRPC connection to Temporal');
+            return { connection: client.connection, namespace: client.options.namespace };
+          });
+      try {
+        const report = await setupNamespace(target.connection, { namespace: target.namespace, retentionDays });
+        for (const line of describeSetupReport(report)) context.out(line);
+      } catch (error) {
+        if (error instanceof NamespaceSetupError && error.report) for (const line of describeSetupReport(error.report)) context.out(line);
+        if (error instanceof SetupOptionsError) throw new UsageError(error.message);
+        throw error;
+      }
+    });
+}
+
+export function registerConnections(program: Command, context: CliContext): void {
+  program
+    .command('connections')
+    .description('list the configured connections')
+    .action(() => {
+      for (const c of context.connections()) {
+        context.out(`${c.id}\t${c.sourceKind}\tevery ${c.syncIntervalMinutes} min\t${c.endpoint}\t${c.name}`);
+      }
+    });
+}
+
+export function registerSchedules(program: Command, context: CliContext): void {
+  program
+    .command('schedules')
+    .summary('create or update the schedules of every configured connection, and delete those no longer configured')
+    .description(
+      'create or update the schedules of every configured connection (product-sync/<id>, and order-poll/<id> unless its ' +
+        'create_order setting is off, in which case an existing order poll is deleted), each at its own fixed phase within its interval; ' +
+        'then delete the product-sync/<id> and order-poll/<id> schedules of connections no longer configured. ' +
+        'No other schedule in the namespace is touched',
+    )
+    .option('--no-prune', 'keep the schedules of connections no longer configured')
+    .action(async (options: { prune: boolean }) => {
+      const client = await context.client();
+      const connections = context.connections();
+      for (const connection of connections) {
+        const outcome = await applyConnectionSchedules(client, connection);
+        const poll =
+          outcome.orderPoll === 'removed'
+            ? ', order poll removed (create_order is off)'
+            : outcome.orderPoll
+              ? `, order poll ${outcome.orderPoll}`
+              : connection.settings.create_order
+                ? ''
+                : ', no order poll (create_order is off)';
+        context.out(`${connection.id}: product sync ${outcome.productSync}${poll}`);
+      }
+      if (!options.prune) return;
+      for (const { scheduleId, connectionId } of await pruneSchedules(client, connections)) {
+        context.out(`${scheduleId}: removed (connection ${connectionId} is no longer configured)`);
+      }
+    });
+}
+
+/** Customer sync is not supported by either source: the command says so, whatever is asked. */
+export function registerCustomers(program: Command): void {
+  program
+    .command('customers')
+    .description('customer sync (not supported by iSync or Omni Accounts)')
+    .argument('[action]', 'sync')
+    .action(() => {
+      throw new UsageError(CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE);
+    });
+}
+
+export function registerKeys(program: Command, context: CliContext): void {
+  program
+    .command('keys')
+    .description('payload encryption keys')
+    .command('generate [id]')
+    .description('print a fresh key entry for PAYLOAD_CODEC_KEYS (put it first to rotate; keep the old entries after it)')
+    .action((id?: string) => {
+      context.out(generateKeyRingText(id ?? `key-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`));
+    });
+}

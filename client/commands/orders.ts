@@ -1,0 +1,200 @@
+/** `order submit|status|retry|cancel` and `orders`: one order, and the orders that need a person. */
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { orderContentHash, raiseOrderWorkflowId } from '../../domain';
+import { parseStock2ShopOrder } from '../../domain/stock2shop';
+import { cancelUpdate, retryUpdate, statusQuery, type OrderStatus } from '../../contracts/workflows';
+import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey } from '../../contracts/search-attributes';
+import { deliverOrder } from '../../temporal/deliver-order';
+import { findConnection, UsageError, type CliContext } from '../cli-context';
+
+export function registerOrders(program: Command, context: CliContext): void {
+  const order = program.command('order').description('orders (Stock2Shop → source)');
+  registerSubmit(order, context);
+  registerStatus(order, context);
+  registerRetry(order, context);
+  registerCancel(order, context);
+  registerNeedingAPerson(program, context);
+}
+
+function registerSubmit(order: Command, context: CliContext): void {
+  order
+    .command('submit <file>')
+    .description(
+      'for operators: raise an order from a file (Stock2Shop JSON) instead of reading it from Stock2Shop. ' +
+        'The webhook and the poll only ever raise what Stock2Shop holds; this command trusts the person running it',
+    )
+    .requiredOption('-c, --connection <connectionId>', 'the connection to raise it in')
+    .action(async (file: string, options: { connection: string }) => {
+      const connection = findConnection(context, options.connection);
+      const raw = readOrderFile(file);
+      const parsed = parseStock2ShopOrder(raw);
+      const outcome = await deliverOrder(await context.client(), connection, parsed.channel_order_code, {
+        via: 'cli',
+        contentHash: orderContentHash(raw),
+        submittedOrder: raw,
+      });
+      const workflowId = raiseOrderWorkflowId(connection.id, parsed.channel_order_code);
+      const said = { already_raised: 'already raised, not raised again', cancelled: 'cancelled, never raised', delivered: 'delivered' } as const;
+      context.out(`${workflowId}: ${said[outcome]}`);
+    });
+}
+
+function registerStatus(order: Command, context: CliContext): void {
+  order
+    .command('status <connectionId> <channelOrderCode>')
+    .description("show an order's state")
+    .action(async (connectionId: string, code: string) => {
+      findConnection(context, connectionId);
+      context.out(describeOrder(await orderStatus(await context.client(), connectionId, code)));
+    });
+}
+
+function registerRetry(order: Command, context: CliContext): void {
+  order
+    .command('retry <connectionId> <channelOrderCode>')
+    .description('raise an order again after its cause was fixed')
+    .action(async (connectionId: string, code: string) => {
+      findConnection(context, connectionId);
+      const client = await context.client();
+      const current = await orderStatus(client, connectionId, code);
+      const handle = client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code));
+      if ((await handle.describe()).status.name !== 'RUNNING') {
+        throw new UsageError(
+          current.state === 'raised'
+            ? `Order ${code} is already raised as ${current.sourceOrderCode}; there is nothing to retry`
+            : `Order ${code} stopped waiting for a fix (${current.reason ?? current.state}); announce it again from Stock2Shop to start over`,
+        );
+      }
+      try {
+        const accepted = await handle.executeUpdate(retryUpdate);
+        context.out(`${handle.workflowId}: retry accepted (attempt ${accepted.attempt})`);
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError) throw new UsageError(error.cause?.message ?? error.message);
+        throw error;
+      }
+    });
+}
+
+function registerCancel(order: Command, context: CliContext): void {
+  order
+    .command('cancel <connectionId> <channelOrderCode>')
+    .description(
+      'cancel an order that must not be raised: it ends as cancelled, Stock2Shop is told, and neither the poll nor the webhook ' +
+        'raises it again. Refused for an order that is raised or being raised (cancel it in the source by hand)',
+    )
+    .requiredOption('--reason <text>', 'why, as Stock2Shop will show it')
+    .option('--by <name>', 'who cancels it (default: the OS user)')
+    .action(async (connectionId: string, code: string, options: { reason: string; by?: string }) => {
+      findConnection(context, connectionId);
+      if (options.reason.trim() === '') throw new UsageError('--reason needs a text');
+      const client = await context.client();
+      const current = await orderStatus(client, connectionId, code);
+      const handle = client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code));
+      if ((await handle.describe()).status.name !== 'RUNNING') {
+        throw new UsageError(
+          current.state === 'raised'
+            ? `Order ${code} is already raised as ${current.sourceOrderCode}; cancel it in the source by hand`
+            : `Order ${code} is closed (${current.reason ?? current.state}); there is nothing to cancel`,
+        );
+      }
+      const by = options.by ?? userInfo().username;
+      try {
+        await handle.executeUpdate(cancelUpdate, { args: [{ reason: options.reason.trim(), by }] });
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError) throw new UsageError(error.cause?.message ?? error.message);
+        throw error;
+      }
+      context.out(`${handle.workflowId}: cancelled by ${by}; Stock2Shop is told, and it is never raised`);
+    });
+}
+
+function registerNeedingAPerson(program: Command, context: CliContext): void {
+  program
+    .command('orders')
+    .summary('list the orders that need a person: waiting for a fix, or closed as failed')
+    .description(
+      'list the orders that need a person: those waiting for a fix (needs attention, or failed) and those closed as failed. ' +
+        'One visibility query on the OrderState search attribute, kept current by each order; in the Web UI, filter with ' +
+        'OrderState="needs_attention" (or OrderState="failed"). `order status <connectionId> <code>` says why an order waits',
+    )
+    .option('-c, --connection <connectionId>', 'only this connection')
+    .action(async (options: { connection?: string }) => {
+      const client = await context.client();
+      const connectionId = options.connection === undefined ? undefined : findConnection(context, options.connection).id;
+      const lines: string[] = [];
+      for await (const execution of client.workflow.list({ query: ordersNeedingAPersonQuery(connectionId) })) {
+        const attributes = execution.typedSearchAttributes;
+        const order = `${attributes.get(ConnectionIdKey) ?? '?'}/${attributes.get(ChannelOrderCodeKey) ?? execution.workflowId}`;
+        lines.push(
+          execution.status.name === 'RUNNING'
+            ? `${order}: ${(attributes.get(OrderStateKey) ?? 'needs_attention').replace('_', ' ')}`
+            : `${order}: closed as ${execution.status.name.toLowerCase()}`,
+        );
+      }
+      if (lines.length === 0) {
+        context.out('No order needs attention');
+        return;
+      }
+      // The dev server's SQLite visibility store does not sort.
+      for (const line of lines.sort()) context.out(line);
+      context.out('`order status <connectionId> <code>` says why; `order retry <connectionId> <code>` after the fix');
+    });
+}
+
+/**
+ * The orders that need a person, as one visibility query: open orders whose `OrderState` search
+ * attribute says they wait for a fix, and orders closed as failed. An open order started before
+ * raiseOrder kept `OrderState` has none until its next state change.
+ */
+export function ordersNeedingAPersonQuery(connectionId?: string): string {
+  const scope = connectionId === undefined ? '' : ` AND ConnectionId = '${connectionId}'`;
+  return (
+    `WorkflowType = 'raiseOrder' AND ((ExecutionStatus = 'Running' AND ${OrderStateKey.name} IN ('needs_attention', 'failed')) ` +
+    `OR ExecutionStatus = 'Failed')${scope}`
+  );
+}
+
+async function orderStatus(client: Client, connectionId: string, code: string): Promise<OrderStatus> {
+  try {
+    return await client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code)).query(statusQuery);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new UsageError(`No order ${code} has been delivered to ${connectionId}`);
+    throw error;
+  }
+}
+
+/** An order file's JSON; a file that is missing, unreadable or not JSON is a UsageError in one line (never a raw ENOENT). */
+export function readOrderFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`No order file at ${file}`);
+    if (code === 'EISDIR') throw new UsageError(`${file} is a folder, not an order file`);
+    if (code === 'EACCES' || code === 'EPERM') throw new UsageError(`${file} cannot be read: permission denied`);
+    throw new UsageError(`${file} cannot be read (${code ?? (error as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`${file} is not valid JSON`);
+  }
+}
+
+export function describeOrder(status: OrderStatus): string {
+  const deliveries = Object.values(status.deliveries).reduce((a, b) => a + b, 0);
+  const detail =
+    status.state === 'raised'
+      ? ` as ${status.sourceOrderCode}${status.alreadyExisted ? ' (found already in the source)' : ''}${status.writeBackPending ? ', write-back to Stock2Shop pending' : ''}` +
+        (status.notApplied ? `; ${status.notApplied.join('; ')}` : '')
+      : status.state === 'cancelled' && status.cancelled
+        ? ` by ${status.cancelled.by} (${status.cancelled.reason}); never raised`
+        : status.reason
+          ? `: ${status.reason}`
+          : '';
+  return `${status.connectionId}/${status.channelOrderCode}: ${status.state.replace('_', ' ')}${detail} (attempts ${status.attempts}, deliveries ${deliveries})`;
+}
