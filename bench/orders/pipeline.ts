@@ -1,0 +1,104 @@
+/**
+ * The two ways an order is raised in the rows: the raw pipeline (the activities in a plain loop, in
+ * this process) and the engine (delivered as the webhook does, raised by the workers), with the CPU
+ * each process spent on an engine burst.
+ */
+import { performance } from 'node:perf_hooks';
+import { DefaultLogger } from '@temporalio/worker';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Connection } from '../../domain';
+import type { PreparedOrder, RaiseInSourceResult } from '../../contracts/activities';
+import { deliverOrder } from '../../temporal/deliver-order';
+import type { TreeSample } from '../proc';
+import { mapLimit } from '../harness';
+import { linesFor, placeOrder, raisedBy, type Run } from './kit';
+
+/** CPU seconds of each process between two samples. */
+function cpuBetween(a: Record<string, TreeSample>, b: Record<string, TreeSample>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, sample] of Object.entries(b)) {
+    const before = a[name];
+    if (before) out[name] = sample.cpu - before.cpu;
+  }
+  return out;
+}
+
+export const ENGINE_PROCESSES = ['devServer', 'central', 'agents'];
+export const engineCpu = (cpu: Record<string, number>) => ENGINE_PROCESSES.reduce((sum, name) => sum + (cpu[name] ?? 0), 0);
+
+export const quietLogger = new DefaultLogger('WARN');
+
+/** The raw pipeline of one order: the activities in a plain loop, in activity contexts; resolves when written back. */
+export async function rawOrder(run: Run, connection: Connection, code: string): Promise<void> {
+  const acts = run.rawActivities;
+  const logger = quietLogger;
+  const input = { connectionId: connection.id, channelOrderCode: code };
+  const prepared: PreparedOrder = await new MockActivityEnvironment({ activityType: 'prepareOrder' }, { logger }).run(acts.prepareOrder, input);
+  if (prepared.outcome !== 'ready') throw new Error(`raw ${code}: prepareOrder answered ${prepared.outcome}`);
+  const raised: RaiseInSourceResult = await new MockActivityEnvironment({ activityType: 'raiseInSource', taskQueue: prepared.taskQueue }, { logger }).run(
+    acts.raiseInSource,
+    { ...input, document: prepared.document },
+  );
+  await new MockActivityEnvironment({ activityType: 'writeBackSourceOrderCode' }, { logger }).run(acts.writeBackSourceOrderCode, {
+    ...input,
+    sourceOrderCode: raised.sourceOrderCode,
+  });
+}
+
+/** Raw: `codes` at once, as many at a time as an agent has activity slots; orders/s from the first start to the last write-back. */
+export async function rawBurst(run: Run, connection: Connection, codes: string[]): Promise<{ ordersPerSecond: number; seconds: number }> {
+  codes.forEach((code, i) => placeOrder(run, connection, code, linesFor(run, i)));
+  const t0 = performance.now();
+  await mapLimit(codes, run.stack.sizing.agentActivitySlots, (code) => rawOrder(run, connection, code));
+  const seconds = (performance.now() - t0) / 1000;
+  return { ordersPerSecond: codes.length / seconds, seconds };
+}
+
+export interface EngineBurst {
+  orders: number;
+  /** Every order raised before the deadline. */
+  complete: boolean;
+  raised: number;
+  /** First delivery → last raised (complete), or → the deadline (cut). */
+  seconds: number;
+  /** Complete: orders ÷ seconds; cut: an upper bound (the burst would have needed longer). */
+  ordersPerSecond: number;
+  deliveredSeconds: number;
+  /** CPU seconds per process over `seconds`. */
+  cpu: Record<string, number>;
+  codes: string[];
+  raisedCodes: string[];
+  /** The burst on the monotonic clock (µs), as CPU profiles time their samples. */
+  monotonicUs: { from: number; to: number };
+}
+
+/**
+ * Engine: `codes` placed, then delivered as the webhook does (`deliveryConcurrency` at once); first
+ * delivery → last raised, or cut at `deadline` (the run is then dirty: orders still in flight).
+ */
+export async function engineBurst(run: Run, connection: Connection, codes: string[], deadline: number): Promise<EngineBurst> {
+  const { stack } = run;
+  codes.forEach((code, i) => placeOrder(run, connection, code, linesFor(run, i)));
+  const before = stack.sampler.sampleNow();
+  const t0 = Date.now();
+  const monotonicFrom = Number(process.hrtime.bigint() / 1000n);
+  await mapLimit(codes, run.sizes.deliveryConcurrency, (code) => deliverOrder(stack.client, connection, code, { via: 'webhook' }));
+  const deliveredSeconds = (Date.now() - t0) / 1000;
+  const { at, complete } = await raisedBy(run, codes, deadline);
+  const after = stack.sampler.sampleNow();
+  if (!complete) run.dirty = true;
+  const end = complete ? Math.max(...at.values()) : Date.now();
+  const seconds = (end - t0) / 1000;
+  return {
+    orders: codes.length,
+    complete,
+    raised: at.size,
+    seconds,
+    ordersPerSecond: codes.length / seconds,
+    deliveredSeconds,
+    cpu: cpuBetween(before, after),
+    codes,
+    raisedCodes: [...at.keys()],
+    monotonicUs: { from: monotonicFrom, to: Number(process.hrtime.bigint() / 1000n) },
+  };
+}

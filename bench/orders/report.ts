@@ -1,0 +1,121 @@
+/**
+ * The order rows' report: the goal rows and the markdown, each row's own from its module, in row order,
+ * after the run's context (machine, stack, raw pipeline, time budget) and before "Where the time goes".
+ */
+import type { machineInfo } from '../proc';
+import { markdownTable, type GoalRow } from '../report';
+import { f0, GOALS, type OrderBenchSizes } from './kit';
+import { ENGINE_PROCESSES } from './pipeline';
+import { burstGoalRows, burstMarkdown, type BurstRow } from './burst';
+import { steadyGoalRows, steadyMarkdown, type SteadyRow } from './steady';
+import { defaultLimitsGoalRows, defaultLimitsMarkdown, type DefaultLimitsRow } from './default-limits';
+import { outageGoalRows, outageMarkdown, type OutageRow } from './outage';
+import { memoryGoalRows, memoryMarkdown, type MemoryRow } from './memory';
+import { historiesGoalRows, historiesMarkdown, type HistoryFigures } from './histories';
+import { slowStock2ShopGoalRows, type SlowStock2ShopRow } from './slow-stock2shop';
+import { codecMarkdown, type CodecCost } from './codec';
+import { profileMarkdown, type ProfileRun } from './profile';
+
+export interface OrderBenchData {
+  date: string;
+  machine: ReturnType<typeof machineInfo>;
+  commit: string;
+  command: string;
+  sizes: OrderBenchSizes;
+  sizing: Record<string, number>;
+  seconds: number;
+  stacksStarted: number;
+  cuts: string[];
+  burst?: BurstRow;
+  steady?: SteadyRow;
+  defaultLimits?: DefaultLimitsRow;
+  outage?: OutageRow;
+  memory?: MemoryRow;
+  slowStock2Shop?: SlowStock2ShopRow;
+  histories?: Record<string, HistoryFigures>;
+  codec?: CodecCost;
+  profile?: ProfileRun;
+  load: { atStart: string; atEnd: string; machineBusyPercent: number };
+}
+
+export function goalRows(d: OrderBenchData): GoalRow[] {
+  const { burst, steady, defaultLimits, outage, memory, histories } = d;
+  return [
+    ...(burst ? burstGoalRows(burst) : []),
+    ...(steady ? steadyGoalRows(steady, d.sizes) : []),
+    ...(defaultLimits ? defaultLimitsGoalRows(defaultLimits) : []),
+    ...(outage ? outageGoalRows(outage) : []),
+    ...(memory ? memoryGoalRows(memory) : []),
+    ...(d.slowStock2Shop ? slowStock2ShopGoalRows(d.slowStock2Shop) : []),
+    ...(histories && Object.keys(histories).length > 0 ? historiesGoalRows(histories) : []),
+  ];
+}
+
+/** What was run, on what, and how the figures are taken; then the goals table. */
+function contextMarkdown(d: OrderBenchData, goals: GoalRow[]): string[] {
+  return [
+    '```sh',
+    d.command,
+    '```',
+    '',
+    `- **Machine**: ${d.machine.cpuModel}, ${d.machine.cores} cores, ${d.machine.memoryGiB} GiB RAM, Linux ${d.machine.kernel}, node ${d.machine.node}; ` +
+      `load average ${d.load.atStart} at the start, ${d.load.atEnd} at the end; the whole machine ${f0(d.load.machineBusyPercent)} % busy over the run (other programs included: the machine is shared).`,
+    `- **Commit**: ${d.commit}. **Wall time**: ${f0(d.seconds)} s (${d.stacksStarted} stack(s) started).`,
+    `- **Stack**: Temporal dev server with the local engine's dispatch tuning and its SQLite file on disk (as \`npm start\`), the central worker and one agents process ` +
+      `(one agent per Omni connection, ${d.sizing.agentActivitySlots} activity slots each), worker sizing ${JSON.stringify(d.sizing)}; ` +
+      'simulators and the bench client in the bench process. Raised limits: 32 requests at once, 1,000 per second.',
+    `- **Raw pipeline**: the same activities (\`createActivities\`, file product store) in \`MockActivityEnvironment\`, prepareOrder → raiseInSource → ` +
+      `writeBackSourceOrderCode in a plain loop, ${d.sizing.agentActivitySlots} orders at once, in the bench process (no Temporal, no codec, no queues).`,
+    "- Each figure is the median of its repeats with min–max in brackets; verdicts are on the median. Raised = Stock2Shop holds the source order code (the write-back's time).",
+    `- **Time budget** ${d.sizes.budgetSeconds} s for the rows: a burst not done after twice the goal's time, steady orders not raised ${d.sizes.steadyDrainSeconds} s after the window, ` +
+      'or a row that would take the next rows\' time is cut; its figure is then a bound (`<`, `≥`), measured once, and the next row gets a fresh stack.' +
+      (d.cuts.length ? ` Cut in this run: ${d.cuts.join('; ')}.` : ' Nothing was cut in this run.'),
+    '',
+    markdownTable(
+      ['benchmark', 'goal', 'measured', 'verdict'],
+      goals.map((g) => [g.benchmark, g.goal, g.measured, g.verdict]),
+    ),
+    '',
+  ];
+}
+
+export function markdownOf(d: OrderBenchData, goals: GoalRow[]): string {
+  return [
+    ...contextMarkdown(d, goals),
+    ...(d.burst ? burstMarkdown(d.burst, d.sizes) : []),
+    ...(d.steady ? steadyMarkdown(d.steady, d.sizes) : []),
+    ...(d.defaultLimits ? defaultLimitsMarkdown(d.defaultLimits) : []),
+    ...(d.outage ? outageMarkdown(d.outage) : []),
+    ...(d.memory ? memoryMarkdown(d.memory) : []),
+    ...(d.histories && Object.keys(d.histories).length > 0 ? historiesMarkdown(d.histories) : []),
+    ...whereTheTimeGoes(d),
+  ].join('\n');
+}
+
+function whereTheTimeGoes(d: OrderBenchData): string[] {
+  const out: string[] = ['**Where the time goes.**', ''];
+  const series = d.burst ? (d.burst.small ?? d.burst.full) : undefined;
+  const h = d.histories ? Object.entries(d.histories).find(([row]) => row.startsWith('1.'))?.[1] : undefined;
+  if (series) {
+    const by = (name: string) => series.cpuMsPerOrderByProcess[name]?.median ?? 0;
+    const total = ENGINE_PROCESSES.reduce((sum, name) => sum + by(name), 0);
+    const share = (name: string) => `${by(name).toFixed(1)} ms (${f0((by(name) / total) * 100)} %)`;
+    out.push(
+      `- CPU per order in the burst of ${series.orders}: ${total.toFixed(1)} ms = dev server ${share('devServer')}, central ${share('central')}, agents ${share('agents')}. ` +
+        `On ${d.machine.cores} cores that CPU alone caps the engine at ${f0((d.machine.cores * 1000) / total)} orders/s; ` +
+        `the goal of ${GOALS.burstOrdersPerSecond}/s allows ${f0((d.machine.cores * 1000) / GOALS.burstOrdersPerSecond)} ms per order for everything, the bench's ${by('bench').toFixed(1)} ms included.`,
+    );
+    if (h) {
+      const tasks = h.workflowTasks.median + h.activityTasks.median;
+      out.push(
+        `- Per order the server runs ${h.workflowTasks.median} workflow tasks and ${h.activityTasks.median} activity tasks (${h.events.median} history events, ${h.historyBytes.median} bytes): ` +
+          `${(by('devServer') / tasks).toFixed(1)} ms of dev server CPU per task, and ${(by('central') / h.workflowTasks.median).toFixed(1)} ms of central CPU per workflow task ` +
+          `(the ${h.workflowTasks.median} workflow tasks, with the order's read and write-back as ${h.localActivities.median} local activities inside them; the agent runs the raise: ${by('agents').toFixed(1)} ms).`,
+      );
+    }
+  }
+  if (d.codec && h) out.push(codecMarkdown(d.codec, h));
+  out.push(...profileMarkdown(d.profile));
+  out.push('');
+  return out;
+}
