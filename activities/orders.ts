@@ -1,5 +1,5 @@
 /** Order raise: the order read and mapped, then found or created in its source, exactly once. */
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type { Connection } from '../domain';
 import type { PreparedOrder, PrepareOrderInput, RaiseEvidence, RaiseInSourceInput, RaiseInSourceResult, RaiseStage } from '../contracts/activities';
 import { SYSTEM_LABEL, TransientError } from '../connectors/errors';
@@ -18,10 +18,12 @@ interface CreateKnowledge {
 
 export function orderActivities(ctx: ActivityContext) {
   return {
-    /** Reads the order from Stock2Shop (or takes an operator's), validates it and maps it to the source's document. */
+    /** Reads the order from Stock2Shop, validates it and maps it to the source's document. */
     async prepareOrder(input: PrepareOrderInput): Promise<PreparedOrder> {
       return asActivity(async () => {
         const connection = ctx.connectionById(input.connectionId);
+        // A run of an older workflow may still hand on an order it was signalled: never used.
+        if ('submittedOrder' in input) log.warn(`security: order ${input.channelOrderCode} came with an order of its own; ignored, read from Stock2Shop`);
         ctx.handOverIfSlow(connection);
         const prepared = await prepareOrderFor(connection, input, ctx.stock2shopOf(connection));
         // Raised before (Stock2Shop shows its source order code): it needs nobody any more.

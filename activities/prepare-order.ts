@@ -1,7 +1,6 @@
 /**
- * Reads an order from Stock2Shop (or takes the one an operator submitted), validates it and maps it
- * to the source's document. Content that did not come from Stock2Shop or an operator never reaches a
- * source: the webhook only says which order to read.
+ * Reads an order from Stock2Shop, validates it and maps it to the source's document. Content that did
+ * not come from Stock2Shop never reaches a source: every delivery only says which order to read.
  */
 import { connectionTaskQueue, DomainValidationError, mapOrderForSource, orderContentHash, type Connection } from '../domain';
 import { parseStock2ShopOrder } from '../domain/stock2shop';
@@ -10,7 +9,7 @@ import type { PrepareOrderInput, PreparedOrder } from '../contracts/activities';
 
 export async function prepareOrderFor(connection: Connection, input: PrepareOrderInput, stock2shop: Stock2ShopClient): Promise<PreparedOrder> {
   const sourceId = connection.stock2shop.sourceId;
-  const raw = input.submittedOrder ?? (await stock2shop.getOrder(input.channelOrderCode, sourceId));
+  const raw = await stock2shop.getOrder(input.channelOrderCode, sourceId);
   if (raw === null || raw === undefined) {
     return { outcome: 'not_found', reason: `Stock2Shop holds no order ${input.channelOrderCode} for source ${sourceId}` };
   }

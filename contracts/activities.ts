@@ -98,8 +98,6 @@ export interface ReconcileRemovedResult {
 export interface PrepareOrderInput {
   connectionId: string;
   channelOrderCode: string;
-  /** An order an operator submitted with the CLI; otherwise the order is read from Stock2Shop. */
-  submittedOrder?: unknown;
   /** The caller knows the outcome `cancelled`; without it, an order cancelled in Stock2Shop is `invalid` (never raised). */
   acceptsCancelled?: boolean;
 }

@@ -3,7 +3,12 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { InvalidRecord, ProductCounts } from './activities';
 
-export type OrderDeliveryChannel = 'webhook' | 'poll' | 'cli';
+const ORDER_DELIVERY_CHANNELS = ['webhook', 'poll', 'cli'] as const;
+export type OrderDeliveryChannel = (typeof ORDER_DELIVERY_CHANNELS)[number];
+
+export function isDeliveryChannel(value: unknown): value is OrderDeliveryChannel {
+  return (ORDER_DELIVERY_CHANNELS as readonly unknown[]).includes(value);
+}
 
 export type OrderState = 'received' | 'raising' | 'raised' | 'needs_attention' | 'failed' | 'cancelled';
 
@@ -35,16 +40,14 @@ export interface OrderStatus {
 }
 
 /**
- * One delivery of an order: which channel, and no personal data. The poll names the content hash of
- * the order it listed; the webhook names none (it only announces); an operator's `order submit`
- * carries the order itself. A delivery while the order waits for a fix re-reads the order, and a
- * changed content starts the next attempt.
+ * One delivery of an order: which channel and, when the caller read the order, its content hash; never
+ * the order itself (the workflow reads it from Stock2Shop, so only Stock2Shop's content reaches a
+ * source). A delivery while the order waits for a fix re-reads the order, and a changed content starts
+ * the next attempt. A delivery that carries more (as `order submit` once did) is read for its channel only.
  */
 export interface OrderDelivery {
   via: OrderDeliveryChannel;
   contentHash?: string;
-  /** Only from `order submit` (an operator with access to the configuration). */
-  submittedOrder?: unknown;
 }
 
 /** Every delivery of the order (webhook, poll, CLI) arrives as this signal; duplicates only count. */
@@ -110,7 +113,6 @@ export interface RaiseOrderInput {
 export interface RaiseOrderCarry {
   status: OrderStatus;
   attemptedHash?: string;
-  submittedOrder?: unknown;
   createSentAt?: number;
   sourceLabel: string;
   deliveredSinceRead: boolean;

@@ -211,3 +211,17 @@ export function raiseOrderWorkflowId(connectionId: string, channelOrderCode: str
 export function lateDeliveryWorkflowId(connectionId: string, channelOrderCode: string): string {
   return `late-delivery/${connectionId}/${channelOrderCode}`;
 }
+
+/** The start time Temporal appends to the workflow id of a scheduled run (`-2026-12-03T11:00:00Z`). */
+const SCHEDULED_SUFFIX = /-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+/**
+ * The connection a workflow id belongs to (`<kind>/<connectionId>[/…]`, a scheduled run's start time
+ * removed), or undefined for a workflow of no connection: whose payload key ring encrypts its payloads.
+ */
+export function connectionOfWorkflowId(workflowId: string): string | undefined {
+  const [kind, segment] = workflowId.split('/');
+  if (kind === undefined || segment === undefined) return undefined;
+  const id = segment.replace(SCHEDULED_SUFFIX, '');
+  return ConnectionIdSchema.safeParse(id).success ? id : undefined;
+}

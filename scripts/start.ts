@@ -22,13 +22,13 @@ import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator } fro
 import { chooseConnectionsFile, dataDir, webhookSecretOf, writeDemoConnections } from '../config/config';
 import { activityDepsFromConfig, connectionRegistryFromConfig, connectWorker } from '../worker/runtime';
 import { connectClient } from '../temporal/connect';
-import { demoSecret, engineDataConverter, ensureDemoKeyRing } from '../temporal/data-converter';
+import { demoSecret, engineDataConverter, ensureDemoKeyRing, keyRingsFromEnvironment } from '../temporal/data-converter';
 import { EncryptionCodec } from '../temporal/payload-codec';
 import { startCodecServer } from '../client/codec-server';
 import { createAgentWorker, createEngineWorkers } from '../worker/workers';
 import { sizingFromEnv } from '../worker/sizing';
 import { deploymentFromEnv, endRunsPinnedToOtherVersions, setCurrentVersion, shutdownGraceSecondsFromEnv } from '../worker/deployment';
-import { installRuntime, logLineWriter } from '../worker/observability';
+import { installRuntime, logLineWriter, logRefusedPayload } from '../worker/observability';
 import { applyConnectionSchedules } from '../client/schedules';
 import { intakeLogTo, startIntakeServer } from '../client/intake';
 import { productSyncScheduleId } from '../domain';
@@ -78,11 +78,12 @@ async function main(): Promise<void> {
     const keys = ensureDemoKeyRing();
     if (keys.created) say(`generated a demo payload key in ${keys.file} (set PAYLOAD_CODEC_KEYS in production)`);
     say(`payloads encrypted with key '${keys.ring.currentId}' (${keys.origin})`);
-    const dataConverter = engineDataConverter(keys.ring);
+    const rings = keyRingsFromEnvironment();
+    const dataConverter = engineDataConverter(rings, logRefusedPayload);
     const uiPort = port('TEMPORAL_UI_PORT', 8233);
     const [codecLog, intakeLog] = [logLineWriter('codec-server'), logLineWriter('intake')];
     const codec = await startCodecServer({
-      codec: new EncryptionCodec(keys.ring),
+      codec: new EncryptionCodec(rings, (sentence) => codecLog({ level: 'warn', message: sentence })),
       token: env.CODEC_SERVER_TOKEN ?? demoSecret(join(data, 'codec', 'server-token'), () => randomBytes(24).toString('base64url')).value,
       port: port('CODEC_PORT', 8091),
       allowedOrigins: [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`],

@@ -2,11 +2,12 @@
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from './settings';
-import { engineDataConverter, keyRingFromEnvironment } from './data-converter';
+import { engineDataConverter, keyRingsFromEnvironment } from './data-converter';
+import type { RefusalReport } from './payload-codec';
 
-/** The payload encryption of this process, from PAYLOAD_CODEC_KEYS (or the demo's key); refuses to go on without one. */
-export function dataConverterFromEnv(): DataConverter {
-  return engineDataConverter(keyRingFromEnvironment().ring);
+/** The payload encryption of this process, from PAYLOAD_CODEC_KEYS[_<CONNECTION_ID>] (or the demo's key); refuses to go on without one. */
+export function dataConverterFromEnv(report?: RefusalReport): DataConverter {
+  return engineDataConverter(keyRingsFromEnvironment(), report);
 }
 
 export async function connectClient(

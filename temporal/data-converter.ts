@@ -5,6 +5,8 @@
  *
  *   PAYLOAD_CODEC_KEYS  "<id>:<base64 32-byte key>[,<id>:<key>…]": the first key encodes, all decode,
  *                       so a key rotates by putting the new one first and keeping the old ones.
+ *   PAYLOAD_CODEC_KEYS_<CONNECTION_ID>  a ring of one connection's own (`acme-omni` → `_ACME_OMNI`):
+ *                       its workflows' payloads are encrypted with it. An agent is given its own only.
  *
  * Without it, the key `npm start` generated for the demo (DATA_DIR/codec/demo-keys) is used, and
  * anywhere else the process refuses to start.
@@ -12,13 +14,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
-import { EncryptionCodec, generateKeyRingText, parseKeyRing, type KeyRing } from './payload-codec';
+import { EncryptionCodec, generateKeyRingText, KeyRingError, parseKeyRing, type KeyRing, type KeyRings, type RefusalReport } from './payload-codec';
 import { ConfigurationError, dataDir } from '../config/config';
 
 export const failureConverterPath = require.resolve('./failure-converter');
 
-export function engineDataConverter(ring: KeyRing): DataConverter {
-  return { payloadCodecs: [new EncryptionCodec(ring)], failureConverterPath };
+/** `report` hears of every payload refused (plain text, or ciphertext that does not authenticate): a worker logs it. */
+export function engineDataConverter(rings: KeyRing | KeyRings, report?: RefusalReport): DataConverter {
+  return { payloadCodecs: [new EncryptionCodec(rings, report)], failureConverterPath };
 }
 
 export function demoKeyFile(env: NodeJS.ProcessEnv = process.env): string {
@@ -36,6 +39,38 @@ export function keyRingFromEnvironment(env: NodeJS.ProcessEnv = process.env): Lo
   const demo = demoKeyFile(env);
   if (existsSync(demo)) return { ring: parseKeyRing(readFileSync(demo, 'utf8').trim()), origin: 'demo key' };
   throw new ConfigurationError('No payload encryption key: set PAYLOAD_CODEC_KEYS to "<id>:<base64 32-byte key>" (`npm run cli -- keys generate` prints one)');
+}
+
+const CONNECTION_RING_PREFIX = 'PAYLOAD_CODEC_KEYS_';
+
+/** The variable that holds a connection's own key ring. */
+export function connectionKeyRingVariable(connectionId: string): string {
+  return `${CONNECTION_RING_PREFIX}${connectionId.toUpperCase().replaceAll('-', '_')}`;
+}
+
+/** Every `PAYLOAD_CODEC_KEYS_<CONNECTION_ID>` set in `env`, by connection id. */
+function connectionKeyRings(env: NodeJS.ProcessEnv): Map<string, KeyRing> {
+  const rings = new Map<string, KeyRing>();
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(CONNECTION_RING_PREFIX) || !value) continue;
+    const connectionId = name.slice(CONNECTION_RING_PREFIX.length).toLowerCase().replaceAll('_', '-');
+    try {
+      rings.set(connectionId, parseKeyRing(value));
+    } catch (error) {
+      throw new KeyRingError(`${name}: ${(error as Error).message}`);
+    }
+  }
+  return rings;
+}
+
+/**
+ * This process's key rings: the central one (PAYLOAD_CODEC_KEYS, or the demo's key) and each
+ * connection's own. An agent may hold its connection's ring alone; anything else needs the central one.
+ */
+export function keyRingsFromEnvironment(env: NodeJS.ProcessEnv = process.env): KeyRings {
+  const byConnection = connectionKeyRings(env);
+  if (byConnection.size > 0 && !env.PAYLOAD_CODEC_KEYS && !existsSync(demoKeyFile(env))) return { byConnection };
+  return { central: keyRingFromEnvironment(env).ring, byConnection };
 }
 
 /** A secret of the demo kept under the data folder (mode 600): made by `make` on the first run, read after. */

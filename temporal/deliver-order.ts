@@ -4,8 +4,7 @@
  * Signal-with-start on `raise-order/<connectionId>/<channel_order_code>`: a first delivery starts the
  * workflow, any later one while it runs is a signal to the same run, never a second order. A delivery
  * carries no personal data: the channel and, when the caller read the order, its content hash; the
- * workflow reads the order itself from Stock2Shop. Only an operator's `order submit` carries the
- * order (encrypted by the payload codec like every payload).
+ * workflow reads the order itself from Stock2Shop, whoever delivers it (`order submit` included).
  *
  * An order's id is never started again once its run closed as raised or cancelled (REJECT_DUPLICATE,
  * for as long as the namespace retains that run); one that closed as failed (not raised in 30 days)

@@ -4,11 +4,16 @@
  * from a key ring: the first key encodes, every key decodes, so keys can be rotated.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { Payload, PayloadCodec } from '@temporalio/common';
+import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { REFUSED_PAYLOAD_FIELD, refusalSentence } from '../contracts/refused-payload';
+import { connectionOfWorkflowId } from '../domain/connection';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
+/** Whose payload it is (a connection id, or `*` for the central workflows): bound into the ciphertext. */
+export const OWNER_METADATA = 'encryption-owner';
+const CENTRAL_OWNER = '*';
 
 const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
@@ -60,47 +65,143 @@ export function generateKeyRingText(id = `demo-${new Date().toISOString().slice(
 
 const utf8 = (bytes: Uint8Array | null | undefined): string | undefined => (bytes ? Buffer.from(bytes).toString('utf8') : undefined);
 
-export class EncryptionCodec implements PayloadCodec {
-  constructor(private readonly ring: KeyRing) {
+/** Told of every payload the codec refuses, with the one sentence to log (a security event). */
+export type RefusalReport = (sentence: string) => void;
+
+const reportToStderr: RefusalReport = (sentence) => process.stderr.write(`${sentence}\n`);
+
+/** The workflow or activity a payload belongs to, as a log line names it. */
+function describeContext(context: SerializationContext | undefined): string {
+  if (!context) return 'no workflow or activity named';
+  if (context.type === 'workflow') return `workflow ${context.workflowId}`;
+  return `${context.isLocal ? 'local ' : ''}activity ${context.activityId ?? '?'} of workflow ${context.workflowId ?? '?'}`;
+}
+
+/** Whose keys a payload takes: the connection its workflow belongs to, or the central side (`*`). */
+function ownerOf(context: SerializationContext | undefined): string {
+  const workflowId = context?.workflowId;
+  return (workflowId === undefined ? undefined : connectionOfWorkflowId(workflowId)) ?? CENTRAL_OWNER;
+}
+
+const ownerLabel = (owner: string) => (owner === CENTRAL_OWNER ? 'the central workflows' : `connection ${owner}`);
+
+/** In place of a refused payload: a value every interceptor recognises (contracts/refused-payload.ts). */
+function refusedPayload(reason: string): Payload {
+  return { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify({ [REFUSED_PAYLOAD_FIELD]: reason })) };
+}
+
+/** The key rings a process holds. An agent holds its own connection's only; the central side holds every ring. */
+export interface KeyRings {
+  /** Payloads of no connection, of connections without a ring of their own, and those written before rings were per connection. */
+  central?: KeyRing;
+  byConnection: ReadonlyMap<string, KeyRing>;
+}
+
+function checkedRings(rings: KeyRing | KeyRings): KeyRings {
+  const all: KeyRings = 'keys' in rings ? { central: rings, byConnection: new Map() } : rings;
+  for (const ring of [...(all.central ? [all.central] : []), ...all.byConnection.values()]) {
     if (!ring.keys.has(ring.currentId)) throw new KeyRingError(`The key ring lacks its current key "${ring.currentId}".`);
   }
+  return all;
+}
 
-  async encode(payloads: Payload[]): Promise<Payload[]> {
-    const { currentId } = this.ring;
-    const key = this.ring.keys.get(currentId)!;
+type Decrypted = { plain: Buffer } | { refused: string };
+
+function decrypt(key: Buffer, data: Buffer, owner: string | undefined): Decrypted {
+  if (data.length < NONCE_BYTES + TAG_BYTES) return { refused: 'too short to be ciphertext' };
+  const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, NONCE_BYTES));
+  if (owner !== undefined) decipher.setAAD(Buffer.from(owner));
+  decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+  try {
+    return { plain: Buffer.concat([decipher.update(data.subarray(NONCE_BYTES, data.length - TAG_BYTES)), decipher.final()]) };
+  } catch {
+    // The key is held, the ciphertext does not authenticate with it: altered, or not made with it for this owner.
+    return { refused: 'not encrypted with the key it names for the owner it names' };
+  }
+}
+
+/**
+ * AES-256-GCM with a ring per connection: a payload is encrypted with the ring of the connection its
+ * workflow belongs to, and bound to it (the owner in its metadata, and as additional authenticated
+ * data), so a payload of one client never decodes with another's key nor passes for another's.
+ */
+export class EncryptionCodec implements PayloadCodec {
+  private readonly rings: KeyRings;
+
+  constructor(
+    rings: KeyRing | KeyRings,
+    private readonly report: RefusalReport = reportToStderr,
+  ) {
+    this.rings = checkedRings(rings);
+  }
+
+  private ringOf(owner: string): KeyRing | undefined {
+    return this.rings.byConnection.get(owner) ?? this.rings.central;
+  }
+
+  /**
+   * The key `id` for a payload of `owner`: from the owner's own ring or the central one (the central
+   * side may write for any connection; an agent holds no central key). A payload written before rings
+   * were per connection names no owner and takes the central ring's.
+   */
+  private keyFor(owner: string | undefined, id: string): Buffer | 'another client' | undefined {
+    const own = owner === undefined ? undefined : this.rings.byConnection.get(owner);
+    const key = own?.keys.get(id) ?? this.rings.central?.keys.get(id);
+    if (key) return key;
+    return [...this.rings.byConnection.values()].some((ring) => ring.keys.has(id)) ? 'another client' : undefined;
+  }
+
+  private refuse(reason: string, context: SerializationContext | undefined): Payload {
+    this.report(refusalSentence(reason, describeContext(context)));
+    return refusedPayload(reason);
+  }
+
+  async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+    const owner = ownerOf(context);
+    const ring = this.ringOf(owner);
+    if (!ring) throw new PayloadCodecError(`This process holds no payload key for ${ownerLabel(owner)} (${describeContext(context)}).`);
+    const key = ring.keys.get(ring.currentId)!;
     return payloads.map((payload) => {
       const nonce = randomBytes(NONCE_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', key, nonce);
+      const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(Buffer.from(owner));
       const plain = temporal.api.common.v1.Payload.encode(payload).finish();
       const data = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      return {
-        metadata: { encoding: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: Buffer.from(currentId) },
-        data,
-      };
+      const metadata = { encoding: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: Buffer.from(ring.currentId), [OWNER_METADATA]: Buffer.from(owner) };
+      return { metadata, data };
     });
   }
 
-  async decode(payloads: Payload[]): Promise<Payload[]> {
-    return payloads.map((payload) => {
-      if (utf8(payload.metadata?.encoding) !== ENCRYPTED_ENCODING) return payload;
-      const id = utf8(payload.metadata?.[KEY_ID_METADATA]);
-      if (id === undefined) throw new PayloadCodecError(`An encrypted payload has no ${KEY_ID_METADATA} metadata.`);
-      const key = this.ring.keys.get(id);
-      if (!key) throw new PayloadCodecError(`The key ring lacks key "${id}", which encrypted this payload.`);
-      const data = Buffer.from(payload.data ?? new Uint8Array());
-      const failure = new PayloadCodecError(`The payload could not be decrypted with key "${id}".`);
-      if (data.length < NONCE_BYTES + TAG_BYTES) throw failure;
-      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, NONCE_BYTES));
-      decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-      let plain: Buffer;
-      try {
-        plain = Buffer.concat([decipher.update(data.subarray(NONCE_BYTES, data.length - TAG_BYTES)), decipher.final()]);
-      } catch {
-        throw failure;
+  /**
+   * Plain text where ciphertext is expected (anyone with write access to the namespace can send it)
+   * is refused, never decoded into trusted input; so is ciphertext that does not authenticate, or that
+   * belongs to another owner than the workflow it was handed to. A key missing from the owner's ring
+   * (a rotation gone wrong) throws: the task waits until the ring is put right.
+   */
+  async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+    return payloads.map((payload) => this.decodeOne(payload, context));
+  }
+
+  private decodeOne(payload: Payload, context: SerializationContext | undefined): Payload {
+    if (utf8(payload.metadata?.encoding) !== ENCRYPTED_ENCODING) return this.refuse('not encrypted', context);
+    const id = utf8(payload.metadata?.[KEY_ID_METADATA]);
+    if (id === undefined) return this.refuse(`marked encrypted without its ${KEY_ID_METADATA}`, context);
+    const owner = utf8(payload.metadata?.[OWNER_METADATA]);
+    const expected = context ? ownerOf(context) : undefined;
+    if (owner !== undefined && expected !== undefined && owner !== expected) {
+      return this.refuse(`encrypted for ${ownerLabel(owner)}, handed to ${ownerLabel(expected)}`, context);
+    }
+    const key = this.keyFor(owner, id);
+    if (key === 'another client') return this.refuse(`encrypted with key "${id}" of another client`, context);
+    if (key === undefined) {
+      if (!this.rings.central && !this.rings.byConnection.has(owner ?? CENTRAL_OWNER)) {
+        return this.refuse(`encrypted for ${ownerLabel(owner ?? CENTRAL_OWNER)}, whose keys this process does not hold`, context);
       }
-      // toObject gives a plain Payload (the SDK builds plain objects too) rather than a protobufjs Message.
-      const Payload = temporal.api.common.v1.Payload;
-      return Payload.toObject(Payload.decode(plain)) as Payload;
-    });
+      throw new PayloadCodecError(`The key ring lacks key "${id}", which encrypted this payload.`);
+    }
+    const decrypted = decrypt(key, Buffer.from(payload.data ?? new Uint8Array()), owner);
+    if ('refused' in decrypted) return this.refuse(`${decrypted.refused} (key "${id}")`, context);
+    // toObject gives a plain Payload (the SDK builds plain objects too) rather than a protobufjs Message.
+    const Payload = temporal.api.common.v1.Payload;
+    return Payload.toObject(Payload.decode(decrypted.plain)) as Payload;
   }
 }

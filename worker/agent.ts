@@ -11,11 +11,12 @@ import { Runtime } from '@temporalio/worker';
 import { activityDepsFromConfig, connectWorker } from './runtime';
 import { closeDatabase, databaseFromEnv } from '../store/from-env';
 import { dataConverterFromEnv } from '../temporal/connect';
+import { connectionKeyRingVariable } from '../temporal/data-converter';
 import { acquireLease, agentLeaseFor, keepLease, leaseSecondsFromEnv } from '../store/agent-lease';
 import { dataDir } from '../config/config';
 import { temporalSettingsFromEnv } from '../temporal/settings';
 import { createAgentWorker } from './workers';
-import { installRuntime } from './observability';
+import { installRuntime, logRefusedPayload } from './observability';
 import { runUntilStopped } from './process';
 import { shutdownGraceSecondsFromEnv } from './deployment';
 import { sizingFromEnv, warnIfMallocUntuned } from './sizing';
@@ -26,7 +27,12 @@ async function main(): Promise<void> {
   installRuntime(`agent ${connectionId}`);
   const logger = Runtime.instance().logger;
   const settings = temporalSettingsFromEnv();
-  const dataConverter = dataConverterFromEnv();
+  const dataConverter = dataConverterFromEnv(logRefusedPayload);
+  if (process.env.PAYLOAD_CODEC_KEYS && process.env[connectionKeyRingVariable(connectionId)]) {
+    logger.warn(
+      `This agent holds the central key ring (PAYLOAD_CODEC_KEYS): it can decode every client's payloads. Give it ${connectionKeyRingVariable(connectionId)} only`,
+    );
+  }
   const deps = activityDepsFromConfig(undefined, { role: 'agent' });
   // A wrong connection id is said at once, not after waiting for a lease.
   const configured = deps.connections().find((c) => c.id === connectionId);

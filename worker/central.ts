@@ -6,13 +6,13 @@ import { temporalSettingsFromEnv } from '../temporal/settings';
 import { createEngineWorkers } from './workers';
 import { sizingFromEnv, warnIfMallocUntuned } from './sizing';
 import { currentVersionOf, deploymentFromEnv, setCurrentVersion, shutdownGraceSecondsFromEnv, type DeploymentVersion } from './deployment';
-import { installRuntime } from './observability';
+import { installRuntime, logRefusedPayload } from './observability';
 import { runUntilStopped } from './process';
 
 async function main(): Promise<void> {
   installRuntime('central');
   const settings = temporalSettingsFromEnv();
-  const dataConverter = dataConverterFromEnv();
+  const dataConverter = dataConverterFromEnv(logRefusedPayload);
   const client = await connectClient(settings, dataConverter);
   const setup = {
     connection: await connectWorker(settings),

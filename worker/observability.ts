@@ -54,3 +54,8 @@ export function installRuntime(component: string, env: NodeJS.ProcessEnv = proce
     ...(bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress } } } } : {}),
   });
 }
+
+/** A payload the codec refused is a security event: one WARN line in this process's log (after `installRuntime`). */
+export function logRefusedPayload(sentence: string): void {
+  Runtime.instance().logger.warn(sentence);
+}

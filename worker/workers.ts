@@ -13,6 +13,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { CENTRAL_TASK_QUEUE, connectionTaskQueue, ISYNC_TASK_QUEUE } from '../domain';
 import { createActivities, type ActivityDeps } from '../activities';
+import { activityInterceptors } from '../activities/interceptors';
 import { cachedWorkflowBundle, engineBuildId, type WorkflowBundle } from './workflow-bundle';
 import type { DeploymentVersion, WorkerDeployment } from './deployment';
 import { DEFAULT_SIZING, type WorkerSizing } from './sizing';
@@ -80,6 +81,7 @@ export async function createCentralWorker(setup: WorkerSetup): Promise<Worker> {
     dataConverter,
     workflowBundle: { codePath: bundle.codePath },
     activities: createActivities(deps),
+    interceptors: { activity: activityInterceptors },
     maxCachedWorkflows: (setup.sizing ?? DEFAULT_SIZING).workflowCacheSize,
     maxConcurrentWorkflowTaskExecutions: (setup.sizing ?? DEFAULT_SIZING).workflowTaskSlots,
     maxConcurrentActivityTaskExecutions: (setup.sizing ?? DEFAULT_SIZING).centralActivitySlots,
@@ -118,6 +120,7 @@ export async function createISyncWorker(
     taskQueue: ISYNC_TASK_QUEUE,
     dataConverter,
     activities: createActivities(deps),
+    interceptors: { activity: activityInterceptors },
     maxConcurrentActivityTaskExecutions: (sizing ?? DEFAULT_SIZING).isyncActivitySlots,
     ...shutdownTimes(shutdownGraceSeconds),
     ...versioned(version, 'isync'),
@@ -142,6 +145,7 @@ export async function createAgentWorker(
     taskQueue: connectionTaskQueue(configured),
     dataConverter,
     activities: createActivities(deps),
+    interceptors: { activity: activityInterceptors },
     // The connection's guard keeps the source's own request limits; slots only bound waiting tasks.
     maxConcurrentActivityTaskExecutions: (sizing ?? DEFAULT_SIZING).agentActivitySlots,
     ...shutdownTimes(shutdownGraceSeconds),

@@ -51,6 +51,9 @@ export function bundleSourceFiles(entries: string[]): string[] {
   return [...seen].sort();
 }
 
+/** Bundled with every workflow: no refused payload becomes a workflow's input (workflows/interceptors.ts). */
+const workflowInterceptorModules = [require.resolve('../workflows/interceptors')];
+
 function cacheKey(workflowsPath: string, failureConverterPath: string | undefined): string {
   const hash = createHash('sha256');
   // Dependency versions: the SDK (webpack's workflow runtime) and the whole lock file.
@@ -58,7 +61,7 @@ function cacheKey(workflowsPath: string, failureConverterPath: string | undefine
   const lockFile = join(projectRoot, 'package-lock.json');
   if (existsSync(lockFile)) hash.update(readFileSync(lockFile));
   hash.update(process.version);
-  for (const file of bundleSourceFiles([workflowsPath, ...(failureConverterPath ? [failureConverterPath] : [])])) {
+  for (const file of bundleSourceFiles([workflowsPath, ...workflowInterceptorModules, ...(failureConverterPath ? [failureConverterPath] : [])])) {
     hash.update(file).update('\0').update(readFileSync(file)).update('\0');
   }
   return hash.digest('hex').slice(0, 16);
@@ -94,6 +97,7 @@ export async function cachedWorkflowBundle(workflowsPath: string, failureConvert
   if (existsSync(codePath)) return { codePath, buildId: buildIdOf(readFileSync(codePath)) };
   const { code } = await bundleWorkflowCode({
     workflowsPath,
+    workflowInterceptorModules,
     logger: quietBundlerLogger,
     ...(failureConverterPath ? { failureConverterPath } : {}),
   });

@@ -19,6 +19,7 @@ import { patched as isPatched } from '@temporalio/workflow';
 import type { PreparedOrder, RaiseInSourceResult } from '../contracts/activities';
 import {
   cancelUpdate,
+  isDeliveryChannel,
   orderDeliveredSignal,
   retryUpdate,
   sourceAvailableSignal,
@@ -75,7 +76,6 @@ class OrderRun {
   private readonly patches = new Patches();
   /** Everything but the raise and what must follow it: a cancel (a person's, or Temporal's) stops it. */
   private readonly body = new CancellationScope();
-  private submittedOrder: unknown;
   /** The content the last read saw: a delivery of the same content does not start another attempt. */
   private attemptedHash: string | undefined;
   /** A delivery of other (or unknown) content arrived since the last read: read again before a create. */
@@ -107,7 +107,6 @@ class OrderRun {
     };
     if (carried) {
       this.attemptedHash = carried.attemptedHash;
-      this.submittedOrder = carried.submittedOrder;
       this.createSentAt = carried.createSentAt;
       this.sourceLabel = carried.sourceLabel;
       this.deliveredSinceRead = carried.deliveredSinceRead;
@@ -127,9 +126,13 @@ class OrderRun {
     setHandler(sourceAvailableSignal, () => {
       this.sourceAvailable = true;
     });
-    setHandler(orderDeliveredSignal, ({ via, contentHash, submittedOrder }) => {
+    setHandler(orderDeliveredSignal, (delivery) => {
+      const { via, contentHash } = delivery;
+      // Only Stock2Shop's content reaches a source: an order in the signal is never used, and said.
+      if ('submittedOrder' in delivery)
+        log.warn(`security: a delivery of order ${this.code} via ${via} carried an order; ignored, the order is read from Stock2Shop`);
+      if (!isDeliveryChannel(via)) return log.warn(`security: a delivery of order ${this.code} named no channel the engine knows; dropped`);
       status.deliveries[via] += 1;
-      if (submittedOrder !== undefined) this.submittedOrder = submittedOrder;
       const changed = contentHash === undefined || contentHash !== this.attemptedHash;
       if (changed) this.deliveredSinceRead = true;
       if (this.waitingForFix && changed) this.recheckRequested = true;
@@ -245,8 +248,7 @@ class OrderRun {
     // activity's result can reach the code before the patches of the task that follows it are known.
     this.patches.has('order-cancels-and-changes');
     this.deliveredSinceRead = false;
-    const submitted = this.submittedOrder === undefined ? {} : { submittedOrder: this.submittedOrder };
-    const prepared = await this.steps().prepareOrder({ connectionId: this.connectionId, channelOrderCode: this.code, ...submitted, acceptsCancelled: true });
+    const prepared = await this.steps().prepareOrder({ connectionId: this.connectionId, channelOrderCode: this.code, acceptsCancelled: true });
     if (prepared.outcome !== 'not_found') this.attemptedHash = prepared.contentHash;
     return prepared;
   }
@@ -407,7 +409,6 @@ class OrderRun {
     const carried: RaiseOrderCarry = {
       status: this.status,
       ...(this.attemptedHash === undefined ? {} : { attemptedHash: this.attemptedHash }),
-      ...(this.submittedOrder === undefined ? {} : { submittedOrder: this.submittedOrder }),
       ...(this.createSentAt === undefined ? {} : { createSentAt: this.createSentAt }),
       sourceLabel: this.sourceLabel,
       deliveredSinceRead: this.deliveredSinceRead,

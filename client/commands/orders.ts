@@ -1,9 +1,9 @@
 /** `order submit|status|retry|cancel` and `orders`: one order, and the orders that need a person. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { orderContentHash, raiseOrderWorkflowId } from '../../domain';
+import { raiseOrderWorkflowId } from '../../domain';
 import { parseStock2ShopOrder } from '../../domain/stock2shop';
 import { cancelUpdate, retryUpdate, statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey } from '../../contracts/search-attributes';
@@ -21,25 +21,56 @@ export function registerOrders(program: Command, context: CliContext): void {
 
 function registerSubmit(order: Command, context: CliContext): void {
   order
-    .command('submit <file>')
+    .command('submit <codeOrFile>')
     .description(
-      'for operators: raise an order from a file (Stock2Shop JSON) instead of reading it from Stock2Shop. ' +
-        'The webhook and the poll only ever raise what Stock2Shop holds; this command trusts the person running it',
+      'announce an order Stock2Shop holds (its channel_order_code): the engine reads it from Stock2Shop, like the webhook. ' +
+        "With a file (Stock2Shop JSON; the demo's form), the order is first placed in the Stock2Shop simulator, then announced",
     )
     .requiredOption('-c, --connection <connectionId>', 'the connection to raise it in')
-    .action(async (file: string, options: { connection: string }) => {
+    .action(async (codeOrFile: string, options: { connection: string }) => {
       const connection = findConnection(context, options.connection);
-      const raw = readOrderFile(file);
-      const parsed = parseStock2ShopOrder(raw);
-      const outcome = await deliverOrder(await context.client(), connection, parsed.channel_order_code, {
-        via: 'cli',
-        contentHash: orderContentHash(raw),
-        submittedOrder: raw,
-      });
-      const workflowId = raiseOrderWorkflowId(connection.id, parsed.channel_order_code);
+      const code = isOrderFile(codeOrFile) ? await placeInSimulator(codeOrFile, connection.stock2shop.sourceId, context) : codeOrFile;
+      const outcome = await deliverOrder(await context.client(), connection, code, { via: 'cli' });
+      const workflowId = raiseOrderWorkflowId(connection.id, code);
       const said = { already_raised: 'already raised, not raised again', cancelled: 'cancelled, never raised', delivered: 'delivered' } as const;
       context.out(`${workflowId}: ${said[outcome]}`);
     });
+}
+
+/** A path to a file (or anything on disk, which then says why it is not an order file) rather than an order code. */
+function isOrderFile(argument: string): boolean {
+  return argument.endsWith('.json') || existsSync(argument);
+}
+
+/** The simulator's URL: STOCK2SHOP_URL, or where `npm start` runs it. */
+function simulatorUrl(): string {
+  return process.env.STOCK2SHOP_URL ?? `http://127.0.0.1:${process.env.STOCK2SHOP_PORT ?? '8082'}`;
+}
+
+/**
+ * The demo's file form: the order goes into the Stock2Shop simulator first (its control API, which the
+ * real Stock2Shop does not have), so what is raised is what Stock2Shop holds, as for every order.
+ */
+async function placeInSimulator(file: string, sourceId: number, context: CliContext): Promise<string> {
+  const raw = readOrderFile(file);
+  const parsed = parseStock2ShopOrder(raw);
+  const sources = [{ source_id: sourceId }];
+  const url = `${simulatorUrl()}/_control/orders`;
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...(raw as object), sources }) });
+  } catch {
+    throw new UsageError(
+      `The Stock2Shop simulator does not answer at ${url}: a file can only be placed in the simulator (\`npm start\`); on Stock2Shop itself, submit the order's code`,
+    );
+  }
+  if (response.status === 409) context.out(`${parsed.channel_order_code}: already in Stock2Shop; announcing what Stock2Shop holds`);
+  else if (response.status !== 201) {
+    throw new UsageError(
+      `${url} answered ${response.status}: a file can only be placed in the Stock2Shop simulator (\`npm start\`); on Stock2Shop itself, submit the order's code`,
+    );
+  }
+  return parsed.channel_order_code;
 }
 
 function registerStatus(order: Command, context: CliContext): void {

@@ -12,7 +12,6 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Payload } from '@temporalio/common';
 import type { IntakeServer } from '../../client/intake';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
 import { retryUpdate, type OrderStatus } from '../../contracts/workflows';
@@ -21,6 +20,7 @@ import { formatLogLine } from '../../worker/log-line';
 import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';
 import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, WEBHOOK_SECRETS, type Stack, type WorkerProcess } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';
+import { collectPayloads } from '../helpers/history-reading';
 import { callWebhook, orderNotification, startSignedIntake } from '../helpers/webhook';
 
 /** Everything personal in `makeOrder`'s orders. */
@@ -125,16 +125,3 @@ describe('personal data and secrets at rest', () => {
     assert.doesNotMatch(logs, /taskToken/);
   });
 });
-
-/** Every Payload in a history (inputs, results, signals, details, failures' encoded attributes). */
-function collectPayloads(value: unknown, found: Payload[] = []): Payload[] {
-  if (value === null || typeof value !== 'object') return found;
-  if (ArrayBuffer.isView(value)) return found;
-  const record = value as Record<string, unknown>;
-  if (record.data instanceof Uint8Array && record.metadata && typeof record.metadata === 'object') {
-    found.push(record as Payload);
-    return found;
-  }
-  for (const item of Object.values(record)) collectPayloads(item, found);
-  return found;
-}

@@ -4,6 +4,7 @@
  * is a `core_local_activity` marker whose `data` names its type (one more for each try after a
  * backoff timer). A patch taken is a `core_patch` marker.
  */
+import type { Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -65,4 +66,25 @@ export function patchIdOf(event: HistoryEvent): string | undefined {
 /** The ids of the patches the run took, in order. */
 export function patchIdsOf(history: History): string[] {
   return (history.events ?? []).flatMap((event) => patchIdOf(event) ?? []);
+}
+
+/** Plain by design, never through the payload codec: the search attributes (codes only) and headers. */
+const NOT_CODEC_PAYLOADS = new Set(['searchAttributes', 'header']);
+
+/** Every payload the codec wrote anywhere in `value` (a fetched history, an event), as Temporal stores it. */
+export function collectPayloads(value: unknown, found: Payload[] = []): Payload[] {
+  if (value === null || typeof value !== 'object') return found;
+  if (ArrayBuffer.isView(value)) return found;
+  const record = value as Record<string, unknown>;
+  if (record.data instanceof Uint8Array && record.metadata && typeof record.metadata === 'object') {
+    found.push(record as Payload);
+    return found;
+  }
+  // A marker's own data (a patch id, a local activity's seq and type) is the SDK's, in plain JSON; a local activity's result is the codec's.
+  if (typeof record.markerName === 'string') {
+    collectPayloads((record.details as Record<string, unknown> | undefined)?.result, found);
+    return collectPayloads(record.failure, found);
+  }
+  for (const [key, item] of Object.entries(record)) if (!NOT_CODEC_PAYLOADS.has(key)) collectPayloads(item, found);
+  return found;
 }

@@ -1,8 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { EncryptionCodec, KeyRingError, generateKeyRingText, parseKeyRing } from '../../temporal/payload-codec';
+import { isRefusedPayload, REFUSED_PAYLOAD_FIELD } from '../../contracts/refused-payload';
 
 const customer = 'Thandiwe Nkosi-van der Merwe';
 const samples = (): Payload[] => [
@@ -65,25 +67,118 @@ describe('EncryptionCodec', () => {
     });
   });
 
-  test('a tampered byte fails to decrypt', async () => {
-    const codec = new EncryptionCodec(parseKeyRing(generateKeyRingText('k1')));
-    const [encoded] = await codec.encode([samples()[0]!]);
+  test('a tampered byte is refused, never decoded, and reported as a security event', async () => {
+    const reports: string[] = [];
+    const codec = new EncryptionCodec(parseKeyRing(generateKeyRingText('k1')), (sentence) => reports.push(sentence));
+    const context = { type: 'workflow', namespace: 'default', workflowId: 'raise-order/acme/WEB-1' } as const;
+    const [encoded] = await codec.encode([samples()[0]!], context);
     for (const index of [0, 20, encoded!.data!.length - 1]) {
       const data = Buffer.from(encoded!.data!);
       data[index]! ^= 0x01;
-      await assert.rejects(codec.decode([{ ...encoded!, data }]), /could not be decrypted with key "k1"/);
+      assert.deepEqual(
+        refusalOf(await codec.decode([{ ...encoded!, data }], context)),
+        'not encrypted with the key it names for the owner it names (key "k1")',
+      );
     }
-    await assert.rejects(codec.decode([{ ...encoded!, data: Buffer.alloc(5) }]), /could not be decrypted with key "k1"/);
+    assert.deepEqual(refusalOf(await codec.decode([{ ...encoded!, data: Buffer.alloc(5) }], context)), 'too short to be ciphertext (key "k1")');
+    assert.equal(reports.length, 4);
+    assert.equal(
+      reports[0],
+      'security: refused a payload that was not encrypted with the key it names for the owner it names (key "k1") (workflow raise-order/acme/WEB-1)',
+    );
   });
 
-  test('payloads that are not encrypted pass through decode unchanged', async () => {
-    const codec = new EncryptionCodec(parseKeyRing(generateKeyRingText()));
-    const unencrypted = samples();
-    const decoded = await codec.decode(unencrypted);
-    unencrypted.forEach((payload, i) => assert.equal(decoded[i], payload));
-    assert.deepEqual(await codec.decode([{}]), [{}]);
+  test('a payload that is not encrypted is refused: what anyone with namespace access could send never decodes into input', async () => {
+    const reports: string[] = [];
+    const codec = new EncryptionCodec(parseKeyRing(generateKeyRingText()), (sentence) => reports.push(sentence));
+    const activity = { type: 'activity', namespace: 'default', activityId: '3', workflowId: 'raise-order/acme/WEB-1', isLocal: false } as const;
+    const decoded = await codec.decode(samples(), activity);
+    assert.equal(decoded.length, samples().length);
+    for (const payload of decoded) assert.equal(refusalOf([payload]), 'not encrypted');
+    assert.equal(refusalOf(await codec.decode([{}])), 'not encrypted');
+    assert.equal(reports[0], 'security: refused a payload that was not encrypted (activity 3 of workflow raise-order/acme/WEB-1)');
+    assert.equal(reports.at(-1), 'security: refused a payload that was not encrypted (no workflow or activity named)');
   });
 });
+
+describe('a key ring per connection', () => {
+  const rings = { central: 'central-1', acme: 'acme-1', bravo: 'bravo-1' } as const;
+  const ring = (id: string) => parseKeyRing(generateKeyRingText(id));
+  const [central, acme, bravo] = [ring(rings.central), ring(rings.acme), ring(rings.bravo)];
+  const everyRing = {
+    central,
+    byConnection: new Map([
+      ['acme', acme],
+      ['bravo', bravo],
+    ]),
+  };
+  const ofWorkflow = (workflowId: string) => ({ type: 'workflow', namespace: 'default', workflowId }) as const;
+  const ofActivity = (workflowId: string) => ({ type: 'activity', namespace: 'default', workflowId, activityId: '1', isLocal: false }) as const;
+  const reports: string[] = [];
+  const centralCodec = new EncryptionCodec(everyRing, (sentence) => reports.push(sentence));
+  const acmeAgent = new EncryptionCodec({ byConnection: new Map([['acme', acme]]) }, (sentence) => reports.push(sentence));
+
+  test("a payload takes its connection's ring, a scheduled run's too, and the agent of that connection decodes it", async () => {
+    const [input] = await centralCodec.encode([samples()[0]!], ofActivity('raise-order/acme/WEB-1'));
+    assert.equal(Buffer.from(input!.metadata!['encryption-key-id']!).toString(), rings.acme);
+    assert.deepEqual((await acmeAgent.decode([input!], ofActivity('raise-order/acme/WEB-1'))).map(plain), [plain(samples()[0]!)]);
+    const [scheduled] = await centralCodec.encode([samples()[1]!], ofWorkflow('product-sync/acme'));
+    assert.deepEqual((await centralCodec.decode([scheduled!], ofWorkflow('product-sync/acme-2026-12-03T11:00:00Z'))).map(plain), [plain(samples()[1]!)]);
+    const [own] = await centralCodec.encode([samples()[0]!], ofWorkflow('pass-check'));
+    assert.equal(Buffer.from(own!.metadata!['encryption-key-id']!).toString(), rings.central);
+  });
+
+  test("one client's agent decodes nothing of another client's, with or without a context", async () => {
+    reports.length = 0;
+    const [bravoPayload] = await centralCodec.encode([samples()[0]!], ofWorkflow('raise-order/bravo/WEB-2'));
+    for (const context of [ofWorkflow('raise-order/bravo/WEB-2'), undefined]) {
+      assert.equal(refusalOf(await acmeAgent.decode([bravoPayload!], context)), 'encrypted for connection bravo, whose keys this process does not hold');
+    }
+    // Nor can it encode for another client: it holds no key for one.
+    await assert.rejects(acmeAgent.encode([samples()[0]!], ofActivity('raise-order/bravo/WEB-2')), /holds no payload key for connection bravo/);
+    assert.equal(reports.length, 2);
+  });
+
+  test("an agent's payload never passes for another client's: moved, relabelled or made with its own key", async () => {
+    reports.length = 0;
+    const [acmeResult] = await acmeAgent.encode([samples()[0]!], ofActivity('raise-order/acme/WEB-1'));
+    // Handed to a workflow of bravo as it is: its owner is acme.
+    assert.equal(
+      refusalOf(await centralCodec.decode([acmeResult!], ofActivity('raise-order/bravo/WEB-2'))),
+      'encrypted for connection acme, handed to connection bravo',
+    );
+    // Relabelled as bravo's: acme's key is not bravo's.
+    const relabelled = { ...acmeResult!, metadata: { ...acmeResult!.metadata, 'encryption-owner': Buffer.from('bravo') } };
+    assert.equal(
+      refusalOf(await centralCodec.decode([relabelled], ofActivity('raise-order/bravo/WEB-2'))),
+      `encrypted with key "${rings.acme}" of another client`,
+    );
+    // Relabelled as acme's, with a central key id: the owner is bound into the ciphertext.
+    const [centralPayload] = await centralCodec.encode([samples()[0]!], ofWorkflow('pass-check'));
+    const moved = { ...centralPayload!, metadata: { ...centralPayload!.metadata, 'encryption-owner': Buffer.from('acme') } };
+    assert.match(
+      refusalOf(await centralCodec.decode([moved], ofWorkflow('raise-order/acme/WEB-1'))) ?? '',
+      /^not encrypted with the key it names for the owner it names/,
+    );
+    assert.equal(reports.length, 3);
+  });
+
+  test('payloads written before rings were per connection still decode with the central ring, on the central side only', async () => {
+    // As the codec wrote them then: no owner in the metadata, none bound into the ciphertext.
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', central.keys.get(rings.central)!, nonce);
+    const data = Buffer.concat([nonce, cipher.update(temporal.api.common.v1.Payload.encode(samples()[0]!).finish()), cipher.final(), cipher.getAuthTag()]);
+    const withoutOwner = [{ metadata: { encoding: Buffer.from('binary/encrypted'), 'encryption-key-id': Buffer.from(rings.central) }, data }];
+    assert.deepEqual((await centralCodec.decode(withoutOwner, ofWorkflow('raise-order/acme/WEB-1'))).map(plain), [plain(samples()[0]!)]);
+    assert.ok(refusalOf(await acmeAgent.decode(withoutOwner, ofWorkflow('raise-order/acme/WEB-1'))));
+  });
+});
+
+/** What a decoded payload says it is in place of, when it is the codec's refusal. */
+function refusalOf(payloads: Payload[]): string | undefined {
+  const value: unknown = defaultPayloadConverter.fromPayload(payloads[0]!);
+  return isRefusedPayload(value) ? value[REFUSED_PAYLOAD_FIELD] : undefined;
+}
 
 describe('key ring', () => {
   test('parses several keys; the first is current', () => {
