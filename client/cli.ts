@@ -16,6 +16,7 @@ import { registerSync } from './commands/sync';
 import { registerOrders } from './commands/orders';
 import { registerProblems, registerStatus } from './commands/status';
 import { registerPatchCommands } from './commands/patches';
+import { registerDatabase } from './commands/db';
 
 export function buildCli(context: CliContext): Command {
   const program = new Command('s2s')
@@ -32,6 +33,7 @@ export function buildCli(context: CliContext): Command {
   registerCustomers(program);
   registerKeys(program, context);
   registerPatchCommands(program, context);
+  registerDatabase(program, context);
   return program;
 }
 

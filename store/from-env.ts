@@ -3,14 +3,15 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { dataDir } from '../config/config';
 import { FileProductStateStore } from './file-store';
-import { migrate } from './migrate';
+import { migrate, pendingMigrations } from './migrate';
 import { PostgresProductStateStore } from './postgres-store';
 import type { ProductStateStore } from './product-state';
 
 /**
  * The shared database of this process (DATABASE_URL), one pool for the product state store and the
  * agent lease; its migrations (`store/migrations/`) are started at once and awaited by the first use.
- * Undefined without DATABASE_URL (the embedded default: files under DATA_DIR).
+ * Undefined without DATABASE_URL (the embedded default: files under DATA_DIR). An agent (`migrates:
+ * false`, with a role of its own) never migrates: it checks the schema is current and says who must.
  */
 export interface SharedDatabase {
   pool: Pool;
@@ -20,7 +21,7 @@ export interface SharedDatabase {
 
 let sharedDatabase: SharedDatabase | undefined;
 
-export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): SharedDatabase | undefined {
+export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env, { migrates = true }: { migrates?: boolean } = {}): SharedDatabase | undefined {
   const url = env.DATABASE_URL;
   if (!url) return undefined;
   if (sharedDatabase) return sharedDatabase;
@@ -29,7 +30,7 @@ export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): SharedDat
   pool.on('error', (error) => process.stderr.write(`database (DATABASE_URL): an idle connection failed: ${error.message}\n`));
   let migrated: Promise<void> | undefined;
   const ready = () => {
-    migrated ??= migrate(pool).then(
+    migrated ??= (migrates ? migrate(pool) : schemaIsCurrent(pool)).then(
       () => undefined,
       (error: Error) => {
         migrated = undefined;
@@ -44,6 +45,13 @@ export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): SharedDat
   return sharedDatabase;
 }
 
+async function schemaIsCurrent(pool: Pool): Promise<void> {
+  const pending = await pendingMigrations(pool);
+  if (pending.length > 0) {
+    throw new Error(`its schema lacks ${pending.join(', ')}: run \`npm run cli -- db migrate\` from the central side (an agent never migrates)`);
+  }
+}
+
 /** Ends the shared database's pool, if this process opened one. */
 export async function closeDatabase(): Promise<void> {
   const database = sharedDatabase;
@@ -52,7 +60,7 @@ export async function closeDatabase(): Promise<void> {
 }
 
 /** DATABASE_URL set: the shared Postgres store; unset: the embedded default's files under DATA_DIR (one process per connection). */
-export function productStoreFromEnv(env: NodeJS.ProcessEnv = process.env): ProductStateStore {
-  const database = databaseFromEnv(env);
+export function productStoreFromEnv(env: NodeJS.ProcessEnv = process.env, options: { migrates?: boolean } = {}): ProductStateStore {
+  const database = databaseFromEnv(env, options);
   return database ? new PostgresProductStateStore(database.pool, database.ready) : new FileProductStateStore(join(dataDir(env), 'product-state'));
 }

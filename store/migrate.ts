@@ -84,3 +84,16 @@ export async function migrate(pool: Pool, options: { directory?: string } = {}):
     client.release();
   }
 }
+
+/**
+ * For a process that must not migrate (an agent): the migrations not applied yet, read without
+ * changing anything; none when the schema is current. A database never migrated lists every one.
+ */
+export async function pendingMigrations(pool: Pool, options: { directory?: string } = {}): Promise<string[]> {
+  const migrations = readMigrations(options.directory);
+  const { rows } = await pool.query<{ version: string | null }>("SELECT to_regclass('schema_migrations')::text AS version");
+  if (rows[0]?.version === null) return migrations.map((migration) => migration.file);
+  const applied = await pool.query<{ version: string }>('SELECT version FROM schema_migrations');
+  const done = new Set(applied.rows.map((row) => Number(row.version)));
+  return migrations.filter((migration) => !done.has(Number(migration.version))).map((migration) => migration.file);
+}

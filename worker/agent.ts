@@ -40,7 +40,11 @@ async function main(): Promise<void> {
   if (configured.sourceKind !== 'omni')
     throw new Error(`Connection '${connectionId}' is ${configured.sourceKind}: only Omni Accounts connections run an agent`);
 
-  const lease = agentLeaseFor(connectionId, { database: databaseFromEnv(), dataDirectory: dataDir(), seconds: leaseSecondsFromEnv() });
+  const lease = agentLeaseFor(connectionId, {
+    database: databaseFromEnv(process.env, { migrates: false }),
+    dataDirectory: dataDir(),
+    seconds: leaseSecondsFromEnv(),
+  });
   const log = { info: (m: string) => logger.info(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) };
   // Asked to stop while waiting for the lease: stop waiting (once polling, the Runtime's own handler stops the worker).
   const stopWaiting = new AbortController();

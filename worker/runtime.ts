@@ -44,7 +44,7 @@ export function activityDepsFromConfig(temporalClient?: Client, { role = 'centra
       if (!client) stock2shopClients.set(token, (client = createStock2ShopClient({ endpoint, token })));
       return client;
     },
-    productStore: productStoreFromEnv(),
+    productStore: productStoreFromEnv(process.env, { migrates: role === 'central' }),
     // The central workers share each cloud source's request limits: each applies its part.
     ...(role === 'central' ? { centralWorkers: centralWorkersFromEnv() } : {}),
     ...(temporalClient ? { temporalClient } : {}),

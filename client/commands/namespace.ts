@@ -4,9 +4,10 @@ import { Connection as GrpcConnection } from '@temporalio/client';
 import { CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE } from '../../domain';
 import { projectSearchAttributes } from '../../contracts/search-attributes';
 import { generateKeyRingText } from '../../temporal/payload-codec';
+import { connectionKeyRingVariable } from '../../temporal/data-converter';
 import { describeSetupReport, NamespaceSetupError, parseRetentionDays, setupNamespace, SetupOptionsError } from '../namespace-setup';
 import { applyConnectionSchedules, pruneSchedules } from '../schedules';
-import { UsageError, type CliContext } from '../cli-context';
+import { findConnection, UsageError, type CliContext } from '../cli-context';
 
 export function registerSetup(program: Command, context: CliContext): void {
   program
@@ -107,8 +108,15 @@ export function registerKeys(program: Command, context: CliContext): void {
     .command('keys')
     .description('payload encryption keys')
     .command('generate [id]')
-    .description('print a fresh key entry for PAYLOAD_CODEC_KEYS (put it first to rotate; keep the old entries after it)')
-    .action((id?: string) => {
-      context.out(generateKeyRingText(id ?? `key-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`));
+    .description(
+      'print a fresh key entry for PAYLOAD_CODEC_KEYS (put it first to rotate; keep the old entries after it); with --connection, ' +
+        "the ring of one connection's own, as the variable the central side and that connection's agent set",
+    )
+    .option('-c, --connection <connectionId>', "a connection's own ring (PAYLOAD_CODEC_KEYS_<CONNECTION_ID>)")
+    .action((id: string | undefined, options: { connection?: string }) => {
+      const date = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+      if (options.connection === undefined) return context.out(generateKeyRingText(id ?? `key-${date}`));
+      const connection = findConnection(context, options.connection);
+      context.out(`${connectionKeyRingVariable(connection.id)}=${generateKeyRingText(id ?? `${connection.id}-${date}`)}`);
     });
 }

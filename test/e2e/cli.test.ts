@@ -27,6 +27,8 @@ describe('the command line', () => {
       ],
     });
     workers = await runBothWorkers(stack);
+    // As in the shell of an operator of this stack: `order submit <file>` places the file in this simulator.
+    process.env.STOCK2SHOP_URL = stack.stock2shop.url;
   });
   after(async () => {
     await workers?.stop();
@@ -84,8 +86,17 @@ describe('the command line', () => {
     assert.equal(stack.omni.orders().filter((d) => d.reference === 'WEB-CLI-1').length, 1);
     assert.deepEqual((await cli('orders', '--connection', 'acme-omni')).lines, ['No order needs attention']);
     assert.deepEqual((await cli('order', 'submit', file, '--connection', 'acme-omni')).lines, [
+      'WEB-CLI-1: already in Stock2Shop; announcing what Stock2Shop holds',
       'raise-order/acme-omni/WEB-CLI-1: already raised, not raised again',
     ]);
+    // The code form announces an order Stock2Shop holds; what is raised is Stock2Shop's content.
+    void stack.stock2shop.addOrder({ ...makeOrder('WEB-CLI-2', [{ sku: 'KETTLE-01', qty: 2, price: 349.99 }]), sources: [{ source_id: 101 }] });
+    assert.deepEqual((await cli('order', 'submit', 'WEB-CLI-2', '--connection', 'acme-omni')).lines, ['raise-order/acme-omni/WEB-CLI-2: delivered']);
+    await waitFor(
+      async () => (/raised as SO/.test((await cli('order', 'status', 'acme-omni', 'WEB-CLI-2')).lines[0]!) ? true : undefined),
+      'WEB-CLI-2 to be raised',
+    );
+    assert.equal(stack.omni.orders().filter((d) => d.reference === 'WEB-CLI-2').length, 1);
     const again = await cli('order', 'retry', 'acme-omni', 'WEB-CLI-1');
     assert.equal(again.code, 2);
     assert.match(again.lines[0]!, /^error: Order WEB-CLI-1 is already raised as SO\d+; there is nothing to retry$/);

@@ -91,6 +91,8 @@ describe('killed workers and sources that go away', () => {
     stack.omni.updateItem(activeOrDeletedCodes(stack)[0]!, { SELLINGPRICE1: 1 });
     const before = stack.stock2shop.receivedProducts().length;
     const workers = [await stack.startCentralWorker(), await stack.startAgentWorker()];
+    // Each page answered in 200 ms at least, so the outage lands while the sync still runs.
+    await stack.omni.setFaults({ latencyMs: 200 });
     await withWorkers(workers, async () => {
       const handle = await env.client.workflow.start(productSync, {
         taskQueue: CENTRAL_TASK_QUEUE,
@@ -102,6 +104,7 @@ describe('killed workers and sources that go away', () => {
       await new Promise((resolve) => setTimeout(resolve, 4000));
       const stalledAt = (await handle.query(progressQuery)).pages;
       await stack.omni.setOffline(false);
+      await stack.omni.clearFaults();
       const summary = await handle.result();
       assert.ok(stalledAt < CATALOG_SIZE / PAGE_SIZE, 'the outage hit the sync while it ran');
       assert.equal(summary.pages, CATALOG_SIZE / PAGE_SIZE);
