@@ -1,6 +1,7 @@
 /**
- * `npm test`: makes sure the Temporal binaries and the PostgreSQL server binaries are there
- * (installing them on a fresh machine), then runs every `test/**\/*.test.ts` with node's built-in
+ * `npm test`: makes sure the Temporal binaries, the PostgreSQL server binaries and (for the
+ * authorization tests) the Temporal server built from its Go module are there (installing or building
+ * them on a fresh machine), then runs every `test/**\/*.test.ts` with node's built-in
  * test runner. Tests start their own servers.
  * Extra arguments narrow the run: `npm test -- test/unit`.
  */
@@ -9,6 +10,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { ensureTemporalBinaries } from './temporal-binaries';
 import { ensurePostgresBinaries } from './postgres';
+import { ensureTemporalServer } from './temporal-server';
 
 const projectRoot = resolve(__dirname, '..');
 
@@ -34,6 +36,15 @@ const files = roots.flatMap((root) => testFiles(resolve(projectRoot, root))).map
 if (files.length === 0) {
   process.stderr.write(`No test files under ${roots.join(', ')}\n`);
   process.exit(1);
+}
+
+// What a credential reaches is proven on the real Temporal server (the dev server has no authorization): built once into .cache.
+if (files.some((file) => file.endsWith('authorization.test.ts'))) {
+  try {
+    ensureTemporalServer();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}: the authorization tests will fail\n`);
+  }
 }
 
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
