@@ -2,7 +2,7 @@
  * Only Stock2Shop's content reaches a source. Someone with write access to the namespace (and no key,
  * or even with it) signals `orderDelivered` with an order of their own:
  *  - a plaintext signal-with-start for a code Stock2Shop does not hold raises nothing; the run ends
- *    refused, and the worker logs a security event;
+ *    refused, the worker logs a security event, and the real order of that code is raised later as usual;
  *  - a plaintext signal to an order waiting for a fix is dropped: the run goes on (not wedged), its
  *    deliveries do not count it, and a retry still raises it as Stock2Shop holds it;
  *  - an encrypted delivery carrying an order (what `order submit <file>` once sent) raises the order as
@@ -72,6 +72,13 @@ describe('forged deliveries', () => {
     );
     assert.deepEqual(documentsFor('FORGED-1'), []);
     assert.match(central.output(), /security: refused a payload that was not encrypted/);
+    // The forged run took the order's id and failed: once Stock2Shop announces that order, it is raised all the same.
+    await stack.placeOrder(makeOrder('FORGED-1', [{ sku: 'KETTLE-01', qty: 1, price: 349.99 }]));
+    await waitFor(async () => ((await statusOf('FORGED-1')).state === 'raised' ? true : undefined), 'the real FORGED-1 to be raised');
+    assert.deepEqual(
+      documentsFor('FORGED-1').map((d) => d.order_lines.map((line) => [line.stock_code, line.quantity])),
+      [[['KETTLE-01', 1]]],
+    );
   });
 
   test('a plaintext signal to an order waiting for a fix is dropped, and the order is raised as Stock2Shop holds it', async () => {
