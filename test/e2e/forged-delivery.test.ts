@@ -15,7 +15,9 @@ import { Client, type WorkflowExecutionStatusName, type WorkflowFailedError } fr
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
 import { retryUpdate, type OrderStatus } from '../../contracts/workflows';
-import { startDevServer } from '../helpers/temporal';
+import { startDevServer, testDataConverter } from '../helpers/temporal';
+import { replayHistories } from '../helpers/replay';
+import { engineWorkflowBundle } from '../../worker/workers';
 import { OMNI_CONNECTION_ID, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';
 
@@ -36,6 +38,8 @@ describe('forged deliveries', () => {
     ...makeOrder(code, [{ sku: 'KETTLE-01', qty: 999, price: 1 }]),
     customer: { email: 'mallory@example.com', first_name: 'Mallory' },
   });
+  /** The run the forged start made (it failed refused), for the replay below. */
+  let forgedRunId = '';
   const statusOf = (code: string) => env.client.workflow.getHandle(raiseOrderWorkflowId(OMNI_CONNECTION_ID, code)).query<OrderStatus>('status');
 
   before(async () => {
@@ -67,6 +71,7 @@ describe('forged deliveries', () => {
       return status.name === 'RUNNING' ? undefined : status.name;
     }, 'the forged run to end');
     assert.equal(closed satisfies WorkflowExecutionStatusName, 'FAILED');
+    forgedRunId = (await handle.describe()).runId;
     await assert.rejects(env.client.workflow.getHandle(handle.workflowId).result(), (error: WorkflowFailedError) =>
       /refused a payload that was not encrypted/.test(error.cause?.message ?? ''),
     );
@@ -115,5 +120,20 @@ describe('forged deliveries', () => {
       [[['KETTLE-01', 1]]],
     );
     assert.match(central.output(), /security: .*WEB-REAL-1.*carried an order/);
+  });
+
+  test('the refusals replay: a forged start that failed, a run that dropped a forged signal and went on', async () => {
+    const bundle = await engineWorkflowBundle(testDataConverter, { versioned: false });
+    const histories = await Promise.all(
+      [
+        ['FORGED-1', forgedRunId],
+        ['WEB-WAIT-1', undefined],
+      ].map(async ([code, runId]) => {
+        const workflowId = raiseOrderWorkflowId(OMNI_CONNECTION_ID, code!);
+        return { name: code!, workflowId, history: await env.client.workflow.getHandle(workflowId, runId).fetchHistory() };
+      }),
+    );
+    assert.ok(forgedRunId);
+    assert.deepEqual(await replayHistories(bundle, histories), [{ name: 'FORGED-1' }, { name: 'WEB-WAIT-1' }]);
   });
 });
