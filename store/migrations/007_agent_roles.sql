@@ -13,31 +13,17 @@ CREATE FUNCTION agent_connection() RETURNS text LANGUAGE sql STABLE AS $$
   SELECT connection_id FROM agent_roles WHERE role_name = current_user
 $$;
 
-ALTER TABLE product_state ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own_connection ON product_state
-  USING (agent_connection() IS NULL OR connection_id = agent_connection())
-  WITH CHECK (agent_connection() IS NULL OR connection_id = agent_connection());
-ALTER TABLE product_pass_seen ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own_connection ON product_pass_seen
-  USING (agent_connection() IS NULL OR connection_id = agent_connection())
-  WITH CHECK (agent_connection() IS NULL OR connection_id = agent_connection());
-ALTER TABLE product_pass_ended ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own_connection ON product_pass_ended
-  USING (agent_connection() IS NULL OR connection_id = agent_connection())
-  WITH CHECK (agent_connection() IS NULL OR connection_id = agent_connection());
-ALTER TABLE agent_leases ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own_connection ON agent_leases
-  USING (agent_connection() IS NULL OR connection_id = agent_connection())
-  WITH CHECK (agent_connection() IS NULL OR connection_id = agent_connection());
-ALTER TABLE problems ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own_connection ON problems
-  USING (agent_connection() IS NULL OR connection_id = agent_connection())
-  WITH CHECK (agent_connection() IS NULL OR connection_id = agent_connection());
-ALTER TABLE alert_episodes ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own_connection ON alert_episodes
-  USING (agent_connection() IS NULL OR connection_id = agent_connection())
-  WITH CHECK (agent_connection() IS NULL OR connection_id = agent_connection());
-ALTER TABLE pass_claims ENABLE ROW LEVEL SECURITY;
-CREATE POLICY own_connection ON pass_claims
-  USING (agent_connection() IS NULL OR connection_id = agent_connection())
-  WITH CHECK (agent_connection() IS NULL OR connection_id = agent_connection());
+-- Every connection-keyed table: an agent's role sees, writes and keeps its own connection's rows only.
+DO $$
+DECLARE
+  name text;
+BEGIN
+  FOREACH name IN ARRAY ARRAY['product_state', 'product_pass_seen', 'product_pass_ended', 'agent_leases', 'problems', 'alert_episodes', 'pass_claims'] LOOP
+    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
+    EXECUTE format(
+      'CREATE POLICY own_connection ON %I USING (agent_connection() IS NULL OR connection_id = agent_connection()) '
+      'WITH CHECK (agent_connection() IS NULL OR connection_id = agent_connection())',
+      name
+    );
+  END LOOP;
+END $$;
