@@ -225,3 +225,10 @@ export function connectionOfWorkflowId(workflowId: string): string | undefined {
   const id = segment.replace(SCHEDULED_SUFFIX, '');
   return ConnectionIdSchema.safeParse(id).success ? id : undefined;
 }
+
+/** Why a connection runs no on-site agent (only Omni Accounts connections do), or undefined when it does. */
+export function agentRefusal(connection: Pick<Connection, 'id' | 'sourceKind'>): string | undefined {
+  return connection.sourceKind === 'omni'
+    ? undefined
+    : `Connection '${connection.id}' is ${connection.sourceKind}: only Omni Accounts connections run an agent`;
+}

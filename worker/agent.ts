@@ -16,6 +16,7 @@ import { acquireLease, agentLeaseFor, keepLease, leaseSecondsFromEnv } from '../
 import { dataDir } from '../config/config';
 import { temporalSettingsFromEnv } from '../temporal/settings';
 import { createAgentWorker } from './workers';
+import { agentRefusal } from '../domain';
 import { installRuntime, logRefusedPayload } from './observability';
 import { runUntilStopped } from './process';
 import { shutdownGraceSecondsFromEnv } from './deployment';
@@ -37,8 +38,8 @@ async function main(): Promise<void> {
   // A wrong connection id is said at once, not after waiting for a lease.
   const configured = deps.connections().find((c) => c.id === connectionId);
   if (!configured) throw new Error(`No connection '${connectionId}' in the configuration`);
-  if (configured.sourceKind !== 'omni')
-    throw new Error(`Connection '${connectionId}' is ${configured.sourceKind}: only Omni Accounts connections run an agent`);
+  const refusal = agentRefusal(configured);
+  if (refusal) throw new Error(refusal);
 
   const lease = agentLeaseFor(connectionId, {
     database: databaseFromEnv(process.env, { migrates: false }),

@@ -11,7 +11,7 @@
 import { hostname } from 'node:os';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { CENTRAL_TASK_QUEUE, connectionTaskQueue, ISYNC_TASK_QUEUE } from '../domain';
+import { agentRefusal, CENTRAL_TASK_QUEUE, connectionTaskQueue, ISYNC_TASK_QUEUE } from '../domain';
 import { createActivities, type ActivityDeps } from '../activities';
 import { activityInterceptors } from '../activities/interceptors';
 import { cachedWorkflowBundle, engineBuildId, type WorkflowBundle } from './workflow-bundle';
@@ -137,8 +137,8 @@ export async function createAgentWorker(
 ): Promise<Worker> {
   const configured = deps.connections().find((c) => c.id === connectionId);
   if (!configured) throw new Error(`No connection '${connectionId}' in the configuration`);
-  if (configured.sourceKind !== 'omni')
-    throw new Error(`Connection '${connectionId}' is ${configured.sourceKind}: only Omni Accounts connections run an agent`);
+  const refusal = agentRefusal(configured);
+  if (refusal) throw new Error(refusal);
   return Worker.create({
     connection,
     namespace: namespace ?? 'default',

@@ -1,6 +1,7 @@
 /** `db migrate` and `db agent-role`: the shared database (DATABASE_URL), from the central side only. */
 import type { Command } from 'commander';
 import { Pool } from 'pg';
+import { agentRefusal } from '../../domain';
 import { AgentRoleError, createAgentRole } from '../../store/agent-roles';
 import { migrate } from '../../store/migrate';
 import { findConnection, UsageError, type CliContext } from '../cli-context';
@@ -31,8 +32,8 @@ export function registerDatabase(program: Command, context: CliContext): void {
     )
     .action(async (connectionId: string) => {
       const connection = findConnection(context, connectionId);
-      if (connection.sourceKind !== 'omni')
-        throw new UsageError(`Connection '${connectionId}' is ${connection.sourceKind}: only Omni Accounts connections run an agent`);
+      const refusal = agentRefusal(connection);
+      if (refusal) throw new UsageError(refusal);
       const { role, url } = await withCentralDatabase(async (pool, centralUrl) => {
         await migrate(pool);
         return createAgentRole(pool, centralUrl, connectionId).catch((error: Error) => {
