@@ -14,17 +14,17 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { raiseOrderWorkflowId } from '../../domain';
 import type { OrderStatus } from '../../contracts/workflows';
 import { isRefusedPayload } from '../../contracts/refused-payload';
-import { connectionKeyRingVariable, engineDataConverter } from '../../temporal/data-converter';
+import { engineDataConverter } from '../../temporal/data-converter';
 import { deliverOrder } from '../../temporal/deliver-order';
-import { EncryptionCodec, generateKeyRingText, parseKeyRing } from '../../temporal/payload-codec';
-import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';
+import { EncryptionCodec, parseKeyRing } from '../../temporal/payload-codec';
+import { startDevServer } from '../helpers/temporal';
+import { clientKeyRings } from '../helpers/client-keys';
 import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';
 import { collectPayloads } from '../helpers/history-reading';
 
 describe('a key ring per client', () => {
-  const acmeRing = generateKeyRingText('acme-1');
-  const bravoRing = generateKeyRingText('bravo-1');
+  const keys = clientKeyRings();
   let env: TestWorkflowEnvironment;
   let stack: Stack;
   let central: WorkerProcess;
@@ -35,12 +35,8 @@ describe('a key ring per client', () => {
     stack = await startStack(env, {
       omniItems: [{ STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 }],
     });
-    central = stack.spawnWorker('central', {
-      [connectionKeyRingVariable(OMNI_CONNECTION_ID)]: acmeRing,
-      [connectionKeyRingVariable(ISYNC_CONNECTION_ID)]: bravoRing,
-    });
-    // The agent is given its own client's ring, and no other key.
-    agent = stack.spawnWorker('agent', { PAYLOAD_CODEC_KEYS: '', [connectionKeyRingVariable(OMNI_CONNECTION_ID)]: acmeRing });
+    central = stack.spawnWorker('central', keys.centralEnv);
+    agent = stack.spawnWorker('agent', keys.agentEnv);
   });
   after(async () => {
     await central?.kill();
@@ -50,13 +46,7 @@ describe('a key ring per client', () => {
   });
 
   test("both clients' orders are raised, and the agent's keys open its own client's histories only", async () => {
-    const rings = {
-      central: parseKeyRing(TEST_KEY_RING_TEXT),
-      byConnection: new Map([
-        [OMNI_CONNECTION_ID, parseKeyRing(acmeRing)],
-        [ISYNC_CONNECTION_ID, parseKeyRing(bravoRing)],
-      ]),
-    };
+    const { rings } = keys;
     const everyRing = new EncryptionCodec(rings);
     // Delivered as the intake does, which is of the central side and holds every ring.
     const intake = new Client({ connection: env.client.connection, namespace: env.namespace ?? 'default', dataConverter: engineDataConverter(rings) });
@@ -88,7 +78,7 @@ describe('a key ring per client', () => {
     assert.equal(stack.omni.orders().length, 1);
 
     const reports: string[] = [];
-    const agentKeys = new EncryptionCodec({ byConnection: new Map([[OMNI_CONNECTION_ID, parseKeyRing(acmeRing)]]) }, (sentence) => reports.push(sentence));
+    const agentKeys = new EncryptionCodec({ byConnection: new Map([[OMNI_CONNECTION_ID, parseKeyRing(keys.acme)]]) }, (sentence) => reports.push(sentence));
     const decodedBy = async (workflowId: string) => {
       const payloads = collectPayloads(await env.client.workflow.getHandle(workflowId).fetchHistory());
       const decoded = await agentKeys.decode(payloads);

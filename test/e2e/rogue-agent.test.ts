@@ -15,15 +15,15 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { ISYNC_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
 import type { OrderStatus } from '../../contracts/workflows';
-import { connectionKeyRingVariable, engineDataConverter } from '../../temporal/data-converter';
-import { EncryptionCodec, generateKeyRingText, parseKeyRing } from '../../temporal/payload-codec';
-import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';
-import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
+import { engineDataConverter } from '../../temporal/data-converter';
+import { EncryptionCodec, parseKeyRing } from '../../temporal/payload-codec';
+import { startDevServer } from '../helpers/temporal';
+import { clientKeyRings } from '../helpers/client-keys';
+import { ISYNC_CONNECTION_ID, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';
 
 describe('a rogue agent answering another client’s tasks', () => {
-  const acmeRing = generateKeyRingText('acme-1');
-  const bravoRing = generateKeyRingText('bravo-1');
+  const keys = clientKeyRings();
   let env: TestWorkflowEnvironment;
   let stack: Stack;
   let central: WorkerProcess;
@@ -34,12 +34,9 @@ describe('a rogue agent answering another client’s tasks', () => {
   before(async () => {
     env = await startDevServer();
     stack = await startStack(env, { omniItems: 5, isyncItems: 5 });
-    central = stack.spawnWorker('central', {
-      [connectionKeyRingVariable(OMNI_CONNECTION_ID)]: acmeRing,
-      [connectionKeyRingVariable(ISYNC_CONNECTION_ID)]: bravoRing,
-    });
+    central = stack.spawnWorker('central', keys.centralEnv);
     // The rogue's codec: it cannot read bravo's inputs, so it ignores them; it encrypts with acme's key, labelled bravo's.
-    const mislabelled = new EncryptionCodec({ byConnection: new Map([[ISYNC_CONNECTION_ID, parseKeyRing(acmeRing)]]) }, () => undefined);
+    const mislabelled = new EncryptionCodec({ byConnection: new Map([[ISYNC_CONNECTION_ID, parseKeyRing(keys.acme)]]) }, () => undefined);
     const rogueCodec: PayloadCodec = {
       encode: (payloads, context) => mislabelled.encode(payloads, context),
       decode: async (payloads) => payloads.map(() => defaultPayloadConverter.toPayload(null)),
@@ -67,13 +64,7 @@ describe('a rogue agent answering another client’s tasks', () => {
   });
 
   test('no order is reported raised as the rogue said; the ones it answered wait for a person', async () => {
-    const rings = {
-      central: parseKeyRing(TEST_KEY_RING_TEXT),
-      byConnection: new Map([
-        [OMNI_CONNECTION_ID, parseKeyRing(acmeRing)],
-        [ISYNC_CONNECTION_ID, parseKeyRing(bravoRing)],
-      ]),
-    };
+    const { rings } = keys;
     const sku = stack.isync.catalog()[0]!.SKU as string;
     const engine = new Client({ connection: env.client.connection, namespace: env.namespace ?? 'default', dataConverter: engineDataConverter(rings) });
     const codes: string[] = [];
