@@ -3,6 +3,7 @@
  * configuration) and what the activities of a process share (the connections' guards, the problem
  * ledger, the alerter, the Stock2Shop timing). `createActivities` builds one context per worker.
  */
+import type { KeyObject } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Connection } from '../domain';
@@ -39,6 +40,8 @@ export interface ActivityDeps {
   alertEpisodes?: AlertEpisodeStore;
   /** How alerts are sent (the environment their webhook URL is read from, the sender, tries); the defaults suit production. */
   alerts?: AlerterOptions;
+  /** The central side's key for the grants confined agents require (temporal/agent-grant.ts); agents hold none. */
+  grantSigningKey?: KeyObject;
 }
 
 export interface ActivityContext {

@@ -8,6 +8,7 @@ import { asActivity, isUncertainCreate, sourceUnreachable, toActivityFailure, un
 import { withHeartbeats } from './heartbeats';
 import { sourceReachable } from './metrics';
 import { prepareOrderFor } from './prepare-order';
+import { agentRouteFor } from './agent-routes';
 import { createSentAtOf, withRaiseEvidence } from './raise-evidence';
 
 /** What a try of the raise learns of its creates (a create sent, or the order proved absent). */
@@ -26,6 +27,11 @@ export function orderActivities(ctx: ActivityContext) {
         if ('submittedOrder' in input) log.warn(`security: order ${input.channelOrderCode} came with an order of its own; ignored, read from Stock2Shop`);
         ctx.handOverIfSlow(connection);
         const prepared = await prepareOrderFor(connection, input, ctx.stock2shopOf(connection));
+        if (prepared.outcome === 'ready') {
+          const subject = { connectionId: connection.id, operation: 'raise', orderCode: input.channelOrderCode, document: prepared.document } as const;
+          const agentRoute = agentRouteFor(ctx.deps, connection, subject);
+          if (agentRoute) return { ...prepared, agentRoute };
+        }
         // Raised before (Stock2Shop shows its source order code): it needs nobody any more.
         if (prepared.outcome === 'already_raised') {
           await ctx.orderNeedsNobody(connection, input.channelOrderCode, `was raised already, as ${prepared.sourceOrderCode}`);

@@ -5,6 +5,7 @@ import { SYSTEM_LABEL, TransientError } from '../connectors/errors';
 import { watchSourceFor } from '../temporal/source-watch';
 import type { ActivityContext } from './context';
 import { asActivity } from './failures';
+import { agentRouteFor } from './agent-routes';
 import { sourceReachable } from './metrics';
 
 /** A probe runs within 30 s, beside a ping: its alert gets a smaller budget (the next probe tries again). */
@@ -16,8 +17,10 @@ export function sourceActivities(ctx: ActivityContext) {
   return {
     async describeConnection(connectionId: string): Promise<ConnectionProfile> {
       return asActivity(async () => {
-        const { credentialsRef: _secretsStayHere, ...profile } = ctx.connectionById(connectionId);
-        return { ...profile, taskQueue: connectionTaskQueue(profile) };
+        const connection = ctx.connectionById(connectionId);
+        const { credentialsRef: _secretsStayHere, ...profile } = connection;
+        const agentRoute = agentRouteFor(ctx.deps, connection, { connectionId, operation: 'catalog' });
+        return { ...profile, taskQueue: connectionTaskQueue(profile), ...(agentRoute ? { agentRoute } : {}) };
       });
     },
 

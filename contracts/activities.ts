@@ -5,7 +5,14 @@
 import type { Connection, SourceKind } from '../domain';
 
 /** A connection as workflows see it: everything but where its secrets live. */
-export type ConnectionProfile = Omit<Connection, 'credentialsRef'> & { taskQueue: string };
+/** Where a confined connection's agent is reached (its client's Nexus endpoint), and the grant a request to it carries. */
+export interface AgentRoute {
+  endpoint: string;
+  grant: string;
+}
+
+/** `agentRoute`: how a confined agent's catalog calls are reached (its endpoint, and their grant). */
+export type ConnectionProfile = Omit<Connection, 'credentialsRef'> & { taskQueue: string; agentRoute?: AgentRoute };
 
 export interface InvalidRecord {
   code: string;
@@ -116,6 +123,8 @@ export type PreparedOrder =
       /** Where the source's activities run. */
       taskQueue: string;
       orderRetryDays: number;
+      /** A confined agent: its endpoint, and the grant for raising exactly this document. */
+      agentRoute?: AgentRoute;
     }
   /** The order cannot be raised as it is; `reason` names the order and the field. */
   | { outcome: 'invalid'; contentHash: string; reason: string }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DomainValidationError, firstProblem } from './validation';
 import { NumberLikeSchema, OptionalTextSchema } from './values';
+import { connectionTaskQueue } from './task-queues';
 
 export const SourceKindSchema = z.enum(['omni', 'isync']);
 export type SourceKind = z.infer<typeof SourceKindSchema>;
@@ -146,6 +147,23 @@ export const OmniConnectionSchema = z.object({
   /** Stock2Shop pulls Omni every 3 minutes. */
   syncIntervalMinutes: z.number().int().positive().default(3),
   pageSize: z.number().int().min(1).max(1000).default(1000),
+  /**
+   * The client's own Temporal namespace and Nexus endpoint, where its agent is confined (docs/security.md);
+   * `{}` takes `client-<id>` for both. Absent: the agent polls its queue in the central namespace (the layout before).
+   */
+  agent: z
+    .object({
+      namespace: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, { error: 'must be a Temporal namespace name' })
+        .optional(),
+      endpoint: z
+        .string()
+        .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,198}[a-zA-Z0-9]$/, { error: 'must be a Nexus endpoint name: letters, digits and hyphens' })
+        .optional(),
+    })
+    .strict()
+    .optional(),
 });
 
 export const ISyncConnectionSchema = z.object({
@@ -207,6 +225,14 @@ export function raiseOrderWorkflowId(connectionId: string, channelOrderCode: str
   return `raise-order/${connectionId}/${channelOrderCode}`;
 }
 
+/**
+ * The run in a confined agent's namespace that backs one request of the central side:
+ * `agent-raise/<connectionId>/<order code>`, `agent-pages/<connectionId>/<pass>/<first page>`, … (the connection second, as everywhere).
+ */
+export function agentCallWorkflowId(call: 'raise' | 'pages' | 'reconcile' | 'probe', connectionId: string, ...rest: string[]): string {
+  return [`agent-${call}`, connectionId, ...rest].join('/');
+}
+
 /** `late-delivery/<connectionId>/<channel_order_code>`: an order delivered after its workflow closed (a change after the raise, a terminated run). */
 export function lateDeliveryWorkflowId(connectionId: string, channelOrderCode: string): string {
   return `late-delivery/${connectionId}/${channelOrderCode}`;
@@ -224,6 +250,25 @@ export function connectionOfWorkflowId(workflowId: string): string | undefined {
   if (kind === undefined || segment === undefined) return undefined;
   const id = segment.replace(SCHEDULED_SUFFIX, '');
   return ConnectionIdSchema.safeParse(id).success ? id : undefined;
+}
+
+/** Where a confined agent lives: its client's namespace, the Nexus endpoint the central workflows call, its task queue there. */
+export interface AgentPlacement {
+  namespace: string;
+  endpoint: string;
+  taskQueue: string;
+}
+
+/** The placement of a connection's confined agent; undefined for iSync and for an agent still in the central namespace. */
+export function agentPlacement(
+  connection: Pick<Connection, 'id' | 'sourceKind'> & { agent?: { namespace?: string; endpoint?: string } | undefined },
+): AgentPlacement | undefined {
+  if (connection.sourceKind !== 'omni' || connection.agent === undefined) return undefined;
+  return {
+    namespace: connection.agent.namespace ?? `client-${connection.id}`,
+    endpoint: connection.agent.endpoint ?? `client-${connection.id}`,
+    taskQueue: connectionTaskQueue(connection),
+  };
 }
 
 /** Why a connection runs no on-site agent (only Omni Accounts connections do), or undefined when it does. */

@@ -156,8 +156,18 @@ export class EncryptionCodec implements PayloadCodec {
     return refusedPayload(reason);
   }
 
+  /**
+   * Whose a payload without a context is (a Nexus handler's failure): the central side's, or in a
+   * process holding one client's ring only (an agent), that client's. An agent must never fail to
+   * answer: a refusal it cannot encode would stop its worker.
+   */
+  private ownerWithout(context: SerializationContext | undefined): string {
+    if (context || this.rings.central || this.rings.byConnection.size !== 1) return ownerOf(context);
+    return [...this.rings.byConnection.keys()][0]!;
+  }
+
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
-    const owner = ownerOf(context);
+    const owner = this.ownerWithout(context);
     const ring = this.ringOf(owner);
     if (!ring) throw new PayloadCodecError(`This process holds no payload key for ${ownerLabel(owner)} (${describeContext(context)}).`);
     const key = ring.keys.get(ring.currentId)!;

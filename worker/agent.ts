@@ -16,7 +16,8 @@ import { acquireLease, agentLeaseFor, keepLease, leaseSecondsFromEnv } from '../
 import { dataDir } from '../config/config';
 import { temporalSettingsFromEnv } from '../temporal/settings';
 import { createAgentWorker } from './workers';
-import { agentRefusal } from '../domain';
+import { agentPlacement, agentRefusal } from '../domain';
+import { verifyKeyFromEnv } from '../temporal/agent-grant';
 import { installRuntime, logRefusedPayload } from './observability';
 import { runUntilStopped } from './process';
 import { shutdownGraceSecondsFromEnv } from './deployment';
@@ -55,17 +56,30 @@ async function main(): Promise<void> {
   try {
     if (!(await acquireLease(lease, log, stopWaiting.signal))) return;
     let worker: Awaited<ReturnType<typeof createAgentWorker>> | undefined;
+    let legacy: typeof worker;
     const held = keepLease(lease, log, (reason) => {
       logger.error(reason);
-      if (worker?.getState() === 'RUNNING') worker.shutdown();
+      for (const running of [worker, legacy]) if (running?.getState() === 'RUNNING') running.shutdown();
     });
     try {
-      worker = await createAgentWorker(
-        { connection, namespace: settings.namespace, deps, dataConverter, shutdownGraceSeconds: shutdownGraceSecondsFromEnv(), sizing: sizingFromEnv() },
-        connectionId,
-      );
+      const setup = {
+        connection,
+        namespace: settings.namespace,
+        deps,
+        dataConverter,
+        shutdownGraceSeconds: shutdownGraceSecondsFromEnv(),
+        sizing: sizingFromEnv(),
+      };
+      const verifyKey = verifyKeyFromEnv();
+      worker = await createAgentWorker(setup, connectionId, verifyKey ? { verifyKey } : {});
+      // Moving to a namespace per client: the old queue in the central namespace drains beside the new one.
+      const legacyNamespace = process.env.AGENT_LEGACY_NAMESPACE;
+      if (legacyNamespace && agentPlacement(configured)) {
+        legacy = await createAgentWorker({ ...setup, namespace: legacyNamespace }, connectionId, { legacyQueue: true });
+        logger.info(`connection ${connectionId}: also draining its old queue in namespace ${legacyNamespace} (AGENT_LEGACY_NAMESPACE)`);
+      }
       warnIfMallocUntuned(logger);
-      if (held.lost() === undefined) await worker.run();
+      if (held.lost() === undefined) await Promise.all([worker.run(), legacy?.run()]);
     } finally {
       await held.stop();
       if (held.lost() === undefined)

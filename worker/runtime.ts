@@ -3,7 +3,9 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createStock2ShopClient, type Stock2ShopClient } from '../connectors';
 import type { ActivityDeps } from '../activities';
-import type { Connection as EngineConnection } from '../domain';
+import { agentPlacement, type Connection as EngineConnection } from '../domain';
+import { GRANT_SIGNING_KEY_VARIABLE, signingKeyFromEnv } from '../temporal/agent-grant';
+import type { KeyObject } from 'node:crypto';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from '../temporal/settings';
 import { productStoreFromEnv } from '../store/from-env';
 import { ConfigurationError, connectionsFilePath, resolveSecrets, stock2shopEndpointFromEnv, stock2shopTokenOf } from '../config/config';
@@ -46,9 +48,21 @@ export function activityDepsFromConfig(temporalClient?: Client, { role = 'centra
     },
     productStore: productStoreFromEnv(process.env, { migrates: role === 'central' }),
     // The central workers share each cloud source's request limits: each applies its part.
-    ...(role === 'central' ? { centralWorkers: centralWorkersFromEnv() } : {}),
+    ...(role === 'central' ? { centralWorkers: centralWorkersFromEnv(), ...grantKeyFor(registry.connections()) } : {}),
     ...(temporalClient ? { temporalClient } : {}),
   };
+}
+
+/** The central side's grant key; refused at start when a confined connection needs it and it is missing. */
+function grantKeyFor(connections: EngineConnection[]): { grantSigningKey?: KeyObject } {
+  const grantSigningKey = signingKeyFromEnv();
+  const confined = connections.filter((connection) => agentPlacement(connection) !== undefined).map((connection) => connection.id);
+  if (!grantSigningKey && confined.length > 0) {
+    throw new ConfigurationError(
+      `${GRANT_SIGNING_KEY_VARIABLE} is not set, and the agents of ${confined.join(', ')} are confined: they take only requests it signs (npm run cli -- keys generate --grants)`,
+    );
+  }
+  return grantSigningKey ? { grantSigningKey } : {};
 }
 
 export async function connectWorker(settings: TemporalSettings = temporalSettingsFromEnv()): Promise<NativeConnection> {

@@ -8,10 +8,13 @@
  *    beside Omni on the client's server: it only dials out to Temporal, and while it is off, that
  *    connection's tasks wait in their queue.
  */
+import type { KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { agentRefusal, CENTRAL_TASK_QUEUE, connectionTaskQueue, ISYNC_TASK_QUEUE } from '../domain';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { agentPlacement, agentRefusal, CENTRAL_TASK_QUEUE, connectionTaskQueue, ISYNC_TASK_QUEUE } from '../domain';
+import { GRANT_VERIFY_KEY_VARIABLE } from '../temporal/agent-grant';
+import { agentEndpointHandler } from './agent-operations';
 import { createActivities, type ActivityDeps } from '../activities';
 import { activityInterceptors } from '../activities/interceptors';
 import { cachedWorkflowBundle, engineBuildId, type WorkflowBundle } from './workflow-bundle';
@@ -127,27 +130,60 @@ export async function createISyncWorker(
   });
 }
 
+/** The code of a confined agent's namespace: the runs that back the central side's Nexus requests. */
+export function agentWorkflowBundle(dataConverter: DataConverter): Promise<WorkflowBundle> {
+  return cachedWorkflowBundle(require.resolve('../workflows/agent'), dataConverter.failureConverterPath);
+}
+
+export interface AgentWorkerOptions {
+  /** The central side's public grant key (AGENT_GRANT_VERIFY_KEY): a confined agent refuses every request without a grant it verifies. */
+  verifyKey?: KeyObject;
+  /** Poll the connection's old queue in `setup.namespace` (the central one), activities only: while moving a deployment, its open work drains there. */
+  legacyQueue?: boolean;
+}
+
 /**
- * The agent runs activities only and stays unversioned: a client's server is upgraded on its own, so
- * activity tasks on its queue reach it whatever version scheduled them (docs/versioning.md, what an agent guarantees).
+ * The agent stays unversioned: a client's server is upgraded on its own, so tasks on its queue reach
+ * it whatever version scheduled them (docs/versioning.md, what an agent guarantees). Confined (the
+ * connection names `agent`), it polls its client's namespace, serves the Nexus endpoint there and runs
+ * the runs that back it; otherwise, or with `legacyQueue`, it runs activities on its queue in the central namespace.
  */
 export async function createAgentWorker(
   { connection, namespace, deps, dataConverter, shutdownGraceSeconds, sizing }: Omit<WorkerSetup, 'deployment' | 'workflowBundle'>,
   connectionId: string,
+  options: AgentWorkerOptions = {},
 ): Promise<Worker> {
   const configured = deps.connections().find((c) => c.id === connectionId);
   if (!configured) throw new Error(`No connection '${connectionId}' in the configuration`);
   const refusal = agentRefusal(configured);
   if (refusal) throw new Error(refusal);
-  return Worker.create({
+  const placement = options.legacyQueue ? undefined : agentPlacement(configured);
+  const common = {
     connection,
-    namespace: namespace ?? 'default',
-    taskQueue: connectionTaskQueue(configured),
     dataConverter,
     activities: createActivities(deps),
     interceptors: { activity: activityInterceptors },
     // The connection's guard keeps the source's own request limits; slots only bound waiting tasks.
     maxConcurrentActivityTaskExecutions: (sizing ?? DEFAULT_SIZING).agentActivitySlots,
     ...shutdownTimes(shutdownGraceSeconds),
+  };
+  if (!placement) return Worker.create({ ...common, namespace: namespace ?? 'default', taskQueue: connectionTaskQueue(configured) });
+  if (!options.verifyKey)
+    throw new Error(`Connection '${connectionId}' is confined to namespace ${placement.namespace}: its agent needs ${GRANT_VERIFY_KEY_VARIABLE}`);
+  const verifyKey = options.verifyKey;
+  const bundle = await agentWorkflowBundle(dataConverter);
+  const log = Runtime.instance().logger;
+  return Worker.create({
+    ...common,
+    namespace: placement.namespace,
+    taskQueue: placement.taskQueue,
+    workflowBundle: { codePath: bundle.codePath },
+    nexusServices: [
+      agentEndpointHandler({
+        connection: () => deps.connections().find((c) => c.id === connectionId) ?? configured,
+        verifyKey,
+        refused: (line) => log.warn(line),
+      }),
+    ],
   });
 }

@@ -1,5 +1,6 @@
 // How a workflow reads a failure: does a person have to fix something, and what do we tell them.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
+import { NexusOperationFailure } from '@temporalio/common';
 import { NEEDS_ATTENTION_ERROR_TYPES, SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE, type RaiseEvidence } from '../contracts/activities';
 
 const needsAttentionTypes: readonly string[] = NEEDS_ATTENTION_ERROR_TYPES;
@@ -7,9 +8,11 @@ const needsAttentionTypes: readonly string[] = NEEDS_ATTENTION_ERROR_TYPES;
 /**
  * What the activity itself failed with. An activity task's failure reaches the workflow as an
  * ActivityFailure around it; a local activity's as that failure itself, unwrapped (its timeouts and
- * cancellations come wrapped, like an activity task's).
+ * cancellations come wrapped, like an activity task's); a confined agent's, through its Nexus
+ * operation, as that operation's failure around the activity's.
  */
 function activityCause(error: unknown): Error | undefined {
+  if (error instanceof NexusOperationFailure && error.cause instanceof ActivityFailure) return error.cause.cause;
   if (error instanceof ActivityFailure) return error.cause;
   if (error instanceof ApplicationFailure || error instanceof TimeoutFailure) return error;
   return undefined;

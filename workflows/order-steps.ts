@@ -92,22 +92,3 @@ export const local: OrderSteps = {
 };
 
 export type ReadyOrder = Extract<PreparedOrder, { outcome: 'ready' }>;
-
-/** The raise, on the source's queue (the Omni agent's, or iSync's), with the connection's retry window. */
-export function sourceActivities(prepared: Pick<ReadyOrder, 'taskQueue' | 'orderRetryDays'>) {
-  return proxyActivities<Activities>({
-    taskQueue: prepared.taskQueue,
-    // An attempt may wait (heartbeating) for a source that is down; the heartbeat notices a dead worker,
-    // with room for an office internet line's hiccups.
-    startToCloseTimeout: '1 hour',
-    heartbeatTimeout: '60 seconds',
-    // The retry window includes the time the task waits for an agent that is switched off.
-    scheduleToCloseTimeout: `${prepared.orderRetryDays} days`,
-    retry: {
-      initialInterval: '5 seconds',
-      backoffCoefficient: 2,
-      maximumInterval: '10 minutes',
-      nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES],
-    },
-  });
-}

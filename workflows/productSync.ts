@@ -18,12 +18,12 @@ import {
   pageFailurePrefix,
   REMOVED_PRODUCTS_FAILURE_PREFIX,
   type ReconcileRemovedResult,
-  type ConnectionProfile,
   type InvalidRecord,
   type ProductCounts,
   type SyncProductPagesResult,
 } from '../contracts/activities';
 import { causeMessage } from './failures';
+import { catalogCalls } from './agent-calls';
 import { CENTRAL_TASK_QUEUE } from '../domain/task-queues';
 import { progressQuery, type ProductSyncState, type ProductSyncSummary } from '../contracts/workflows';
 import { describeSyncSummary } from './summaries';
@@ -60,23 +60,6 @@ const { describeConnection, otherRunningPass } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES] },
 });
 
-function sourceActivities(profile: ConnectionProfile) {
-  return proxyActivities<Activities>({
-    taskQueue: profile.taskQueue,
-    startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: '60 seconds',
-    // A page that keeps failing (a source down, a batch always refused, a bug) gives up after the
-    // connection's page window, so the pass fails visibly instead of stalling its schedule forever.
-    scheduleToCloseTimeout: `${profile.pageRetryMinutes} minutes`,
-    retry: {
-      initialInterval: '2 seconds',
-      backoffCoefficient: 2,
-      maximumInterval: '5 minutes',
-      nonRetryableErrorTypes: [...NEEDS_ATTENTION_ERROR_TYPES],
-    },
-  });
-}
-
 /** One pass over a connection's catalog: source → Stock2Shop, one activity call per page. */
 export async function productSync(input: ProductSyncInput): Promise<ProductSyncSummary> {
   const { connectionId } = input;
@@ -109,7 +92,7 @@ export async function productSync(input: ProductSyncInput): Promise<ProductSyncS
     { key: ConnectionIdKey, value: connectionId },
     { key: SourceKindKey, value: profile.sourceKind },
   ]);
-  const { syncProductPage, syncProductPages, reconcileRemovedProducts } = sourceActivities(profile);
+  const { syncProductPage, syncProductPages, reconcileRemovedProducts } = catalogCalls(profile);
   /** `failed` starts the reason ("page 3 (after cursor 2000) failed: "), unless the cause's message names the page already. */
   const failPass = (failed: string, error: unknown): never => failedPass(connectionId, failed, error);
 

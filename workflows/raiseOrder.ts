@@ -30,8 +30,9 @@ import {
   type RaiseOrderCarry,
   type RaiseOrderInput,
 } from '../contracts/workflows';
+import { raiseCall } from './agent-calls';
 import { activityFailureType, causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable, raiseEvidenceOf, whatEndedIt } from './failures';
-import { central, local, queued, reportRaisedOrderNotice, sourceActivities, writeBackOrderCancelled, type OrderSteps, type ReadyOrder } from './order-steps';
+import { central, local, queued, reportRaisedOrderNotice, writeBackOrderCancelled, type OrderSteps, type ReadyOrder } from './order-steps';
 import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey, SourceKindKey } from '../contracts/search-attributes';
 
 /** How long an order that needs a person waits for a `retry` before its workflow closes as failed. */
@@ -332,7 +333,7 @@ class OrderRun {
   /** The raise activity, on the source's queue; once started it runs to its end whatever is cancelled meanwhile. */
   private async raiseOnce(ready: ReadyOrder): Promise<RaiseInSourceResult> {
     const raise = () =>
-      sourceActivities(ready).raiseInSource({
+      raiseCall(ready)({
         connectionId: this.connectionId,
         channelOrderCode: this.code,
         document: ready.document,

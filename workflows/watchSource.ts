@@ -1,3 +1,4 @@
+import { probeCall } from './agent-calls';
 import {
   continueAsNew,
   allHandlersFinished,
@@ -66,13 +67,7 @@ export async function watchSource(input: WatchSourceInput): Promise<{ woken: num
   // A new run (the first order to find the source down, or orders woken in vain that register again)
   // waits one interval before it probes: a source that just failed is not asked again at once.
   if (patched('watch-waits-before-first-probe')) await sleep(interval());
-  // No retries: a probe that finds no worker (an agent switched off) or no answer is simply "still down".
-  const { probeSource } = proxyActivities<Activities>({
-    taskQueue: profile.taskQueue,
-    scheduleToCloseTimeout: '1 minute',
-    startToCloseTimeout: '30 seconds',
-    retry: { maximumAttempts: 1 },
-  });
+  const probeSource = probeCall(profile);
   let woken = 0;
   for (let probes = 1; ; probes++) {
     setCurrentDetails(`${waiters.size} order(s) waiting for the source of ${input.connectionId}; probe ${probes} of this run`);

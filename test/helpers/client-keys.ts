@@ -4,6 +4,7 @@
  * and of acme's agent holding its own ring only.
  */
 import { connectionKeyRingVariable } from '../../temporal/data-converter';
+import { GRANT_SIGNING_KEY_VARIABLE } from '../../temporal/agent-grant';
 import { generateKeyRingText, parseKeyRing, type KeyRings } from '../../temporal/payload-codec';
 import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID } from './stack';
 import { TEST_KEY_RING_TEXT } from './temporal';
@@ -23,7 +24,7 @@ export function clientKeyRings() {
     acme,
     rings,
     centralEnv: { [connectionKeyRingVariable(OMNI_CONNECTION_ID)]: acme, [connectionKeyRingVariable(ISYNC_CONNECTION_ID)]: bravo },
-    /** The agent is given its own client's ring, and no other key. */
-    agentEnv: { PAYLOAD_CODEC_KEYS: '', [connectionKeyRingVariable(OMNI_CONNECTION_ID)]: acme },
+    /** The agent is given its own client's ring, and no other key (nor the key that signs grants). */
+    agentEnv: { PAYLOAD_CODEC_KEYS: '', [connectionKeyRingVariable(OMNI_CONNECTION_ID)]: acme, [GRANT_SIGNING_KEY_VARIABLE]: '' },
   };
 }

@@ -18,6 +18,7 @@ import { startISyncSimulator, startOmniSimulator, startStock2ShopSimulator } fro
 import { deliverOrder, type DeliveryOutcome } from '../../temporal/deliver-order';
 import type { Stock2ShopOrder } from '../../domain/stock2shop';
 import { TEST_KEY_RING_TEXT, testDataConverter } from './temporal';
+import { generateGrantKeys, GRANT_SIGNING_KEY_VARIABLE, GRANT_VERIFY_KEY_VARIABLE, signingKeyFromEnv, verifyKeyFromEnv } from '../../temporal/agent-grant';
 
 export const OMNI_CONNECTION_ID = 'acme-omni';
 export const ISYNC_CONNECTION_ID = 'bravo-isync';
@@ -121,6 +122,8 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
   ];
   const connections = connectionInputs.map((input) => ConnectionSchema.parse(input));
   const connectionsFile = join(dataDir, 'connections.json');
+  // The central side signs what it asks a confined agent; the agents verify it.
+  const grantKeys = generateGrantKeys();
   writeFileSync(connectionsFile, JSON.stringify({ connections: connectionInputs }));
   /** What a worker started as its own process needs: the same connections, secrets and stores. */
   const processEnv: NodeJS.ProcessEnv = {
@@ -134,6 +137,8 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     ACME_S2S_WEBHOOK_SECRET: WEBHOOK_SECRETS[OMNI_CONNECTION_ID],
     BRAVO_S2S_WEBHOOK_SECRET: WEBHOOK_SECRETS[ISYNC_CONNECTION_ID],
     PAYLOAD_CODEC_KEYS: TEST_KEY_RING_TEXT,
+    [GRANT_SIGNING_KEY_VARIABLE]: grantKeys.signingKey,
+    [GRANT_VERIFY_KEY_VARIABLE]: grantKeys.verifyKey,
     // The tests' in-process workers are unversioned; a test of Worker Versioning turns it on.
     TEMPORAL_WORKER_VERSIONING: 'off',
     ACME_OMNI_USER: omniLogin.userName,
@@ -157,6 +162,7 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     stock2shopFor: (connection) => stock2shopClients.get(connection.id)!,
     productStore: new FileProductStateStore(join(dataDir, 'product-state')),
     temporalClient: env.client,
+    grantSigningKey: signingKeyFromEnv({ [GRANT_SIGNING_KEY_VARIABLE]: grantKeys.signingKey })!,
     ...(options.guardTiming ? { guardTiming: options.guardTiming } : {}),
   };
   const setup = { connection: env.nativeConnection, deps, dataConverter: testDataConverter };
@@ -171,6 +177,7 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     omniLogin.password,
     isyncLogin.password,
     TEST_KEY_RING_TEXT.split(':')[1]!,
+    grantKeys.signingKey,
   ];
   const workers: Worker[] = [];
   /** One iSync worker per version a central worker polls as ('' for unversioned), as in the central's process. */
@@ -208,7 +215,7 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
       return worker;
     },
     async startAgentWorker() {
-      const worker = await createAgentWorker(setup, OMNI_CONNECTION_ID);
+      const worker = await createAgentWorker(setup, OMNI_CONNECTION_ID, { verifyKey: verifyKeyFromEnv({ [GRANT_VERIFY_KEY_VARIABLE]: grantKeys.verifyKey })! });
       workers.push(worker);
       return worker;
     },

@@ -139,6 +139,16 @@ describe('a key ring per connection', () => {
     assert.equal(reports.length, 2);
   });
 
+  test("what an agent writes without a context (a Nexus handler's refusal) is its own client's: it never fails to answer", async () => {
+    const [refusal] = await acmeAgent.encode([samples()[0]!]);
+    assert.equal(Buffer.from(refusal!.metadata!['encryption-owner']!).toString(), 'acme');
+    // The central side reads it in the context of acme's order.
+    assert.deepEqual((await centralCodec.decode([refusal!], ofWorkflow('raise-order/acme/WEB-1'))).map(plain), [plain(samples()[0]!)]);
+    // The central side, holding every ring, still writes such a payload as its own.
+    const [central] = await centralCodec.encode([samples()[0]!]);
+    assert.equal(Buffer.from(central!.metadata!['encryption-owner']!).toString(), '*');
+  });
+
   test("an agent's payload never passes for another client's: moved, relabelled or made with its own key", async () => {
     reports.length = 0;
     const [acmeResult] = await acmeAgent.encode([samples()[0]!], ofActivity('raise-order/acme/WEB-1'));

@@ -1,0 +1,147 @@
+/**
+ * A confined agent: acme-omni's agent polls its own namespace (`client-acme-omni`) only, and the
+ * central workflows reach it through that namespace's Nexus endpoint, each request carrying a grant
+ * the central side signed. Its orders are raised and its products pushed that way; a request made by
+ * anyone else (another client's namespace, without a grant, with a grant of another key, or with a
+ * genuine grant and a document Stock2Shop never sent) raises nothing and is logged as refused.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { msToTs } from '@temporalio/common/lib/time';
+import { agentCallWorkflowId, agentPlacement, manualProductSyncWorkflowId, raiseOrderWorkflowId } from '../../domain';
+import type { OrderStatus, ProductSyncSummary } from '../../contracts/workflows';
+import { engineDataConverter } from '../../temporal/data-converter';
+import { EncryptionCodec } from '../../temporal/payload-codec';
+import { generateGrantKeys, signGrant, signingKeyFromEnv } from '../../temporal/agent-grant';
+import { setupClientNamespace } from '../../client/client-namespaces';
+import { startDevServer } from '../helpers/temporal';
+import { clientKeyRings } from '../helpers/client-keys';
+import { OMNI_CONNECTION_ID, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
+import { makeOrder, waitFor } from '../helpers/orders';
+
+describe('a confined agent, reached through its namespace’s Nexus endpoint', () => {
+  const keys = clientKeyRings();
+  let env: TestWorkflowEnvironment;
+  let stack: Stack;
+  let central: WorkerProcess;
+  let agent: WorkerProcess;
+  let engine: Client;
+  const placement = agentPlacement({ id: OMNI_CONNECTION_ID, sourceKind: 'omni', agent: {} })!;
+
+  before(async () => {
+    env = await startDevServer();
+    stack = await startStack(env, {
+      omniItems: [
+        { STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 },
+        { STOCKCODE: 'TOASTER-02', DESCRIPTION: 'Toaster', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 499, OAvailable: 3 },
+      ],
+      omniConnection: { agent: {} },
+    });
+    await setupClientNamespace(env.connection, placement, { retentionDays: 1 });
+    engine = new Client({ connection: env.client.connection, namespace: env.namespace ?? 'default', dataConverter: engineDataConverter(keys.rings) });
+    central = stack.spawnWorker('central', keys.centralEnv);
+    agent = stack.spawnWorker('agent', keys.agentEnv);
+  });
+  after(async () => {
+    await central?.kill();
+    await agent?.kill();
+    await stack?.close();
+    await env?.teardown();
+  });
+
+  const settled = (code: string) =>
+    waitFor(async () => {
+      const status = await engine.workflow.getHandle(raiseOrderWorkflowId(OMNI_CONNECTION_ID, code)).query<OrderStatus>('status');
+      return status.state === 'raised' || status.state === 'needs_attention' ? status : undefined;
+    }, `order ${code} to settle`);
+
+  test('an order is raised through the endpoint, in the client’s namespace, once', async () => {
+    await stack.placeOrder(makeOrder('WEB-CONF-1', [{ sku: 'KETTLE-01', qty: 2, price: 349.99 }]));
+    const status = await settled('WEB-CONF-1');
+    assert.equal(status.state, 'raised', JSON.stringify(status));
+    assert.equal(stack.omni.orders().length, 1);
+
+    const events = (await engine.workflow.getHandle(raiseOrderWorkflowId(OMNI_CONNECTION_ID, 'WEB-CONF-1')).fetchHistory()).events ?? [];
+    assert.ok(events.some((event) => event.nexusOperationScheduledEventAttributes?.operation === 'raiseInSource'));
+    const activityTypes = events.map((event) => event.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+    assert.ok(!activityTypes.includes('raiseInSource'), `no raise on a queue of the central namespace: ${activityTypes.join(', ')}`);
+    const clientSide = new Client({ connection: env.client.connection, namespace: placement.namespace, dataConverter: engineDataConverter(keys.rings) });
+    const backing = await clientSide.workflow.getHandle(agentCallWorkflowId('raise', OMNI_CONNECTION_ID, 'WEB-CONF-1')).describe();
+    assert.equal(backing.status.name, 'COMPLETED');
+  });
+
+  test('a product pass lists and pushes through the endpoint', async () => {
+    const summary: ProductSyncSummary = await engine.workflow.execute('productSync', {
+      taskQueue: 'central',
+      workflowId: manualProductSyncWorkflowId(OMNI_CONNECTION_ID),
+      args: [{ connectionId: OMNI_CONNECTION_ID }],
+    });
+    assert.equal(summary.listed, 2, summary.summary);
+    assert.equal(summary.pushed, 2, summary.summary);
+  });
+
+  test('requests nobody on the central side signed raise nothing, and each is logged as refused', async () => {
+    await waitFor(
+      async () =>
+        (await engine.workflow.getHandle(raiseOrderWorkflowId(OMNI_CONNECTION_ID, 'WEB-CONF-1')).describe()).status.name === 'COMPLETED' ? true : undefined,
+      'the first order to close',
+    );
+    // The genuine request of the first order, as acme's own history holds it.
+    const history = await engine.workflow.getHandle(raiseOrderWorkflowId(OMNI_CONNECTION_ID, 'WEB-CONF-1')).fetchHistory();
+    const scheduled = history.events!.find((event) => event.nexusOperationScheduledEventAttributes)!.nexusOperationScheduledEventAttributes!;
+    const [genuine] = await new EncryptionCodec(keys.rings).decode([scheduled.input!]);
+    const request = defaultPayloadConverter.fromPayload<{
+      grant: string;
+      call: { document: { lines?: unknown[] } & Record<string, unknown> } & Record<string, unknown>;
+    }>(genuine!);
+    const forgedCall = { ...request.call, channelOrderCode: 'WEB-FORGED-1', document: { ...request.call.document, reference: 'WEB-FORGED-1' } };
+    const otherKey = signingKeyFromEnv({ AGENT_GRANT_SIGNING_KEY: generateGrantKeys().signingKey })!;
+
+    await env.connection.workflowService.registerNamespace({ namespace: 'client-rogue', workflowExecutionRetentionPeriod: msToTs(86_400_000) });
+    // The rogue holds acme's ring, as acme's own machine would: the codec is not what stops it.
+    const rogueConverter = engineDataConverter({ byConnection: new Map([[OMNI_CONNECTION_ID, keys.rings.byConnection.get(OMNI_CONNECTION_ID)!]]) });
+    const rogue = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: 'client-rogue',
+      taskQueue: 'rogue',
+      workflowsPath: require.resolve('../fixtures/rogue-nexus'),
+      dataConverter: rogueConverter,
+    });
+    const rogueClient = new Client({ connection: env.client.connection, namespace: 'client-rogue', dataConverter: rogueConverter });
+    const attempts: [string, unknown][] = [
+      ['no grant', { call: forgedCall }],
+      [
+        'a grant of another key',
+        {
+          grant: signGrant(otherKey, { connectionId: OMNI_CONNECTION_ID, operation: 'raise', orderCode: 'WEB-FORGED-1', document: forgedCall.document }),
+          call: forgedCall,
+        },
+      ],
+      ['a genuine grant, another document', { grant: request.grant, call: { ...request.call, document: { ...request.call.document, lines: [] } } }],
+      ['a catalog grant for a raise', { grant: signGrant(otherKey, { connectionId: OMNI_CONNECTION_ID, operation: 'catalog' }), call: forgedCall }],
+    ];
+    const answers = await rogue.runUntil(
+      Promise.all(
+        attempts.map(([, input], index) =>
+          rogueClient.workflow.execute('rogueRaise', {
+            taskQueue: 'rogue',
+            // Named as acme's, so its payloads take acme's ring.
+            workflowId: `rogue/${OMNI_CONNECTION_ID}/${index}`,
+            args: [placement.endpoint, input],
+          }),
+        ),
+      ),
+    );
+    answers.forEach((answer, index) => assert.match(String(answer), /^failed: .*Refused/, `${attempts[index]![0]}: ${String(answer)}\n${agent.output()}`));
+    assert.equal(stack.omni.orders().length, 1, 'nothing more was raised in Omni');
+    await waitFor(
+      async () => ((agent.output().match(/security: refused a raiseInSource request/g) ?? []).length >= attempts.length ? true : undefined),
+      'the refusals to be logged',
+    );
+    assert.match(agent.output(), /its grant was not made by the central side for this request/);
+  });
+});
