@@ -11,6 +11,7 @@ import { connectClient, dataConverterFromEnv } from '../temporal/connect';
 import { connectionOptions, temporalSettingsFromEnv } from '../temporal/settings';
 import { NamespaceSetupError } from './namespace-setup';
 import { UsageError, type CliContext } from './cli-context';
+import { registerClients } from './commands/clients';
 import { registerConnections, registerCustomers, registerKeys, registerSchedules, registerSetup } from './commands/namespace';
 import { registerSync } from './commands/sync';
 import { registerOrders } from './commands/orders';
@@ -32,6 +33,7 @@ export function buildCli(context: CliContext): Command {
   registerProblems(program, context);
   registerCustomers(program);
   registerKeys(program, context);
+  registerClients(program, context);
   registerPatchCommands(program, context);
   registerDatabase(program, context);
   return program;

@@ -4,7 +4,7 @@
  * workflows reach its agent's queue there. Idempotent: it reads first and changes only what differs.
  * On Temporal Cloud, namespaces and endpoints are made with tcld or the Cloud UI (docs/deploy.md).
  */
-import { isGrpcServiceError, type Connection } from '@temporalio/client';
+import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import type { AgentPlacement } from '../domain';
 import { setupNamespace, type SetupReport } from './namespace-setup';
@@ -65,6 +65,16 @@ export async function setupClientNamespace(
   const registered = await ensureRegistered(connection, placement.namespace, retentionDays);
   const setup = await setupNamespace(connection, { namespace: placement.namespace, retentionDays });
   return { namespace: placement.namespace, registered, setup, endpoint: placement.endpoint, endpointOutcome: await ensureEndpoint(connection, placement) };
+}
+
+/** `setupClientNamespace` over a connection of its own to `address`, closed afterwards (for `npm start` and its dev server). */
+export async function setupClientNamespaceAt(address: string, placement: AgentPlacement, options: { retentionDays: number }): Promise<ClientNamespaceReport> {
+  const connection = await Connection.connect({ address });
+  try {
+    return await setupClientNamespace(connection, placement, options);
+  } finally {
+    await connection.close();
+  }
 }
 
 /** One line for `npm start` and `clients add`. */

@@ -31,7 +31,9 @@ import { deploymentFromEnv, endRunsPinnedToOtherVersions, setCurrentVersion, shu
 import { installRuntime, logLineWriter, logRefusedPayload } from '../worker/observability';
 import { applyConnectionSchedules } from '../client/schedules';
 import { intakeLogTo, startIntakeServer } from '../client/intake';
-import { productSyncScheduleId } from '../domain';
+import { agentPlacement, productSyncScheduleId } from '../domain';
+import { generateGrantKeys, GRANT_SIGNING_KEY_VARIABLE, GRANT_VERIFY_KEY_VARIABLE, verifyKeyFromEnv } from '../temporal/agent-grant';
+import { describeClientNamespace, setupClientNamespaceAt } from '../client/client-namespaces';
 import { startDevServerProcess } from './dev-server';
 import { describeRetention, parseRetentionDays, setupNamespaceAt } from '../client/namespace-setup';
 
@@ -150,6 +152,17 @@ async function main(): Promise<void> {
 
     const client = await connectClient(undefined, dataConverter);
     stops.push(() => client.connection.close());
+    // Each confined Omni client gets its namespace and endpoint; the central side signs what it asks its agent.
+    const grants = ensureDemoGrantKeys(join(data, 'keys', 'agent-grants.json'));
+    if (grants.created) say(`generated demo grant keys in ${grants.file} (set ${GRANT_SIGNING_KEY_VARIABLE} and ${GRANT_VERIFY_KEY_VARIABLE} in production)`);
+    for (const connection of connectionRegistryFromConfig().connections()) {
+      const placement = agentPlacement(connection);
+      if (!placement) continue;
+      const report = await setupClientNamespaceAt(temporal.address, placement, {
+        retentionDays: parseRetentionDays(env.TEMPORAL_RETENTION_DAYS, 'TEMPORAL_RETENTION_DAYS'),
+      });
+      say(`agent of ${connection.id}: ${describeClientNamespace(report)}`);
+    }
     const deps = activityDepsFromConfig(client);
     const workerConnection = await connectWorker();
     const shutdownGraceSeconds = shutdownGraceSecondsFromEnv();
@@ -160,8 +173,11 @@ async function main(): Promise<void> {
     // The connections in use at start: a bad one was logged and is skipped, the others run (the file is watched).
     const registry = connectionRegistryFromConfig();
     const connections = registry.connections();
+    const verifyKey = verifyKeyFromEnv();
     for (const connection of connections.filter((c) => c.sourceKind === 'omni')) {
-      workers.push(await createAgentWorker(workerSetup, connection.id));
+      workers.push(await createAgentWorker(workerSetup, connection.id, verifyKey ? { verifyKey } : {}));
+      // A data folder of the layout before: what waits on the old queue in the central namespace drains.
+      if (agentPlacement(connection)) workers.push(await createAgentWorker(workerSetup, connection.id, { legacyQueue: true }));
     }
     const running = workers.map((w) => w.run());
     stops.push(async () => {
@@ -203,7 +219,10 @@ async function main(): Promise<void> {
     say(
       `  Workers           central + agent for ${connections
         .filter((c) => c.sourceKind === 'omni')
-        .map((c) => c.id)
+        .map((c) => {
+          const placement = agentPlacement(c);
+          return placement ? `${c.id} (confined: namespace ${placement.namespace}, Nexus endpoint ${placement.endpoint})` : c.id;
+        })
         .join(', ')}`,
     );
     if (version) {
@@ -228,6 +247,16 @@ async function main(): Promise<void> {
     await stopAll();
     process.exit(1);
   }
+}
+
+/** The demo's grant key pair, generated once under the data folder, unless the environment sets one. */
+function ensureDemoGrantKeys(file: string): { created: boolean; file: string } {
+  if (env[GRANT_SIGNING_KEY_VARIABLE] && env[GRANT_VERIFY_KEY_VARIABLE]) return { created: false, file };
+  const { value, created } = demoSecret(file, () => JSON.stringify(generateGrantKeys()));
+  const keys = JSON.parse(value) as ReturnType<typeof generateGrantKeys>;
+  env[GRANT_SIGNING_KEY_VARIABLE] = keys.signingKey;
+  env[GRANT_VERIFY_KEY_VARIABLE] = keys.verifyKey;
+  return { created, file };
 }
 
 function say(line: string): void {

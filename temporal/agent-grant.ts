@@ -49,6 +49,11 @@ function parsedKey<T>(variable: string, text: string, parse: (der: Buffer) => T)
   }
 }
 
+/** The public half of the central side's key, as AGENT_GRANT_VERIFY_KEY holds it. */
+export function verifyKeyText(signingKey: KeyObject): string {
+  return createPublicKey(signingKey).export({ format: 'der', type: 'spki' }).toString('base64');
+}
+
 export function signingKeyFromEnv(env: NodeJS.ProcessEnv = process.env): KeyObject | undefined {
   const text = env[GRANT_SIGNING_KEY_VARIABLE];
   return text ? parsedKey(GRANT_SIGNING_KEY_VARIABLE, text, (der) => createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })) : undefined;

@@ -5,6 +5,7 @@ import { CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE } from '../../domain';
 import { projectSearchAttributes } from '../../contracts/search-attributes';
 import { generateKeyRingText } from '../../temporal/payload-codec';
 import { connectionKeyRingVariable } from '../../temporal/data-converter';
+import { generateGrantKeys, GRANT_SIGNING_KEY_VARIABLE, GRANT_VERIFY_KEY_VARIABLE } from '../../temporal/agent-grant';
 import { describeSetupReport, NamespaceSetupError, parseRetentionDays, setupNamespace, SetupOptionsError } from '../namespace-setup';
 import { applyConnectionSchedules, pruneSchedules } from '../schedules';
 import { findConnection, UsageError, type CliContext } from '../cli-context';
@@ -113,7 +114,16 @@ export function registerKeys(program: Command, context: CliContext): void {
         "the ring of one connection's own, as the variable the central side and that connection's agent set",
     )
     .option('-c, --connection <connectionId>', "a connection's own ring (PAYLOAD_CODEC_KEYS_<CONNECTION_ID>)")
-    .action((id: string | undefined, options: { connection?: string }) => {
+    .option(
+      '--grants',
+      `the key pair of confined agents' grants: ${GRANT_SIGNING_KEY_VARIABLE} for the central workers only, ${GRANT_VERIFY_KEY_VARIABLE} for the agents`,
+    )
+    .action((id: string | undefined, options: { connection?: string; grants?: boolean }) => {
+      if (options.grants) {
+        const pair = generateGrantKeys();
+        context.out(`${GRANT_SIGNING_KEY_VARIABLE}=${pair.signingKey}`);
+        return context.out(`${GRANT_VERIFY_KEY_VARIABLE}=${pair.verifyKey}`);
+      }
       const date = new Date().toISOString().slice(0, 10).replaceAll('-', '');
       if (options.connection === undefined) return context.out(generateKeyRingText(id ?? `key-${date}`));
       const connection = findConnection(context, options.connection);

@@ -20,8 +20,9 @@ import { generateGrantKeys, signGrant, signingKeyFromEnv } from '../../temporal/
 import { setupClientNamespace } from '../../client/client-namespaces';
 import { startDevServer } from '../helpers/temporal';
 import { clientKeyRings } from '../helpers/client-keys';
-import { OMNI_CONNECTION_ID, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
+import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';
+import { cliAgainst } from '../helpers/cli';
 
 describe('a confined agent, reached through its namespace’s Nexus endpoint', () => {
   const keys = clientKeyRings();
@@ -82,6 +83,24 @@ describe('a confined agent, reached through its namespace’s Nexus endpoint', (
     });
     assert.equal(summary.listed, 2, summary.summary);
     assert.equal(summary.pushed, 2, summary.summary);
+  });
+
+  test('clients add: the namespace and endpoint are there, and the agent is given its own secrets only', async () => {
+    const cli = cliAgainst(env, stack);
+    // The operator's environment: the central side's.
+    process.env.AGENT_GRANT_SIGNING_KEY = stack.grantKeys.signingKey;
+    const run = await cli('clients', 'add', OMNI_CONNECTION_ID, '--retention-days', '1').finally(() => delete process.env.AGENT_GRANT_SIGNING_KEY);
+    assert.equal(run.code, 0, run.lines.join('\n'));
+    assert.equal(run.lines[0], `${OMNI_CONNECTION_ID}: namespace client-acme-omni present, endpoint client-acme-omni present`);
+    const text = run.lines.join('\n');
+    assert.match(text, /^TEMPORAL_NAMESPACE=client-acme-omni$/m);
+    assert.ok(run.lines.includes(`AGENT_GRANT_VERIFY_KEY=${stack.grantKeys.verifyKey}`), text);
+    assert.match(text, /^PAYLOAD_CODEC_KEYS_ACME_OMNI=acme-omni-\d{8}:/m);
+    assert.doesNotMatch(text, /AGENT_GRANT_SIGNING_KEY=|PAYLOAD_CODEC_KEYS=/);
+    for (const secret of stack.secretValues) assert.ok(!text.includes(secret), 'no secret value is printed');
+    const isync = await cli('clients', 'add', ISYNC_CONNECTION_ID);
+    assert.notEqual(isync.code, 0);
+    assert.match(isync.lines.join('\n'), /is isync: it has no agent; its calls run on the central workers/);
   });
 
   test('requests nobody on the central side signed raise nothing, and each is logged as refused', async () => {

@@ -77,6 +77,10 @@ test(
       ['demo-isync', `http://127.0.0.1:${ports.ISYNC_PORT}`],
     ]);
 
+    // The Omni client's agent is confined to its own namespace, reached through its Nexus endpoint.
+    assert.match(output, /agent of demo-omni: namespace client-demo-omni registered, endpoint client-demo-omni created/);
+    assert.match(output, /agent for demo-omni \(confined: namespace client-demo-omni, Nexus endpoint client-demo-omni\)/);
+
     // The first syncs (triggered at start) read this stack's simulators and reach this stack's Stock2Shop.
     const stock2shop = `http://127.0.0.1:${ports.STOCK2SHOP_PORT}`;
     for (const sourceId of [101, 202]) {

@@ -61,6 +61,8 @@ export interface Stack {
   dataDir: string;
   /** Every secret value the stack's connections use: none may appear in history, logs or the database. */
   secretValues: string[];
+  /** The grant key pair: the central side signs with `signingKey`, confined agents verify with `verifyKey`. */
+  grantKeys: { signingKey: string; verifyKey: string };
   /**
    * An order placed in Stock2Shop for the connection's source and announced, as the webhook does: the
    * workflow reads it from Stock2Shop. Placing an order code already held only announces it again.
@@ -191,6 +193,7 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     deps,
     dataDir,
     secretValues,
+    grantKeys,
     async placeOrder(order, connectionId = OMNI_CONNECTION_ID) {
       const connection = connectionById(connectionId);
       const code = String(order.channel_order_code);
