@@ -28,6 +28,7 @@ import { makeOrder, untilActivityPending, untilCalledAsActivityTask, waitFor } f
 import { RECORDED_HISTORIES } from '../test/helpers/replay';
 import { orderHelpers, recording, save, withEngine } from './histories/recording';
 import { recordOrderPaths } from './histories/order-paths';
+import { recordConfinedPaths } from './histories/confined';
 import { recordAcrossPatches, recordContinueAsNewOfOrders, recordRetryAtTheEndOfTheWait } from './histories/across-patches';
 import { activityStepNames, patchIdsOf } from '../test/helpers/history-reading';
 
@@ -286,6 +287,7 @@ async function main(): Promise<void> {
     'across-patches': recordAcrossPatches,
     'order-continue-as-new': recordContinueAsNewOfOrders,
     'end-of-wait': recordRetryAtTheEndOfTheWait,
+    confined: recordConfinedPaths,
   };
   // HISTORY_PHASES=order-paths,across-patches runs only those phases (while working on them).
   const chosen = process.env.HISTORY_PHASES ? process.env.HISTORY_PHASES.split(',') : Object.keys(phases);

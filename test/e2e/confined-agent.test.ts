@@ -17,7 +17,6 @@ import type { OrderStatus, ProductSyncSummary } from '../../contracts/workflows'
 import { engineDataConverter } from '../../temporal/data-converter';
 import { EncryptionCodec } from '../../temporal/payload-codec';
 import { generateGrantKeys, signGrant, signingKeyFromEnv } from '../../temporal/agent-grant';
-import { setupClientNamespace } from '../../client/client-namespaces';
 import { startDevServer } from '../helpers/temporal';
 import { clientKeyRings } from '../helpers/client-keys';
 import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, type Stack, type WorkerProcess } from '../helpers/stack';
@@ -42,7 +41,6 @@ describe('a confined agent, reached through its namespace’s Nexus endpoint', (
       ],
       omniConnection: { agent: {} },
     });
-    await setupClientNamespace(env.connection, placement, { retentionDays: 1 });
     engine = new Client({ connection: env.client.connection, namespace: env.namespace ?? 'default', dataConverter: engineDataConverter(keys.rings) });
     central = stack.spawnWorker('central', keys.centralEnv);
     agent = stack.spawnWorker('agent', keys.agentEnv);

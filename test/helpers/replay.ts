@@ -81,6 +81,11 @@ export const RECORDED_HISTORIES = [
   'source-watch-across-wake-waiters-together',
   'source-watch-across-watch-waits-before-first-probe',
   'product-sync-across-product-pages-in-runs',
+  // A confined agent: its calls through the Nexus endpoint of its client's namespace.
+  'order-confined-raised-at-once',
+  'product-sync-confined',
+  'order-confined-waited-for-source-outage-and-raised',
+  'source-watch-confined-woke-waiting-order',
 ] as const;
 
 /** What each recorded history exercised that its events do not show: the queries asked of it, the patches it started before. */

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { ConnectionSchema, type Connection } from '../../domain';
+import { agentPlacement, ConnectionSchema, type Connection } from '../../domain';
+import { setupClientNamespace } from '../../client/client-namespaces';
 import { createStock2ShopClient, type SourceSecrets, type Stock2ShopClient } from '../../connectors';
 import type { ActivityDeps } from '../../activities';
 import { FileProductStateStore } from '../../store/file-store';
@@ -123,6 +124,11 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     },
   ];
   const connections = connectionInputs.map((input) => ConnectionSchema.parse(input));
+  // A confined agent's namespace and endpoint, as `clients add` makes them.
+  for (const connection of connections) {
+    const placement = agentPlacement(connection);
+    if (placement) await setupClientNamespace(env.connection, placement, { retentionDays: 1 });
+  }
   const connectionsFile = join(dataDir, 'connections.json');
   // The central side signs what it asks a confined agent; the agents verify it.
   const grantKeys = generateGrantKeys();

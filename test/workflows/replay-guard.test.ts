@@ -20,7 +20,12 @@ test('an unguarded change to raiseOrder’s commands fails replay, naming the hi
   const orderHistories = corpus.filter(
     (h) =>
       !h.history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId &&
-      h.history.events?.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'raiseInSource'),
+      h.history.events?.some(
+        // On the source's queue, or through a confined agent's endpoint.
+        (e) =>
+          e.activityTaskScheduledEventAttributes?.activityType?.name === 'raiseInSource' ||
+          e.nexusOperationScheduledEventAttributes?.operation === 'raiseInSource',
+      ),
   );
   assert.ok(orderHistories.length > 0, 'the corpus holds orders that reached the raise');
   assert.deepEqual(
@@ -30,7 +35,7 @@ test('an unguarded change to raiseOrder’s commands fails replay, naming the hi
   );
   for (const { name, error } of failed) {
     assert.ok(error instanceof DeterminismViolationError, `${name}: ${String(error)}`);
-    assert.match(error.message, /raiseInSource|prepareOrder/, `${name}: the message names the mismatching event`);
+    assert.match(error.message, /raiseInSource|prepareOrder|ActivityTaskScheduled|NexusOperationScheduled/, `${name}: the message names the mismatching event`);
   }
 });
 
