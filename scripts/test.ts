@@ -39,7 +39,7 @@ if (files.length === 0) {
 }
 
 // What a credential reaches is proven on the real Temporal server (the dev server has no authorization): built once into .cache.
-if (files.some((file) => file.endsWith('authorization.test.ts'))) {
+if (files.some((file) => /authorization[^/]*\.test\.ts$/.test(file))) {
   try {
     ensureTemporalServer();
   } catch (error) {

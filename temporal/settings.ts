@@ -4,7 +4,8 @@
  *   TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE (default "default"),
  *   TEMPORAL_API_KEY (Temporal Cloud API key; implies TLS),
  *   TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY (paths to an mTLS client certificate and key),
- *   TEMPORAL_TLS_CA (path to a server CA), TEMPORAL_TLS_SERVER_NAME.
+ *   TEMPORAL_TLS_CA (path to a server CA), TEMPORAL_TLS_SERVER_NAME,
+ *   TEMPORAL_TLS=false (an API key over plain gRPC: a self-hosted cluster behind its own TLS, or a test's server).
  */
 import { readFileSync } from 'node:fs';
 
@@ -12,11 +13,13 @@ export interface TemporalSettings {
   address: string;
   namespace: string;
   apiKey?: string;
-  tls?: {
-    serverNameOverride?: string;
-    serverRootCACertificate?: Buffer;
-    clientCertPair?: { crt: Buffer; key: Buffer };
-  };
+  tls?:
+    | false
+    | {
+        serverNameOverride?: string;
+        serverRootCACertificate?: Buffer;
+        clientCertPair?: { crt: Buffer; key: Buffer };
+      };
 }
 
 export function temporalSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): TemporalSettings {
@@ -26,7 +29,10 @@ export function temporalSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): T
   };
   if (env.TEMPORAL_API_KEY) settings.apiKey = env.TEMPORAL_API_KEY;
   const wantsTls = Boolean(env.TEMPORAL_API_KEY || env.TEMPORAL_TLS_CERT || env.TEMPORAL_TLS_CA || env.TEMPORAL_TLS === 'true');
-  if (wantsTls) {
+  if (env.TEMPORAL_TLS === 'false') {
+    if (env.TEMPORAL_TLS_CERT || env.TEMPORAL_TLS_CA) throw new Error('TEMPORAL_TLS=false, yet TEMPORAL_TLS_CERT or TEMPORAL_TLS_CA is set: choose one');
+    settings.tls = false;
+  } else if (wantsTls) {
     settings.tls = {};
     if (env.TEMPORAL_TLS_SERVER_NAME) settings.tls.serverNameOverride = env.TEMPORAL_TLS_SERVER_NAME;
     if (env.TEMPORAL_TLS_CA) settings.tls.serverRootCACertificate = readFileSync(env.TEMPORAL_TLS_CA);
@@ -45,6 +51,6 @@ export function connectionOptions(settings: TemporalSettings) {
   return {
     address: settings.address,
     ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
-    ...(settings.tls ? { tls: settings.tls } : {}),
+    ...(settings.tls !== undefined ? { tls: settings.tls } : {}),
   };
 }
