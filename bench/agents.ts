@@ -29,6 +29,7 @@ import { runUntilStopped } from '../worker/process';
 import { shutdownGraceSecondsFromEnv } from '../worker/deployment';
 import { sizingFromEnv } from '../worker/sizing';
 import { loadConnections } from '../config/config';
+import { verifyKeyFromEnv } from '../temporal/agent-grant';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ options: { slots: { type: 'string' } }, allowPositionals: true });
@@ -51,7 +52,8 @@ async function main(): Promise<void> {
     sizing,
   };
   const workers: Worker[] = [];
-  for (const id of ids) workers.push(await createAgentWorker(setup, id));
+  const verifyKey = verifyKeyFromEnv();
+  for (const id of ids) workers.push(await createAgentWorker(setup, id, verifyKey ? { verifyKey } : {}));
   const running = workers.map((worker) => worker.run());
   process.stdout.write(`agents ready: ${workers.length} (activity slots ${sizing.agentActivitySlots} each)\n`);
   const results = await Promise.allSettled(running);

@@ -15,6 +15,9 @@
  * A benchmark's entry point: `runBench('orders', main)` (errors stop everything and exit 1). Nothing in
  * the engine imports this file.
  */
+import { agentPlacement } from '../domain';
+import { setupClientNamespaceAt } from '../client/client-namespaces';
+import { generateGrantKeys } from '../temporal/agent-grant';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -570,6 +573,12 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     const [port, uiPort] = [await freePort(), await freePort()];
     devServer = await startTrackedDevServer({ dbFile: options.temporalDbFile ?? join(dir, 'temporal.sqlite'), logFile: logs.devServer, port, uiPort, untuned: options.untuned ?? false }, options.startDevServer);
     const server = devServer;
+    // A confined Omni connection's namespace and endpoint, as `clients add` makes them.
+    for (const connection of connections) {
+      const placement = agentPlacement(connection);
+      if (placement) await setupClientNamespaceAt(server.address, placement, { retentionDays: 1 });
+    }
+    const grantKeys = generateGrantKeys();
 
     // The workers' environment, and this bench's client.
     const keyText = generateKeyRingText(`bench-${Date.now()}`);
@@ -583,6 +592,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       DATA_DIR: join(dir, 'data'),
       STOCK2SHOP_URL: stock2shop.url,
       PAYLOAD_CODEC_KEYS: keyText,
+      AGENT_GRANT_SIGNING_KEY: grantKeys.signingKey,
+      AGENT_GRANT_VERIFY_KEY: grantKeys.verifyKey,
       WORKER_PROMOTE_ON_START: 'true',
       WORKER_SHUTDOWN_GRACE_SECONDS: '5',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',

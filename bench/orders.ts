@@ -35,8 +35,11 @@
  *   5. 1,000 open orders (a SKU Omni does not hold: each ends waiting for a person): RSS of the central
  *      worker and the agents (sampled 3 times, 5 s apart).
  *   6. the histories of raiseOrder runs of rows 1, 2, 4 and 5: events per run, largest payload.
+ *   7. orders at once while Stock2Shop answers slowly.
+ *   8. the confined path (an agent in its client's namespace, through its Nexus endpoint) against
+ *      today's: bursts of 200 alternated, CPU per order and orders/s of each.
  *
- * Time budget: the whole program stays under 9 minutes (`budgetSeconds`, 520 s). A burst that has not
+ * Time budget: the whole program stays under 10 minutes (`budgetSeconds`, 580 s). A burst that has not
  * ended after twice the goal's time (1,000 orders: 40 s), a steady window whose orders are not all
  * raised 15 s after it, and any row that would eat the time of the rows after it are cut: the figure is
  * then a bound (`< 21 orders/s`, `p50 ≥ 30 s`), measured once, the goal missed; row 1 then measures the
@@ -61,6 +64,7 @@ import { defaultLimitsRow } from './orders/default-limits';
 import { outageRow } from './orders/outage';
 import { memoryRow } from './orders/memory';
 import { slowStock2ShopRow } from './orders/slow-stock2shop';
+import { confinedRow } from './orders/confined';
 import { codecCost } from './orders/codec';
 import { profileRun } from './orders/profile';
 import { goalRows, markdownOf, type OrderBenchData } from './orders/report';
@@ -116,6 +120,10 @@ async function runRows(run: Run, data: OrderBenchData): Promise<void> {
     await cleanStack(run, 'an earlier row left orders in flight');
     data.memory = await memoryRow(run);
   }
+  if (rows.has(8)) {
+    await cleanStack(run, 'the row before left orders in flight');
+    data.confined = await confinedRow(run);
+  }
   if (rows.has(7)) {
     await cleanStack(run, 'an earlier row left orders in flight');
     data.slowStock2Shop = await slowStock2ShopRow(run);
@@ -126,7 +134,7 @@ export async function runOrderBenchmarks(options: OrderBenchOptions = {}): Promi
   setBenchLabel('orders');
   const started = Date.now();
   const sizes: OrderBenchSizes = { ...(options.quick ? QUICK_SIZES : DEFAULT_SIZES), ...options.sizes };
-  const rows = new Set(options.rows ?? [1, 2, 3, 4, 5, 6, 7]);
+  const rows = new Set(options.rows ?? [1, 2, 3, 4, 5, 6, 7, 8]);
   const command = commandOf(options, rows);
   const machine = machineInfo();
   const commit = gitCommit(projectRoot);
@@ -184,7 +192,7 @@ if (require.main === module) {
       return;
     }
     const rows = values.rows?.split(',').map((r) => Number(r.trim()));
-    if (rows?.some((r) => !Number.isInteger(r) || r < 1 || r > 7)) throw new Error(`--rows ${values.rows}: use row numbers 1 to 7, e.g. --rows 1,3`);
+    if (rows?.some((r) => !Number.isInteger(r) || r < 1 || r > 8)) throw new Error(`--rows ${values.rows}: use row numbers 1 to 8, e.g. --rows 1,3`);
     const report = await runOrderBenchmarks({ quick: values.quick, keep: values.keep, profile: values.profile, ...(rows ? { rows } : {}) });
     const lines = [
       '',

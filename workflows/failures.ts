@@ -1,5 +1,5 @@
 // How a workflow reads a failure: does a person have to fix something, and what do we tell them.
-import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancelledFailure, TimeoutFailure } from '@temporalio/workflow';
 import { NexusOperationFailure } from '@temporalio/common';
 import { NEEDS_ATTENTION_ERROR_TYPES, SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE, type RaiseEvidence } from '../contracts/activities';
 
@@ -12,10 +12,16 @@ const needsAttentionTypes: readonly string[] = NEEDS_ATTENTION_ERROR_TYPES;
  * operation, as that operation's failure around the activity's.
  */
 function activityCause(error: unknown): Error | undefined {
-  if (error instanceof NexusOperationFailure && error.cause instanceof ActivityFailure) return error.cause.cause;
+  if (error instanceof NexusOperationFailure) return error.cause instanceof ActivityFailure ? error.cause.cause : error.cause;
   if (error instanceof ActivityFailure) return error.cause;
   if (error instanceof ApplicationFailure || error instanceof TimeoutFailure) return error;
   return undefined;
+}
+
+/** A confined agent's endpoint refused the request itself (a grant it cannot verify: keys that do not match): no retry cures it. */
+function refusedByEndpoint(error: unknown): boolean {
+  if (!(error instanceof NexusOperationFailure)) return false;
+  return !(error.cause instanceof ActivityFailure || error.cause instanceof TimeoutFailure || error.cause instanceof CancelledFailure);
 }
 
 /** The retry window ran out right after a create that got no clear answer: the order may exist. */
@@ -36,7 +42,7 @@ export function isSourceUnreachable(error: unknown): boolean {
  * an order whose existence in the source nobody can confirm (a person looks before it is retried).
  */
 export function isNeedsAttention(error: Error): boolean {
-  if (needsAttentionTypes.includes(error.name)) return true;
+  if (needsAttentionTypes.includes(error.name) || refusedByEndpoint(error)) return true;
   if (lastCreateWasUncertain(error)) return true;
   if (isSourceUnreachable(error)) return false;
   const cause = activityCause(error);

@@ -31,6 +31,8 @@ export interface OrderBenchSizes {
   historiesPerRow: number;
   /** Row 7: orders at once while Stock2Shop answers in 8 s. */
   slowStock2ShopOrders: number;
+  /** Row 8: orders per burst, on each path. */
+  confinedOrders: number;
   /** Deliveries in flight at once (the webhook's callers). */
   deliveryConcurrency: number;
   /** The rows' time budget (the program's wall time minus its start and stop). */
@@ -53,8 +55,9 @@ export const DEFAULT_SIZES: OrderBenchSizes = {
   openOrders: 1000,
   historiesPerRow: 40,
   slowStock2ShopOrders: 200,
+  confinedOrders: 200,
   deliveryConcurrency: 32,
-  budgetSeconds: 520,
+  budgetSeconds: 580,
   profileOrders: 300,
 };
 
@@ -72,6 +75,7 @@ export const QUICK_SIZES: OrderBenchSizes = {
   openOrders: 100,
   historiesPerRow: 10,
   slowStock2ShopOrders: 40,
+  confinedOrders: 30,
   profileOrders: 50,
 };
 
@@ -80,7 +84,7 @@ export interface OrderBenchOptions {
   keep?: boolean;
   /** After the rows: baseline, tmpfs and profiled bursts, and the top costs in the report. */
   profile?: boolean;
-  /** Only these rows (1–6); default all. */
+  /** Only these rows (1–8); default all. */
   rows?: number[];
   /** Overrides of the sizes (after --quick). */
   sizes?: Partial<OrderBenchSizes>;
@@ -107,6 +111,7 @@ const ROW_TIME: Record<number, { allot: number; least: number }> = {
   4: { allot: 115, least: 80 },
   5: { allot: 200, least: 55 },
   7: { allot: 150, least: 90 },
+  8: { allot: 90, least: 40 },
 };
 /** Histories, the codec timing and the stop. */
 const TAIL_SECONDS = 12;

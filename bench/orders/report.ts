@@ -14,6 +14,7 @@ import { memoryGoalRows, memoryMarkdown, type MemoryRow } from './memory';
 import { historiesGoalRows, historiesMarkdown, type HistoryFigures } from './histories';
 import { slowStock2ShopGoalRows, type SlowStock2ShopRow } from './slow-stock2shop';
 import { codecMarkdown, type CodecCost } from './codec';
+import { confinedGoalRows, confinedMarkdown, type ConfinedRow } from './confined';
 import { profileMarkdown, type ProfileRun } from './profile';
 
 export interface OrderBenchData {
@@ -32,6 +33,7 @@ export interface OrderBenchData {
   outage?: OutageRow;
   memory?: MemoryRow;
   slowStock2Shop?: SlowStock2ShopRow;
+  confined?: ConfinedRow;
   histories?: Record<string, HistoryFigures>;
   codec?: CodecCost;
   profile?: ProfileRun;
@@ -47,6 +49,7 @@ export function goalRows(d: OrderBenchData): GoalRow[] {
     ...(outage ? outageGoalRows(outage) : []),
     ...(memory ? memoryGoalRows(memory) : []),
     ...(d.slowStock2Shop ? slowStock2ShopGoalRows(d.slowStock2Shop) : []),
+    ...(d.confined ? confinedGoalRows(d.confined) : []),
     ...(histories && Object.keys(histories).length > 0 ? historiesGoalRows(histories) : []),
   ];
 }
@@ -87,6 +90,7 @@ export function markdownOf(d: OrderBenchData, goals: GoalRow[]): string {
     ...(d.defaultLimits ? defaultLimitsMarkdown(d.defaultLimits) : []),
     ...(d.outage ? outageMarkdown(d.outage) : []),
     ...(d.memory ? memoryMarkdown(d.memory) : []),
+    ...(d.confined ? confinedMarkdown(d.confined) : []),
     ...(d.histories && Object.keys(d.histories).length > 0 ? historiesMarkdown(d.histories) : []),
     ...whereTheTimeGoes(d),
   ].join('\n');

@@ -21,6 +21,8 @@ function stackOptions(keep: boolean, extra: Partial<BenchStackOptions> = {}): Be
       { id: 'omni-default', kind: 'omni', sourceId: 2002 },
       { id: 'omni-outage', kind: 'omni', simulator: 'omni-outage', sourceId: 2003, requestLimits: RAISED_LIMITS },
       { id: 'omni-open', kind: 'omni', sourceId: 2004, requestLimits: RAISED_LIMITS },
+      // Row 8: the same, its agent confined to its own namespace.
+      { id: 'omni-confined', kind: 'omni', sourceId: 2005, requestLimits: RAISED_LIMITS, extra: { agent: {} } },
     ],
     ...extra,
   };

@@ -5,16 +5,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ActivityFailure, ApplicationFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, NexusOperationFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
+import { HandlerError } from 'nexus-rpc';
 import { SOURCE_UNREACHABLE_ERROR_TYPE, UNCERTAIN_CREATE_ERROR_TYPE } from '../../contracts/activities';
 import { causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable, raiseEvidenceOf } from '../../workflows/failures';
 
 const asActivityTask = (cause: Error) => new ActivityFailure('Activity task failed', 'prepareOrder', '1', RetryState.NON_RETRYABLE_FAILURE, 'worker', cause);
 const asLocalActivity = (cause: Error) => cause;
+/** A confined agent's activity, through the Nexus operation of its client's endpoint. */
+const throughEndpoint = (cause: Error) =>
+  new NexusOperationFailure('nexus operation completed unsuccessfully', 5, 'client-acme-omni', 'omniAgent', 'raiseInSource', 'token', asActivityTask(cause));
 
 for (const [how, arrive] of [
   ['an activity task', asActivityTask],
   ['a local activity', asLocalActivity],
+  ["a confined agent's activity", throughEndpoint],
 ] as const) {
   test(`${how}: a bad connection needs a person, told what to fix`, () => {
     const error = arrive(
@@ -67,4 +72,12 @@ test('what the raise knew of its creates is read from its failure, from the last
   const heartbeat = new TimeoutFailure('heartbeat', { stage: 'creating', createSentAt: 5 }, TimeoutType.HEARTBEAT);
   assert.equal(raiseEvidenceOf(asActivityTask(heartbeat))?.createSentAt, 5);
   assert.equal(raiseEvidenceOf(asActivityTask(ApplicationFailure.create({ message: 'an older agent says nothing' }))), undefined);
+});
+
+test("a confined agent's endpoint refusing the request itself needs a person, told why", () => {
+  const refusal = new HandlerError('UNAUTHENTICATED', 'Refused: its grant was not made by the central side for this request');
+  const error = new NexusOperationFailure('nexus operation completed unsuccessfully', 5, 'client-acme-omni', 'omniAgent', 'raiseInSource', undefined, refusal);
+  assert.equal(isNeedsAttention(error), true);
+  assert.equal(isSourceUnreachable(error), false);
+  assert.match(describeFailure(error), /Refused: its grant was not made by the central side/);
 });
