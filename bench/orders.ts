@@ -37,7 +37,7 @@
  *   6. the histories of raiseOrder runs of rows 1, 2, 4 and 5: events per run, largest payload.
  *   7. orders at once while Stock2Shop answers slowly.
  *   8. the confined path (an agent in its client's namespace, through its Nexus endpoint) against
- *      today's: bursts of 200 alternated, CPU per order and orders/s of each.
+ *      today's: bursts of 100 alternated, CPU per order and orders/s of each.
  *
  * Time budget: the whole program stays under 10 minutes (`budgetSeconds`, 580 s). A burst that has not
  * ended after twice the goal's time (1,000 orders: 40 s), a steady window whose orders are not all

@@ -25,7 +25,7 @@ import { DEFAULT_SIZES, runOrderBenchmarks } from './orders';
 const WHOLE_RUN_TARGET_SECONDS = 14.5 * 60;
 const ORDERS_START_AND_STOP_SECONDS = 15;
 /** Below this the order rows cannot each give a figure (the sum of their least times in bench/orders.ts). */
-const ORDERS_LEAST_BUDGET_SECONDS = 460;
+const ORDERS_LEAST_BUDGET_SECONDS = 470;
 
 export function ordersBudgetSeconds(elapsedSeconds: number): number {
   const left = WHOLE_RUN_TARGET_SECONDS - elapsedSeconds - ORDERS_START_AND_STOP_SECONDS;

@@ -23,8 +23,9 @@ export interface ConfinedRow {
   repeats: number;
   complete: boolean;
   today: PathFigures;
-  confined: PathFigures;
-  cpuRatio: Spread;
+  /** Null when the row was cut before a confined burst ended. */
+  confined: PathFigures | null;
+  cpuRatio: Spread | null;
 }
 
 function figures(bursts: Awaited<ReturnType<typeof engineBurst>>[]): PathFigures {
@@ -44,13 +45,14 @@ export async function confinedRow(run: Run): Promise<ConfinedRow> {
   const confined: typeof today = [];
   // A first confined burst, untimed: the agent's workflow bundle and the endpoint's first calls.
   await engineBurst(run, run.stack.connection('omni-confined'), codesOf(`CW${run.stacksStarted}`, 10), Date.now() + 60_000);
+  let burstsLeft = 2 * run.sizes.repeats;
   for (let rep = 1; rep <= run.sizes.repeats; rep += 1) {
-    const left = run.sizes.repeats - rep + 1;
     for (const [id, into, prefix] of [
       ['omni-raised', today, 'CT'],
       ['omni-confined', confined, 'CC'],
     ] as const) {
-      const burst = await engineBurst(run, run.stack.connection(id), codesOf(`${prefix}${rep}`, n), Date.now() + (rowEnd - Date.now()) / (2 * left));
+      const burst = await engineBurst(run, run.stack.connection(id), codesOf(`${prefix}${rep}`, n), Date.now() + (rowEnd - Date.now()) / burstsLeft);
+      burstsLeft -= 1;
       into.push(burst);
       say(`row 8, repeat ${rep}, ${id}: ${n} orders ${burst.complete ? '' : 'CUT '}${f1(burst.ordersPerSecond)} orders/s, CPU ${f1((engineCpu(burst.cpu) * 1000) / n)} ms/order`);
       if (!burst.complete) return summary(run, n, today, confined, false);
@@ -67,22 +69,26 @@ function summary(run: Run, n: number, today: Awaited<ReturnType<typeof engineBur
   return {
     orders: n,
     repeats: pairs,
-    complete,
+    complete: complete && pairs > 0,
     today: figures(today),
-    confined: figures(confined.length > 0 ? confined : today),
-    cpuRatio: spreadOf(Array.from({ length: Math.max(1, pairs) }, (_, i) => (confined[i] ? cpu(confined[i]) / cpu(today[i]!) : Number.NaN))),
+    confined: confined.length > 0 ? figures(confined) : null,
+    cpuRatio: pairs > 0 ? spreadOf(Array.from({ length: pairs }, (_, i) => cpu(confined[i]!) / cpu(today[i]!))) : null,
   };
 }
 
 export function confinedGoalRows(row: ConfinedRow): GoalRow[] {
+  const { confined, cpuRatio } = row;
+  if (!confined || !cpuRatio) {
+    return [{ benchmark: `confined path: CPU per order against today's path, bursts of ${row.orders}`, goal: `≤ ${CONFINED_CPU_RATIO_GOAL}× today's`, measured: 'cut before a pair of bursts ended', verdict: verdict(false) }];
+  }
   return [
     {
       benchmark: `confined path (agent in its client's namespace, through its Nexus endpoint): CPU per order against today's path, bursts of ${row.orders}`,
       goal: `≤ ${CONFINED_CPU_RATIO_GOAL}× today's`,
       measured:
-        `${formatSpread(row.cpuRatio, '×', 2)}: ${formatSpread(row.confined.cpuMsPerOrder, ' ms', 1)} against ${formatSpread(row.today.cpuMsPerOrder, ' ms', 1)}; ` +
-        `${formatSpread(row.confined.ordersPerSecond, ' orders/s', 1)} against ${formatSpread(row.today.ordersPerSecond, ' orders/s', 1)}`,
-      verdict: verdict(row.complete && row.cpuRatio.median <= CONFINED_CPU_RATIO_GOAL),
+        `${formatSpread(cpuRatio, '×', 2)}: ${formatSpread(confined.cpuMsPerOrder, ' ms', 1)} against ${formatSpread(row.today.cpuMsPerOrder, ' ms', 1)}; ` +
+        `${formatSpread(confined.ordersPerSecond, ' orders/s', 1)} against ${formatSpread(row.today.ordersPerSecond, ' orders/s', 1)}`,
+      verdict: verdict(row.complete && cpuRatio.median <= CONFINED_CPU_RATIO_GOAL),
     },
   ];
 }
@@ -93,6 +99,7 @@ const byProcess = (p: PathFigures) =>
     .join(', ');
 
 export function confinedMarkdown(row: ConfinedRow): string[] {
+  if (!row.confined || !row.cpuRatio) return [`**8. The confined path.** Cut before a pair of bursts of ${row.orders} ended.`, ''];
   return [
     `**8. The confined path.** ${row.repeats} pair(s) of bursts of ${row.orders}, alternated on one stack: today's path (the agent's queue in the central namespace) ` +
       `${formatSpread(row.today.ordersPerSecond, ' orders/s', 1)}, CPU ${formatSpread(row.today.cpuMsPerOrder, ' ms', 1)} per order (${byProcess(row.today)}); ` +

@@ -55,7 +55,7 @@ export const DEFAULT_SIZES: OrderBenchSizes = {
   openOrders: 1000,
   historiesPerRow: 40,
   slowStock2ShopOrders: 200,
-  confinedOrders: 200,
+  confinedOrders: 100,
   deliveryConcurrency: 32,
   budgetSeconds: 580,
   profileOrders: 300,
@@ -111,7 +111,7 @@ const ROW_TIME: Record<number, { allot: number; least: number }> = {
   4: { allot: 115, least: 80 },
   5: { allot: 200, least: 55 },
   7: { allot: 150, least: 90 },
-  8: { allot: 90, least: 40 },
+  8: { allot: 120, least: 50 },
 };
 /** Histories, the codec timing and the stop. */
 const TAIL_SECONDS = 12;
