@@ -1,8 +1,9 @@
 /**
- * The defences of the order webhook, before anything is parsed: the body is read up to a limit and
- * a deadline, and its HMAC-SHA256 signature (over "<timestamp>.<raw body>", with a secret shared
- * with Stock2Shop per source) is checked in constant time against a timestamp no more than five
- * minutes away. Each failure is a status and a reason for the log; the caller learns nothing more.
+ * The defences of the order webhook, cheapest first: the headers are checked before a byte of the body
+ * is read (signed, a timestamp no more than five minutes away, a source with a secret); then the body is
+ * read up to a limit and a deadline, and its HMAC-SHA256 signature (over "<timestamp>.<raw body>", with
+ * the one secret of the source the call names) is checked in constant time. Each failure is a status
+ * and a reason for the log; the caller learns nothing more.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -12,16 +13,22 @@ export const TIMESTAMP_HEADER = 'x-stock2shop-timestamp';
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 export interface Rejection {
-  status: 400 | 401 | 408 | 413;
+  status: 400 | 401 | 404 | 408 | 413 | 503;
   reason: string;
 }
 
 export type BodyRead = { ok: true; body: Buffer } | ({ ok: false } & Rejection);
 
-/** Reads the body, stopping at `maxBytes` (413) or when the client is slower than `timeoutMs` (408). */
-export function readBodyWithin(request: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<BodyRead> {
+/** The size a call declares (`content-length`), or undefined for a chunked body. */
+export function declaredLength(request: IncomingMessage): number | undefined {
   const declared = Number(request.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
+  return Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
+}
+
+/** Reads the body, stopping at `maxBytes` (413) or when the client is slower than `timeoutMs` (408); never buffers more than `maxBytes`. */
+export function readBodyWithin(request: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<BodyRead> {
+  const declared = declaredLength(request);
+  if (declared !== undefined && declared > maxBytes) {
     return Promise.resolve({ ok: false, status: 413, reason: `declared body of ${declared} bytes is over the limit of ${maxBytes}` });
   }
   return new Promise((resolve) => {
@@ -52,29 +59,29 @@ export function signatureOf(secret: string, timestamp: string, body: Buffer): st
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex')}`;
 }
 
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
+export interface SignedHeaders {
+  signature: string;
+  timestamp: string;
 }
 
-/**
- * The secrets (of `candidates`) whose signature matches, or a rejection. Every candidate is checked,
- * so the time taken does not tell which one matched.
- */
-export function verifySignature(
-  headers: IncomingMessage['headers'],
-  body: Buffer,
-  candidates: readonly string[],
-  nowSeconds: number,
-): { ok: true; secrets: string[] } | ({ ok: false } & Rejection) {
+const SIGNATURE_FORM = /^sha256=[0-9a-f]{64}$/;
+
+/** The cheap checks, on the headers alone: signed, in the expected form, at a time within the tolerance. */
+export function checkSignedHeaders(headers: IncomingMessage['headers'], nowSeconds: number): ({ ok: true } & SignedHeaders) | ({ ok: false } & Rejection) {
   const signature = headers[SIGNATURE_HEADER];
   const timestamp = headers[TIMESTAMP_HEADER];
   if (typeof signature !== 'string' || typeof timestamp !== 'string') return { ok: false, status: 401, reason: 'unsigned' };
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, status: 401, reason: 'malformed timestamp' };
+  if (!SIGNATURE_FORM.test(signature)) return { ok: false, status: 401, reason: 'malformed signature' };
   const skew = nowSeconds - Number(timestamp);
   if (skew > SIGNATURE_TOLERANCE_SECONDS) return { ok: false, status: 401, reason: `stale timestamp (${skew} s old): replay refused` };
   if (skew < -SIGNATURE_TOLERANCE_SECONDS) return { ok: false, status: 401, reason: `timestamp ${-skew} s in the future: refused` };
-  const matching = candidates.filter((secret) => sameText(signatureOf(secret, timestamp, body), signature));
-  return matching.length > 0 ? { ok: true, secrets: matching } : { ok: false, status: 401, reason: 'wrong signature' };
+  return { ok: true, signature, timestamp };
+}
+
+/** One HMAC, with the one secret of the source the call names, compared in constant time. */
+export function signatureMatches(secret: string, signed: SignedHeaders, body: Buffer): boolean {
+  const expected = Buffer.from(signatureOf(secret, signed.timestamp, body));
+  const presented = Buffer.from(signed.signature);
+  return expected.length === presented.length && timingSafeEqual(expected, presented);
 }

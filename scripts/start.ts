@@ -30,7 +30,9 @@ import { sizingFromEnv } from '../worker/sizing';
 import { deploymentFromEnv, endRunsPinnedToOtherVersions, setCurrentVersion, shutdownGraceSecondsFromEnv } from '../worker/deployment';
 import { installRuntime, logLineWriter, logRefusedPayload } from '../worker/observability';
 import { applyConnectionSchedules } from '../client/schedules';
-import { intakeLogTo, startIntakeServer } from '../client/intake';
+import { intakeLogTo, orderWebhookUrl, startIntakeServer } from '../client/intake';
+import { databaseFromEnv } from '../store/from-env';
+import { PostgresWebhookNonces } from '../store/webhook-nonces';
 import { agentPlacement, productSyncScheduleId } from '../domain';
 import { generateGrantKeys, GRANT_SIGNING_KEY_VARIABLE, GRANT_VERIFY_KEY_VARIABLE, verifyKeyFromEnv } from '../temporal/agent-grant';
 import { describeClientNamespace, setupClientNamespaceAt } from '../client/client-namespaces';
@@ -52,12 +54,16 @@ const DEMO_SECRETS: Record<string, string> = {
   DEMO_ISYNC_PASSWORD: 'isync-demo',
   DEMO_OMNI_S2S_TOKEN: 'demo-omni-token',
   DEMO_ISYNC_S2S_TOKEN: 'demo-isync-token',
-  // The simulator has one webhook, so the demo's two sources share one signing secret.
-  DEMO_S2S_WEBHOOK_SECRET: 'demo-webhook-secret',
 };
+
+/** Each demo source signs its webhooks with a random secret of its own, kept under the data folder (owner-only). */
+const DEMO_WEBHOOK_SECRETS = { 101: 'DEMO_OMNI_S2S_WEBHOOK_SECRET', 202: 'DEMO_ISYNC_S2S_WEBHOOK_SECRET' } as const;
 
 async function main(): Promise<void> {
   for (const [name, value] of Object.entries(DEMO_SECRETS)) env[name] ??= value;
+  for (const name of Object.values(DEMO_WEBHOOK_SECRETS)) {
+    env[name] ??= demoSecret(join(dataDir(), 'webhooks', name.toLowerCase()), () => randomBytes(32).toString('base64url')).value;
+  }
   // The one rule (CONNECTIONS_FILE, else config/connections.json, else the demo's), as the CLI applies it.
   const connectionsChoice = chooseConnectionsFile(env);
   const data = dataDir();
@@ -132,9 +138,9 @@ async function main(): Promise<void> {
     const stock2shop = await startStock2ShopSimulator({
       port: port('STOCK2SHOP_PORT', 8082),
       tokens: [env.DEMO_OMNI_S2S_TOKEN!, env.DEMO_ISYNC_S2S_TOKEN!],
-      webhookSecret: env.DEMO_S2S_WEBHOOK_SECRET!,
+      webhookSecrets: Object.fromEntries(Object.entries(DEMO_WEBHOOK_SECRETS).map(([sourceId, name]) => [sourceId, env[name]!])),
       dataDir: join(data, 'stock2shop'),
-      webhookUrl: `http://127.0.0.1:${intakePort}/webhooks/orders`,
+      webhookUrl: orderWebhookUrl(`http://127.0.0.1:${intakePort}`, '{source_id}'),
     });
     stops.push(() => stock2shop.close());
     env.STOCK2SHOP_URL ??= stock2shop.url;
@@ -198,6 +204,8 @@ async function main(): Promise<void> {
       await client.schedule.getHandle(productSyncScheduleId(connection.id)).trigger();
       say(`schedule ${productSyncScheduleId(connection.id)}: ${outcome.productSync}, first sync triggered`);
     }
+    // With a shared database, the replay cache is shared with any other intake.
+    const database = databaseFromEnv();
     const intake = await startIntakeServer({
       client,
       connections: () => registry.connections(),
@@ -206,6 +214,7 @@ async function main(): Promise<void> {
       ...(env.WEBHOOK_MAX_BODY_BYTES ? { maxBodyBytes: Number(env.WEBHOOK_MAX_BODY_BYTES) } : {}),
       ...(env.WEBHOOK_BODY_TIMEOUT_MS ? { bodyTimeoutMs: Number(env.WEBHOOK_BODY_TIMEOUT_MS) } : {}),
       log: intakeLogTo(intakeLog),
+      ...(database ? { nonces: new PostgresWebhookNonces(database.pool, database.ready) } : {}),
     });
     stops.push(() => intake.close());
 
@@ -214,7 +223,9 @@ async function main(): Promise<void> {
     say(`  Omni Accounts     ${omni.url}   (simulator, ${items} items, sales orders in ${join(data, 'omni')})`);
     say(`  iSync             ${isync.url}   (simulator, orders in ${join(data, 'isync')})`);
     say(`  Stock2Shop        ${stock2shop.url}   (simulator, data in ${join(data, 'stock2shop')})`);
-    say(`  Order webhook     ${intake.url}/webhooks/orders   (signed: X-Stock2Shop-Signature)`);
+    say(
+      `  Order webhook     ${orderWebhookUrl(intake.url, '<source_id>')}   (signed per source: X-Stock2Shop-Signature; secrets in ${join(data, 'webhooks')})`,
+    );
     say(`  Codec server      ${codec.url}/codec   (the Web UI decodes payloads through it; token in ${join(data, 'codec')})`);
     say(
       `  Workers           central + agent for ${connections

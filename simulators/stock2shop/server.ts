@@ -16,13 +16,15 @@ export interface Stock2ShopSimulatorOptions extends ServerOptions {
   tokens?: string[];
   /** Where received products and orders are kept across restarts; none keeps them in memory only. */
   dataDir?: string;
-  /** Where a new order is announced (POST); none announces nothing. */
+  /** Where a new order is announced (POST); `{source_id}` in it is replaced by the order's source; none announces nothing. */
   webhookUrl?: string;
   /**
    * Signs every webhook delivery: `X-Stock2Shop-Timestamp: <unix seconds>` and
    * `X-Stock2Shop-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`. None: unsigned.
    */
   webhookSecret?: string;
+  /** A secret per source id (as Stock2Shop keeps one per source), used before `webhookSecret`. */
+  webhookSecrets?: Record<string, string>;
 }
 
 export interface Stock2ShopSimulator extends SimulatorControls {
@@ -74,15 +76,17 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
   const store = new Stock2ShopStore(options.dataDir ?? null);
   let webhookUrl: string | null = options.webhookUrl ?? null;
   let webhookSecret: string | null = options.webhookSecret || null;
+  const webhookSecrets = new Map(Object.entries(options.webhookSecrets ?? {}));
   const deliveries: WebhookDelivery[] = [];
 
   const deliver = async (order: Stock2ShopOrder): Promise<WebhookDelivery | null> => {
-    const url = webhookUrl;
+    const sourceId = order.sources?.[0]?.source_id ?? null;
+    const url = webhookUrl?.replaceAll('{source_id}', encodeURIComponent(String(sourceId ?? '')));
     if (!url) return null;
-    const secret = webhookSecret;
+    const secret = webhookSecrets.get(String(sourceId)) ?? webhookSecret;
     const payload: WebhookPayload = {
       instruction: 'add_order',
-      source_id: order.sources?.[0]?.source_id ?? null,
+      source_id: sourceId,
       channel_order_code: order.channel_order_code,
       order,
     };
@@ -261,7 +265,11 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
         return json(200, { products });
       },
     },
-    { method: 'GET', path: '/_control/webhook', handle: () => json(200, { url: webhookUrl, signed: webhookSecret !== null, deliveries }) },
+    {
+      method: 'GET',
+      path: '/_control/webhook',
+      handle: () => json(200, { url: webhookUrl, signed: webhookSecret !== null || webhookSecrets.size > 0, deliveries }),
+    },
     {
       method: 'PUT',
       path: '/_control/webhook',
@@ -287,7 +295,7 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
         received_products: store.receivedCount(),
         orders: store.orders(),
         webhook_url: webhookUrl,
-        webhook_signed: webhookSecret !== null,
+        webhook_signed: webhookSecret !== null || webhookSecrets.size > 0,
         data_dir: options.dataDir ?? null,
       }),
       authenticate: ({ query }) => {

@@ -9,7 +9,7 @@ import { cliAgainst, runCliProcess } from '../helpers/cli';
 import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';
 import { freePort } from '../helpers/ports';
 import { startStack, runBothWorkers, WEBHOOK_SECRETS, type Stack } from '../helpers/stack';
-import { callWebhook, orderNotification, startSignedIntake } from '../helpers/webhook';
+import { callWebhook, orderNotification, orderWebhookUrl, startSignedIntake } from '../helpers/webhook';
 import { makeOrder, waitFor } from '../helpers/orders';
 
 describe('the command line', () => {
@@ -127,7 +127,7 @@ describe('the command line', () => {
       const order = { ...makeOrder('WEB-HOOK-1', [{ sku: 'TOASTER-02', qty: 1, price: 260 }]), sources: [{ source_id: 101 }] };
       void stack.stock2shop.addOrder(order);
       for (let i = 0; i < 3; i++) {
-        const answer = await callWebhook(`${intake.url}/webhooks/orders`, { body: orderNotification(101, order), secret: WEBHOOK_SECRETS['acme-omni'] });
+        const answer = await callWebhook(orderWebhookUrl(intake.url, 101), { body: orderNotification(101, order), secret: WEBHOOK_SECRETS['acme-omni'] });
         assert.equal(answer.status, 202);
       }
       await env.client.workflow.getHandle('raise-order/acme-omni/WEB-HOOK-1').result();

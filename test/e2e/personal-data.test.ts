@@ -21,7 +21,7 @@ import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';
 import { ISYNC_CONNECTION_ID, OMNI_CONNECTION_ID, startStack, WEBHOOK_SECRETS, type Stack, type WorkerProcess } from '../helpers/stack';
 import { makeOrder, waitFor } from '../helpers/orders';
 import { collectPayloads } from '../helpers/history-reading';
-import { callWebhook, orderNotification, startSignedIntake } from '../helpers/webhook';
+import { callWebhook, orderNotification, orderWebhookUrl, startSignedIntake } from '../helpers/webhook';
 
 /** Everything personal in `makeOrder`'s orders. */
 const PERSONAL_DATA = ['Thandi', 'Nkosi', 'thandi@example.co.za', '+27 21 555 0101', '12 Loop Street', 'Unit 4'];
@@ -63,7 +63,7 @@ describe('personal data and secrets at rest', () => {
   async function announce(connectionId: string, sourceId: number, order: ReturnType<typeof makeOrder>): Promise<void> {
     // (an order as Stock2Shop holds it, valid or not)
     void stack.stock2shop.addOrder({ ...order, sources: [{ source_id: sourceId }] });
-    const answer = await callWebhook(`${intake.url}/webhooks/orders`, {
+    const answer = await callWebhook(orderWebhookUrl(intake.url, sourceId), {
       body: orderNotification(sourceId, order),
       secret: WEBHOOK_SECRETS[connectionId as keyof typeof WEBHOOK_SECRETS],
     });

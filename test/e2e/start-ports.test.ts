@@ -104,7 +104,7 @@ test(
 );
 
 test("the webhook's log lines carry time and level, as the workers' do", { skip: ownConnections && 'config/connections.json exists' }, async () => {
-  const refused = await fetch(`http://127.0.0.1:${ports.INTAKE_PORT}/webhooks/orders`, { method: 'POST', body: '{"instruction":"add_order"}' });
+  const refused = await fetch(`http://127.0.0.1:${ports.INTAKE_PORT}/webhooks/orders/101`, { method: 'POST', body: '{"instruction":"add_order"}' });
   assert.equal(refused.status, 401);
   const lines = () =>
     output

@@ -5,6 +5,8 @@
 import { createHmac } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { startIntakeServer, type IntakeOptions, type IntakeServer } from '../../client/intake';
+
+export { orderWebhookUrl } from '../../client/intake';
 import { WEBHOOK_SECRETS, type Stack } from './stack';
 
 export interface WebhookCall {

@@ -34,7 +34,7 @@ test("the webhook's lines carry time and level, in the workers' shape and level 
     log: intakeLogTo(logLineWriter('intake', env, intakeOut.out)),
   });
   try {
-    const answer = await fetch(`${intake.url}/webhooks/orders`, { method: 'POST', body: '{"instruction":"add_order"}' });
+    const answer = await fetch(`${intake.url}/webhooks/orders/101`, { method: 'POST', body: '{"instruction":"add_order"}' });
     assert.equal(answer.status, 401);
   } finally {
     await intake.close();
