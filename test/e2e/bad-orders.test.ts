@@ -69,7 +69,7 @@ describe('a corpus of bad orders', () => {
     for (const entry of held.slice(0, 3)) {
       const code = codeOf(entry.order) as string;
       const body = JSON.stringify({ instruction: 'add_order', source_id: 101, channel_order_code: code });
-      assert.equal((await callWebhook(`${intake.url}/webhooks/orders`, { body, secret: WEBHOOK_SECRETS['acme-omni'] })).status, 202);
+      assert.equal((await callWebhook(orderWebhookUrl(intake.url, 101), { body, secret: WEBHOOK_SECRETS['acme-omni'] })).status, 202);
     }
     await env.client.workflow.execute('pollOrders', {
       taskQueue: CENTRAL_TASK_QUEUE,
@@ -95,7 +95,7 @@ describe('a corpus of bad orders', () => {
   test('a notification that names no usable order code is refused (400) and starts nothing', async () => {
     for (const entry of withoutCode) {
       const body = JSON.stringify({ instruction: 'add_order', source_id: 101, order: entry.order });
-      const answer = await callWebhook(`${intake.url}/webhooks/orders`, { body, secret: WEBHOOK_SECRETS['acme-omni'] });
+      const answer = await callWebhook(orderWebhookUrl(intake.url, 101), { body, secret: WEBHOOK_SECRETS['acme-omni'] });
       assert.equal(answer.status, 400, entry.name);
     }
     assert.equal((await env.client.workflow.count(`WorkflowType = 'raiseOrder' AND ChannelOrderCode = ''`)).count, 0);
