@@ -15,7 +15,7 @@ import { BAD_ORDERS } from '../fixtures/bad-orders';
 import { startDevServer } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, WEBHOOK_SECRETS, type Stack } from '../helpers/stack';
 import { waitFor } from '../helpers/orders';
-import { callWebhook, startSignedIntake } from '../helpers/webhook';
+import { callWebhook, orderWebhookUrl, startSignedIntake } from '../helpers/webhook';
 
 type RawOrder = { channel_order_code?: unknown };
 const codeOf = (order: unknown) => (order as RawOrder).channel_order_code;
