@@ -7,7 +7,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/ports';
@@ -122,6 +123,50 @@ test("the webhook's log lines carry time and level, as the workers' do", { skip:
   assert.equal(intake.level, 'warn');
   assert.equal(intake.status, 401);
 });
+
+test(
+  'each demo source signs with a random secret of its own (owner-only files): a call for 101 signed with 202’s secret is refused; the simulator’s deliveries to each source’s path are accepted',
+  { skip: ownConnections && 'config/connections.json exists' },
+  async () => {
+    const secretOf = (name: string) => {
+      const file = join(dataDir, 'webhooks', name);
+      assert.equal(statSync(file).mode & 0o777, 0o600, `${file} is owner-only`);
+      return readFileSync(file, 'utf8').trim();
+    };
+    const [omni, isync] = [secretOf('demo_omni_s2s_webhook_secret'), secretOf('demo_isync_s2s_webhook_secret')];
+    assert.notEqual(omni, isync);
+    for (const secret of [omni, isync]) assert.ok(Buffer.byteLength(secret) >= 32, 'at least 32 bytes');
+    const body = JSON.stringify({ instruction: 'add_order', source_id: 101, channel_order_code: 'START-CROSSED' });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const crossed = await fetch(`http://127.0.0.1:${ports.INTAKE_PORT}/webhooks/orders/101`, {
+      method: 'POST',
+      headers: {
+        'x-stock2shop-timestamp': String(timestamp),
+        'x-stock2shop-signature': `sha256=${createHmac('sha256', isync).update(`${timestamp}.`).update(body).digest('hex')}`,
+      },
+      body,
+    });
+    assert.equal(crossed.status, 401);
+    const stock2shop = `http://127.0.0.1:${ports.STOCK2SHOP_PORT}`;
+    for (const sourceId of [101, 202]) {
+      const code = `START-WEBHOOK-${sourceId}`;
+      await fetch(`${stock2shop}/_control/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ channel_order_code: code, sources: [{ source_id: sourceId }], line_items: [] }),
+      });
+      const delivery = await waitFor(
+        async () =>
+          ((await json(`${stock2shop}/_control/webhook`)).deliveries as { channel_order_code: string; url: string; status: number | null }[]).find(
+            (d) => d.channel_order_code === code,
+          ),
+        `the webhook of ${code}`,
+      );
+      assert.equal(delivery.url, `http://127.0.0.1:${ports.INTAKE_PORT}/webhooks/orders/${sourceId}`);
+      assert.equal(delivery.status, 202);
+    }
+  },
+);
 
 test('Ctrl-C stops the stack', { skip: ownConnections && 'config/connections.json exists' }, async () => {
   child!.kill('SIGINT');
