@@ -3,20 +3,21 @@
  * that the workers encrypted: `POST <endpoint>/encode` and `POST <endpoint>/decode`, each taking and
  * answering `{"payloads":[...]}` as proto3 JSON (every bytes field base64).
  *
- *   POST /codec/encode, /codec/decode            `Authorization: Bearer <token>` (CLI, scripts)
- *   POST /codec/<token>/encode, .../decode       the token as a path segment (Web UI: it can send an
- *                                                Authorization header only with an OIDC login)
+ *   POST /codec/encode, /codec/decode   who may call them is `CodecServerOptions.auth` (codec-auth.ts):
+ *                                       loopback callers, a bearer token, or an OIDC access token;
+ *                                       no secret is ever part of a path
  *   GET  /health
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { createAuthorizer, type AuthVerdict, type CodecAuth } from './codec-auth';
 
 export interface CodecServerOptions {
   codec: PayloadCodec;
-  token: string;
+  /** Who may encode and decode; `codecAuthFromEnv` chooses it. Loopback mode listens on loopback only. */
+  auth: CodecAuth;
   /** 0 (the default) picks a free port. */
   port?: number;
   /** Default 127.0.0.1. */
@@ -31,7 +32,7 @@ export interface CodecServerOptions {
 
 export interface CodecServer {
   url: string;
-  /** For `temporal server start-dev --ui-codec-endpoint`. */
+  /** For `temporal server start-dev --ui-codec-endpoint` (and `--codec-endpoint`): it carries no secret. */
   uiEndpoint: string;
   close(): Promise<void>;
 }
@@ -44,14 +45,13 @@ class Rejection extends Error {
     readonly status: number,
     readonly reason: string,
     readonly body: Record<string, unknown> = { error: reason },
+    readonly headers: Record<string, string> = {},
   ) {
     super(reason);
   }
 }
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
-
-/** Every path segment that is not a route word is redacted: it may be a token, right or wrong. */
+/** Every path segment that is not a route word is redacted: an old client may still send a token there. */
 const redactPath = (path: string): string =>
   path
     .split('/')
@@ -115,14 +115,10 @@ const PREFLIGHT_HEADERS: Record<string, string> = {
   'Access-Control-Max-Age': '600',
 };
 
-/** The token a request presents: in the path (`/codec/<token>/…`, as the Web UI sends it) or as a bearer token. */
-function presentedToken(req: IncomingMessage, segments: string[]): string | undefined {
-  if (segments.length !== 4) return /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-  try {
-    return decodeURIComponent(segments[2]!);
-  } catch {
-    return undefined;
-  }
+/** A generic answer for the caller; the reason goes to the log only. */
+function refusal({ status, reason }: Extract<AuthVerdict, { ok: false }>): Rejection {
+  const answer = { 401: 'unauthorized', 403: 'forbidden', 503: 'unavailable' }[status];
+  return new Rejection(status, reason, { error: answer }, status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
 }
 
 async function transcode(codec: PayloadCodec, action: 'encode' | 'decode', payloads: Payload[]): Promise<Payload[]> {
@@ -137,12 +133,11 @@ async function transcode(codec: PayloadCodec, action: 'encode' | 'decode', paylo
 }
 
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
-  if (!options.token) throw new Error('The codec server needs a non-empty token.');
-  const { codec, allowedOrigins } = options;
+  const { codec, allowedOrigins, auth } = options;
+  const listenHost = options.host ?? '127.0.0.1';
+  const authorize = await createAuthorizer(auth, { allowedOrigins, listenHost });
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), component: 'codec-server', ...line })}\n`));
-  const tokenDigest = digest(options.token);
-  const tokenMatches = (candidate: string | undefined): boolean => candidate !== undefined && timingSafeEqual(digest(candidate), tokenDigest);
 
   function corsHeaders(req: IncomingMessage): Record<string, string> {
     const origin = req.headers.origin;
@@ -166,19 +161,16 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       if (req.method !== 'GET') throw new Rejection(405, 'method not allowed');
       return send(req, res, 200, { status: 'ok' });
     }
-    // ['', 'codec', 'encode'] or ['', 'codec', '<token>', 'encode']
-    const segments = path.split('/');
-    const action = segments.at(-1);
-    if (segments[1] !== 'codec' || (segments.length !== 3 && segments.length !== 4) || (action !== 'encode' && action !== 'decode')) {
-      throw new Rejection(404, 'not found');
-    }
+    const action = path === '/codec/encode' ? 'encode' : path === '/codec/decode' ? 'decode' : undefined;
+    if (!action) throw new Rejection(404, 'not found');
     if (req.method === 'OPTIONS') {
       // A preflight carries no credentials; only an allowed origin gets the CORS headers that let the browser go on.
       return send(req, res, 204, undefined, corsHeaders(req)['Access-Control-Allow-Origin'] ? PREFLIGHT_HEADERS : {});
     }
     if (req.method !== 'POST') throw new Rejection(405, 'method not allowed', { error: 'method not allowed' });
 
-    if (!tokenMatches(presentedToken(req, segments))) throw new Rejection(401, 'unauthorized');
+    const verdict = await authorize(req);
+    if (!verdict.ok) throw refusal(verdict);
     const payloads = parsePayloads(await readBody(req, maxBodyBytes));
     send(req, res, 200, serializePayloads(await transcode(codec, action, payloads)));
   }
@@ -197,13 +189,13 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       });
       if (res.headersSent) return void res.destroy();
       // After a 413 the rest of the body is not worth reading: close the connection instead.
-      send(req, res, rejection.status, rejection.body, rejection.status === 413 ? { Connection: 'close' } : {});
+      send(req, res, rejection.status, rejection.body, { ...rejection.headers, ...(rejection.status === 413 ? { Connection: 'close' } : {}) });
     });
   });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+    server.listen(options.port ?? 0, listenHost, () => {
       server.off('error', reject);
       resolve();
     });
@@ -213,7 +205,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   const url = `http://${host}:${address.port}`;
   return {
     url,
-    uiEndpoint: `${url}/codec/${encodeURIComponent(options.token)}`,
+    uiEndpoint: `${url}/codec`,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -14,11 +14,15 @@ import { ensureTemporalBinaries } from './temporal-binaries';
 export interface DevServerOptions {
   dbFile: string;
   logFile: string;
+  /** gRPC and the Web UI bind here (default 127.0.0.1, loopback only). */
   ip?: string;
   port?: number;
   uiPort?: number;
   namespace?: string;
-  /** The codec server the Web UI decodes payloads through. */
+  /**
+   * The codec server the Web UI decodes payloads through. It must carry no secret: it is on this
+   * process's command line and in the Web UI's unauthenticated `/api/v1/settings`.
+   */
   uiCodecEndpoint?: string;
   /**
    * Run the server as it comes (task dispatch in ≈ 50 ms steps, SQLite synced at every commit) instead
@@ -84,14 +88,21 @@ export async function startDevServerProcess(options: DevServerOptions): Promise<
   const uiPort = options.uiPort ?? 8233;
   mkdirSync(dirname(options.dbFile), { recursive: true });
   const log = openSync(options.logFile, 'a');
-  const args = ['server', 'start-dev', '--db-filename', options.dbFile, '--ip', ip, '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn'];
+  const args = ['server', 'start-dev', '--db-filename', options.dbFile, '--log-level', 'warn'];
+  args.push('--ip', ip, '--port', String(port), '--ui-ip', ip, '--ui-port', String(uiPort));
   for (const attribute of SEARCH_ATTRIBUTES) args.push('--search-attribute', attribute);
   args.push(...dynamicConfigArgs(ENGINE_DYNAMIC_CONFIG));
   if (!options.untuned) {
     args.push(...dynamicConfigArgs(LOCAL_ENGINE_DYNAMIC_CONFIG));
     for (const [pragma, value] of Object.entries(LOCAL_ENGINE_SQLITE_PRAGMAS)) args.push('--sqlite-pragma', `${pragma}=${value}`);
   }
-  if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
+  if (options.uiCodecEndpoint) {
+    const endpoint = new URL(options.uiCodecEndpoint);
+    if (endpoint.username || endpoint.password || endpoint.search) {
+      throw new Error('The Web UI codec endpoint must carry no credentials: every local user can read it');
+    }
+    args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
+  }
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   const child = spawn(cli, args, { stdio: ['ignore', log, log] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -11,7 +11,7 @@
  * the simulators this run started, so a stack on other ports syncs from its own simulators.
  * The simulators keep their documents under DATA_DIR (stock2shop/, omni/, isync/): a restart resumes.
  * Payloads are encrypted: with no PAYLOAD_CODEC_KEYS, a demo key is generated under the data folder,
- * and the codec server (with a token generated the same way) lets this machine's Web UI decode them.
+ * and the codec server (loopback mode, no token: see client/codec-auth.ts) lets this machine's Web UI decode them.
  * The namespace keeps history TEMPORAL_RETENTION_DAYS (30); the central worker is a Worker Versioning
  * version that makes itself current (docs/versioning.md).
  */
@@ -25,6 +25,7 @@ import { connectClient } from '../temporal/connect';
 import { demoSecret, engineDataConverter, ensureDemoKeyRing, keyRingsFromEnvironment } from '../temporal/data-converter';
 import { EncryptionCodec } from '../temporal/payload-codec';
 import { startCodecServer } from '../client/codec-server';
+import { codecAuthFromEnv, describeCodecAuth } from '../client/codec-auth';
 import { createAgentWorker, createEngineWorkers } from '../worker/workers';
 import { sizingFromEnv } from '../worker/sizing';
 import { deploymentFromEnv, endRunsPinnedToOtherVersions, setCurrentVersion, shutdownGraceSecondsFromEnv } from '../worker/deployment';
@@ -90,10 +91,13 @@ async function main(): Promise<void> {
     const dataConverter = engineDataConverter(rings, logRefusedPayload);
     const uiPort = port('TEMPORAL_UI_PORT', 8233);
     const [codecLog, intakeLog] = [logLineWriter('codec-server'), logLineWriter('intake')];
+    // Loopback mode unless CODEC_SERVER_TOKEN or CODEC_OIDC_* say otherwise; either way on loopback only.
+    const codecAuth = codecAuthFromEnv(env);
     const codec = await startCodecServer({
       codec: new EncryptionCodec(rings, (sentence) => codecLog({ level: 'warn', message: sentence })),
-      token: env.CODEC_SERVER_TOKEN ?? demoSecret(join(data, 'codec', 'server-token'), () => randomBytes(24).toString('base64url')).value,
+      auth: codecAuth,
       port: port('CODEC_PORT', 8091),
+      host: '127.0.0.1',
       allowedOrigins: [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`],
       log: (line) => codecLog({ level: 'warn', message: 'codec request refused', ...line }),
     });
@@ -226,7 +230,8 @@ async function main(): Promise<void> {
     say(
       `  Order webhook     ${orderWebhookUrl(intake.url, '<source_id>')}   (signed per source: X-Stock2Shop-Signature; secrets in ${join(data, 'webhooks')})`,
     );
-    say(`  Codec server      ${codec.url}/codec   (the Web UI decodes payloads through it; token in ${join(data, 'codec')})`);
+    say(`  Codec server      ${codec.uiEndpoint}   (the Web UI decodes payloads through it)`);
+    say(`                    ${describeCodecAuth(codecAuth)}`);
     say(
       `  Workers           central + agent for ${connections
         .filter((c) => c.sourceKind === 'omni')

@@ -1,6 +1,7 @@
 /**
- * The codec server over real HTTP: what the Web UI (token in the path, CORS) and the CLI (bearer
- * header) do, and every way a request is turned away.
+ * The codec server over real HTTP, in token mode (the CLI's bearer header) and in loopback mode (the
+ * demo's Web UI: no token, CORS, its origin only), and every way a request is turned away. No secret
+ * is ever taken from a path. OIDC mode: codec-oidc.test.ts.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ const token = randomBytes(24).toString('base64url');
 const uiOrigin = 'http://localhost:8233';
 const logLines: Record<string, unknown>[] = [];
 let server: Awaited<ReturnType<typeof startCodecServer>>;
+let loopback: Awaited<ReturnType<typeof startCodecServer>>;
 
 // The proto3 JSON the Web UI sends: every bytes field base64.
 const toJson = (payload: ReturnType<typeof defaultPayloadConverter.toPayload>) => ({
@@ -27,19 +29,18 @@ const original = {
   ],
 };
 
+const codec = new EncryptionCodec(parseKeyRing(generateKeyRingText()));
 before(async () => {
-  server = await startCodecServer({
-    codec: new EncryptionCodec(parseKeyRing(generateKeyRingText())),
-    token,
-    port: 0,
-    allowedOrigins: [uiOrigin],
-    log: (line) => logLines.push(line),
-  });
+  server = await startCodecServer({ codec, auth: { kind: 'token', token }, port: 0, allowedOrigins: [uiOrigin], log: (line) => logLines.push(line) });
+  loopback = await startCodecServer({ codec, auth: { kind: 'loopback' }, port: 0, allowedOrigins: [uiOrigin], log: (line) => logLines.push(line) });
 });
-after(() => server?.close());
+after(async () => {
+  await server?.close();
+  await loopback?.close();
+});
 
-const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${server.url}${path}`, {
+const post = (path: string, body: unknown, headers: Record<string, string> = {}, to = server) =>
+  fetch(`${to.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -59,16 +60,11 @@ test('encode then decode with the bearer header gives back the original payloads
   assert.deepEqual(await decodedResponse.json(), original);
 });
 
-test('the Web UI path with the token as a segment encodes and decodes, with CORS for its origin', async () => {
-  assert.equal(server.uiEndpoint, `${server.url}/codec/${token}`);
-  const path = new URL(server.uiEndpoint).pathname;
-  const encoded = await (await post(`${path}/encode`, original, { origin: uiOrigin })).json();
-  const response = await post(`${path}/decode`, encoded, { origin: uiOrigin });
-  assert.equal(response.status, 200);
-  assert.equal(response.headers.get('access-control-allow-origin'), uiOrigin);
-  assert.equal(response.headers.get('access-control-allow-credentials'), 'true');
-  assert.match(response.headers.get('vary') ?? '', /Origin/);
-  assert.deepEqual(await response.json(), original);
+test('the endpoint handed to the Web UI and the CLI carries no secret', () => {
+  for (const running of [server, loopback]) {
+    assert.equal(running.uiEndpoint, `${running.url}/codec`);
+    assert.ok(!running.uiEndpoint.includes(token));
+  }
 });
 
 test('a wrong or missing token is 401, generic, and logged without the token', async () => {
@@ -78,18 +74,18 @@ test('a wrong or missing token is 401, generic, and logged without the token', a
     await post('/codec/decode', original),
     await post('/codec/decode', original, { authorization: `Bearer ${wrong}` }),
     await post('/codec/decode', original, { authorization: token }),
-    await post(`/codec/${wrong}/decode`, original),
-    await post('/codec//decode', original),
+    await post('/codec/decode', original, { authorization: `Basic ${token}` }),
   ]) {
     assert.equal(response.status, 401);
+    assert.equal(response.headers.get('www-authenticate'), 'Bearer');
     assert.deepEqual(await response.json(), { error: 'unauthorized' });
   }
-  assert.equal(logLines.length, 5);
-  assert.deepEqual(logLines[3], {
+  assert.equal(logLines.length, 4);
+  assert.deepEqual(logLines[1], {
     event: 'codec request rejected',
     reason: 'unauthorized',
     method: 'POST',
-    path: '/codec/:redacted/decode',
+    path: '/codec/decode',
     status: 401,
     namespace: 'default',
   });
@@ -97,9 +93,83 @@ test('a wrong or missing token is 401, generic, and logged without the token', a
   assert.ok(!JSON.stringify(logLines).includes(token));
 });
 
+test('a token in the path is no route at all: 404, nothing decoded, the segment not logged', async () => {
+  logLines.length = 0;
+  const encoded = await (await post('/codec/encode', original, bearer)).json();
+  for (const path of [`/codec/${token}/decode`, `/codec/${token}/encode`, '/codec//decode', '/codec/anything/decode']) {
+    for (const to of [server, loopback]) {
+      const response = await post(path, encoded, { origin: uiOrigin }, to);
+      assert.equal(response.status, 404, path);
+      assert.deepEqual(await response.json(), { error: 'not found' });
+    }
+  }
+  assert.ok(logLines.every((line) => line.status === 404));
+  assert.ok(!JSON.stringify(logLines).includes(token));
+  assert.ok(logLines.some((line) => line.path === '/codec/:redacted/decode'));
+});
+
+test('loopback mode: a loopback caller decodes without a token, from the Web UI or with no Origin', async () => {
+  const encoded = await (await post('/codec/encode', original, {}, loopback)).json();
+  const fromCli = await post('/codec/decode', encoded, {}, loopback);
+  assert.equal(fromCli.status, 200);
+  assert.deepEqual(await fromCli.json(), original);
+  const fromUi = await post('/codec/decode', encoded, { origin: uiOrigin }, loopback);
+  assert.equal(fromUi.status, 200);
+  assert.equal(fromUi.headers.get('access-control-allow-origin'), uiOrigin);
+  assert.equal(fromUi.headers.get('access-control-allow-credentials'), 'true');
+  assert.match(fromUi.headers.get('vary') ?? '', /Origin/);
+  assert.deepEqual(await fromUi.json(), original);
+});
+
+test("loopback mode: another site's page, or a name rebound to 127.0.0.1, is 403 and decodes nothing", async () => {
+  logLines.length = 0;
+  const encoded = await (await post('/codec/encode', original, {}, loopback)).json();
+  for (const origin of ['https://evil.example', 'null', 'http://localhost:1']) {
+    const response = await post('/codec/decode', encoded, { origin }, loopback);
+    assert.equal(response.status, 403, origin);
+    assert.equal(response.headers.get('access-control-allow-origin'), null);
+    assert.deepEqual(await response.json(), { error: 'forbidden' });
+  }
+  // A DNS-rebinding page reaches 127.0.0.1 under its own name: its Host says so.
+  const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const request = http.request(`${loopback.url}/codec/decode`, {
+      method: 'POST',
+      headers: { host: 'evil.example:8091', 'content-type': 'application/json' },
+    });
+    request.on('response', (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+    request.end(JSON.stringify(encoded));
+  });
+  assert.equal(rebound.status, 403);
+  assert.ok(!rebound.body.includes('Sipho'));
+  assert.deepEqual(
+    logLines.map((line) => line.reason),
+    [
+      'forbidden: Origin is not the Web UI',
+      'forbidden: Origin is not the Web UI',
+      'forbidden: Origin is not the Web UI',
+      'forbidden: Host is not a loopback name',
+    ],
+  );
+});
+
+test('loopback mode refuses to listen anywhere but loopback', async () => {
+  await assert.rejects(
+    startCodecServer({ codec, auth: { kind: 'loopback' }, host: '0.0.0.0', port: 0, allowedOrigins: [uiOrigin], log: () => undefined }),
+    /loopback only, not 0\.0\.0\.0/,
+  );
+});
+
 test('a preflight from the allowed origin is 204 with the CORS headers', async () => {
-  for (const path of ['/codec/decode', `/codec/${token}/encode`]) {
-    const response = await fetch(`${server.url}${path}`, {
+  for (const [path, to] of [
+    ['/codec/decode', server],
+    ['/codec/encode', loopback],
+  ] as const) {
+    const response = await fetch(`${to.url}${path}`, {
       method: 'OPTIONS',
       headers: { origin: uiOrigin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
     });
@@ -174,4 +244,5 @@ test('a payload encrypted with a key the ring lacks is 422, naming the key id on
 test('GET /health is 200; unknown paths are 404', async () => {
   assert.equal((await fetch(`${server.url}/health`)).status, 200);
   assert.equal((await post('/codec/a/b/decode', original, bearer)).status, 404);
+  assert.equal((await post('/decode', original, bearer)).status, 404);
 });

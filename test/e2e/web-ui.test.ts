@@ -1,7 +1,9 @@
 /**
  * The Web UI as an integration engineer sees it, in headless Chromium: the workflow list filtered by
- * the project's search attributes, and an order's payloads decoded through the codec server — and
- * only with the codec server's token. Screenshots are kept under test-output/.
+ * the project's search attributes, and an order's payloads decoded through the codec server in the
+ * demo's loopback mode (no token anywhere) — and left as ciphertext when the codec server refuses
+ * the Web UI (token mode: a Web UI without OIDC cannot send the header). Screenshots are kept under
+ * test-output/.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CENTRAL_TASK_QUEUE } from '../../domain';
 import { startCodecServer, type CodecServer } from '../../client/codec-server';
+import type { CodecAuth } from '../../client/codec-auth';
 import { EncryptionCodec, parseKeyRing } from '../../temporal/payload-codec';
 import { startDevServer, TEST_KEY_RING_TEXT } from '../helpers/temporal';
 import { OMNI_CONNECTION_ID, runBothWorkers, startStack, type Stack } from '../helpers/stack';
@@ -19,7 +22,6 @@ import { makeOrder } from '../helpers/orders';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const outputDir = join(__dirname, '..', '..', 'test-output');
-const CODEC_TOKEN = 'ui-codec-token-for-this-test';
 
 let env: TestWorkflowEnvironment;
 let stack: Stack;
@@ -29,10 +31,10 @@ let codecPort: number;
 let uiPort: number;
 let workers: { stop(): Promise<void> } | undefined;
 
-const startCodec = (token: string) =>
+const startCodec = (auth: CodecAuth) =>
   startCodecServer({
     codec: new EncryptionCodec(parseKeyRing(TEST_KEY_RING_TEXT)),
-    token,
+    auth,
     port: codecPort,
     allowedOrigins: [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`],
     log: () => undefined,
@@ -41,7 +43,7 @@ const startCodec = (token: string) =>
 before(async () => {
   assert.ok(existsSync(chromiumPath), `Chromium not found at ${chromiumPath}: run scripts/ensure-chromium.sh`);
   [codecPort, uiPort] = [await freePort(), await freePort()];
-  codec = await startCodec(CODEC_TOKEN);
+  codec = await startCodec({ kind: 'loopback' });
   env = await startDevServer({ uiPort, extraArgs: ['--ui-codec-endpoint', codec.uiEndpoint] });
   stack = await startStack(env, {
     omniItems: [{ STOCKCODE: 'KETTLE-01', DESCRIPTION: 'Kettle', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 349.99, OAvailable: 12 }],
@@ -95,22 +97,32 @@ test('the Web UI lists the sync and the order of a connection, found by their se
   await page.close();
 });
 
-test("an order's payloads are shown decoded through the codec server, and stay ciphertext without its token", async () => {
+test("an order's payloads are shown decoded through the loopback codec server, and stay ciphertext when it refuses", async () => {
   await stack.placeOrder(makeOrder('WEB-UI-2', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]));
   await env.client.workflow.getHandle('raise-order/acme-omni/WEB-UI-2').result();
   const { runId } = await env.client.workflow.getHandle('raise-order/acme-omni/WEB-UI-2').describe();
   const workflowPage = `http://localhost:${uiPort}/namespaces/default/workflows/${encodeURIComponent('raise-order/acme-omni/WEB-UI-2')}/${runId}/history`;
 
   const decoded = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+  const decodeCalls: { url: string; authorization: string | undefined }[] = [];
+  decoded.on('request', (request) => {
+    if (request.url().startsWith(codec.url)) decodeCalls.push({ url: request.url(), authorization: request.headers().authorization });
+  });
   await decoded.goto(workflowPage);
   // The workflow's input, decoded by the codec server: the connection and the order's code.
   await decoded.getByText('"channelOrderCode": "WEB-UI-2"').first().waitFor({ timeout: 60_000 });
   await screenshot(decoded, 'web-ui-order-decoded.png');
   await decoded.close();
+  // What the browser sent: the route and no credential (the UI adds `?preserveStorageRefs=true`).
+  assert.ok(decodeCalls.length > 0);
+  for (const call of decodeCalls) {
+    assert.equal(new URL(call.url).pathname, '/codec/decode');
+    assert.equal(call.authorization, undefined);
+  }
 
-  // The same UI, but the codec server now expects another token (as after a rotation): no decoding.
+  // The same UI, but the codec server now wants a bearer token the Web UI cannot send: no decoding.
   await codec.close();
-  codec = await startCodec('another-token');
+  codec = await startCodec({ kind: 'token', token: 'a-token-this-web-ui-never-has' });
   const encoded = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
   await encoded.goto(workflowPage);
   const shown = (text: string) =>
@@ -120,6 +132,6 @@ test("an order's payloads are shown decoded through the codec server, and stay c
   await shown('Codec Server could not connect');
   await shown('Workflow Execution Completed');
   await screenshot(encoded, 'web-ui-order-encoded.png');
-  assert.equal(await encoded.getByText('"channelOrderCode": "WEB-UI-2"').count(), 0, 'nothing decoded without the token');
+  assert.equal(await encoded.getByText('"channelOrderCode": "WEB-UI-2"').count(), 0, 'nothing decoded once the codec server refuses');
   await encoded.close();
 });
