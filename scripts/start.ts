@@ -217,6 +217,7 @@ async function main(): Promise<void> {
       port: intakePort,
       ...(env.WEBHOOK_MAX_BODY_BYTES ? { maxBodyBytes: Number(env.WEBHOOK_MAX_BODY_BYTES) } : {}),
       ...(env.WEBHOOK_BODY_TIMEOUT_MS ? { bodyTimeoutMs: Number(env.WEBHOOK_BODY_TIMEOUT_MS) } : {}),
+      ...(env.WEBHOOK_HEADERS_TIMEOUT_MS ? { headersTimeoutMs: Number(env.WEBHOOK_HEADERS_TIMEOUT_MS) } : {}),
       log: intakeLogTo(intakeLog),
       ...(database ? { nonces: new PostgresWebhookNonces(database.pool, database.ready) } : {}),
     });
