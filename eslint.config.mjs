@@ -105,9 +105,9 @@ export default tseslint.config(
               message: 'workflows/ import activities as types only (proxyActivities), and shared values from contracts/',
             },
             {
-              regex: '^\\.\\./domain(?!/task-queues$)(/.*)?$',
+              regex: '^\\.\\./domain(?!/(task-queues|order-code)$)(/.*)?$',
               allowTypeImports: true,
-              message: "workflows/ import values only from domain/task-queues (a change to the rest would change every open run's code)",
+              message: "workflows/ import values only from domain/task-queues and domain/order-code (a change to the rest would change every open run's code)",
             },
           ],
         },

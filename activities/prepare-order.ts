@@ -4,14 +4,21 @@
  */
 import { connectionTaskQueue, DomainValidationError, mapOrderForSource, orderContentHash, type Connection } from '../domain';
 import { parseStock2ShopOrder } from '../domain/stock2shop';
+import { escapeOrderCode, isUnaddressableOrderCode, orderCodeProblem } from '../domain/order-code';
 import type { Stock2ShopClient } from '../connectors';
 import type { PrepareOrderInput, PreparedOrder } from '../contracts/activities';
 
 export async function prepareOrderFor(connection: Connection, input: PrepareOrderInput, stock2shop: Stock2ShopClient): Promise<PreparedOrder> {
   const sourceId = connection.stock2shop.sourceId;
+  const shown = escapeOrderCode(input.channelOrderCode);
+  if (isUnaddressableOrderCode(input.channelOrderCode)) {
+    const reason = `Order ${shown}: channel_order_code: ${orderCodeProblem(input.channelOrderCode)}`;
+    return { outcome: 'invalid', contentHash: orderContentHash({ channel_order_code: input.channelOrderCode }), reason };
+  }
+  // Any other code is read (encoded in the path), so a refusal carries the content's hash like every bad order's.
   const raw = await stock2shop.getOrder(input.channelOrderCode, sourceId);
   if (raw === null || raw === undefined) {
-    return { outcome: 'not_found', reason: `Stock2Shop holds no order ${input.channelOrderCode} for source ${sourceId}` };
+    return { outcome: 'not_found', reason: `Stock2Shop holds no order ${shown} for source ${sourceId}` };
   }
   const contentHash = orderContentHash(raw);
   const raisedAs = sourceFieldIn(raw, sourceId, 'source_order_code');
@@ -20,16 +27,14 @@ export async function prepareOrderFor(connection: Connection, input: PrepareOrde
   if (cancelled !== undefined) {
     const reason = `cancelled in Stock2Shop for source ${sourceId} (${cancelled}); it is never raised`;
     // A caller that does not know the outcome (an older workflow) gets one that never raises.
-    return input.acceptsCancelled
-      ? { outcome: 'cancelled', contentHash, reason }
-      : { outcome: 'invalid', contentHash, reason: `Order ${input.channelOrderCode} is ${reason}` };
+    return input.acceptsCancelled ? { outcome: 'cancelled', contentHash, reason } : { outcome: 'invalid', contentHash, reason: `Order ${shown} is ${reason}` };
   }
   try {
     const order = parseStock2ShopOrder(raw);
     if (order.channel_order_code !== input.channelOrderCode) {
       throw new DomainValidationError({
         recordType: 'Order',
-        record: input.channelOrderCode,
+        record: shown,
         field: 'channel_order_code',
         reason: 'differs from the code the order was delivered under',
       });

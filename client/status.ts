@@ -11,7 +11,7 @@
  *  - open problems: the ledger (`openProblems`), the store the workers write.
  */
 import { ScheduleNotFoundError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
-import { productSyncScheduleId, sourceWatchWorkflowId, type Connection } from '../domain';
+import { escapeUnsafeCharacters, productSyncScheduleId, sourceWatchWorkflowId, type Connection } from '../domain';
 import type { Problem, ProblemLedger } from '../store/product-state';
 import type { ProductSyncSummary } from '../contracts/workflows';
 import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey } from '../contracts/search-attributes';
@@ -142,7 +142,9 @@ async function ordersNeedingAPerson(client: Client, query: string): Promise<Map<
         ? (attributes.get(OrderStateKey) ?? 'needs_attention').replace('_', ' ')
         : `closed as ${execution.status.name.toLowerCase()}`;
     const list = byConnection.get(connectionId) ?? [];
-    list.push({ code: attributes.get(ChannelOrderCodeKey) ?? execution.workflowId, workflowId: execution.workflowId, state });
+    // Shown escaped: a run started before codes were indexed escaped may hold a control or bidi character.
+    const code = escapeUnsafeCharacters(attributes.get(ChannelOrderCodeKey) ?? execution.workflowId);
+    list.push({ code, workflowId: execution.workflowId, state });
     byConnection.set(connectionId, list);
   }
   // The dev server's SQLite visibility store does not sort.
@@ -373,12 +375,13 @@ export function renderStatusDetail(status: ConnectionStatus, options: RenderOpti
 
 /** One line per open problem: connection, kind, code, field, reason, first and last seen. */
 export function renderProblemLines(problems: Problem[], options: RenderOptions & { withConnection?: boolean } = {}): string[] {
+  // A code, field or reason from a source or Stock2Shop reaches the terminal with no control or bidi character.
   const columns = problems.map((p) => [
     ...(options.withConnection === false ? [] : [p.connectionId]),
     p.kind,
-    p.code,
-    p.field || '-',
-    p.reason,
+    escapeUnsafeCharacters(p.code),
+    escapeUnsafeCharacters(p.field || '-'),
+    escapeUnsafeCharacters(p.reason),
     `first seen ${formatTime(p.firstSeen)}, last seen ${formatTime(p.lastSeen)}`,
   ]);
   const widths = columns[0]?.map((_, i) => Math.max(...columns.map((row) => row[i]!.length))) ?? [];

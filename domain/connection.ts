@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DomainValidationError, firstProblem } from './validation';
 import { NumberLikeSchema, OptionalTextSchema } from './values';
 import { connectionTaskQueue } from './task-queues';
+import { escapeOrderCode } from './order-code';
 
 export const SourceKindSchema = z.enum(['omni', 'isync']);
 export type SourceKind = z.infer<typeof SourceKindSchema>;
@@ -220,9 +221,13 @@ export function sourceWatchWorkflowId(connectionId: string): string {
   return `source-watch/${connectionId}`;
 }
 
-/** `raise-order/<connectionId>/<channel_order_code>`: one workflow per order, so a duplicate delivery is never a second order. */
+/**
+ * `raise-order/<connectionId>/<channel_order_code>`: one workflow per order, so a duplicate delivery is
+ * never a second order. The code as `escapeOrderCode` shows it: a valid code as it is, any other
+ * without a control, bidi or invisible character, `/` or `\` (and still one id per code).
+ */
 export function raiseOrderWorkflowId(connectionId: string, channelOrderCode: string): string {
-  return `raise-order/${connectionId}/${channelOrderCode}`;
+  return `raise-order/${connectionId}/${escapeOrderCode(channelOrderCode)}`;
 }
 
 /**
@@ -235,7 +240,7 @@ export function agentCallWorkflowId(call: 'raise' | 'pages' | 'reconcile' | 'pro
 
 /** `late-delivery/<connectionId>/<channel_order_code>`: an order delivered after its workflow closed (a change after the raise, a terminated run). */
 export function lateDeliveryWorkflowId(connectionId: string, channelOrderCode: string): string {
-  return `late-delivery/${connectionId}/${channelOrderCode}`;
+  return `late-delivery/${connectionId}/${escapeOrderCode(channelOrderCode)}`;
 }
 
 /** The start time Temporal appends to the workflow id of a scheduled run (`-2026-12-03T11:00:00Z`). */

@@ -5,6 +5,7 @@ export * from './validation';
 export * from './lifecycle';
 export * from './values';
 export * from './stock2shop';
+export * from './order-code';
 export * from './products';
 export * from './orders';
 export * from './connection';

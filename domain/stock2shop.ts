@@ -4,14 +4,15 @@
  *
  * The queue item is OUR output: its schema is plain and exact, so a connector can check an item
  * before pushing it. The order is Stock2Shop's input to us: lenient on what is optional (nulls,
- * numbers as text, unknown keys dropped), strict on what raising needs (channel_order_code, and
- * line items with sku, qty > 0 and price ≥ 0), and closed to hostile input: every text is bounded
+ * numbers as text, unknown keys dropped), strict on what raising needs (channel_order_code, held
+ * to the code policy of order-code.ts, and line items with sku, qty > 0 and price ≥ 0), and closed to hostile input: every text is bounded
  * (codes 100 characters, names/address/phone/e-mail 255, titles 500, notes 5,000), no text holds
  * control characters (notes may hold tab, CR, LF), lists are bounded (500 lines, 50 shipping
  * lines), numbers are finite, and a SKU appears on one line only. Reasons never quote a value.
  */
 import { z } from 'zod';
 import { DomainValidationError, describeValue, firstProblem } from './validation';
+import { escapeOrderCode, orderCodeProblem } from './order-code';
 import {
   MAX_CODE_LENGTH,
   MAX_NOTE_LENGTH,
@@ -107,8 +108,35 @@ export const MAX_TAX_LINES = 50;
 export const MAX_ORDER_SOURCES = 50;
 
 /** Codes: order code, SKU, customer and source codes, barcodes, tax codes. */
-/** An order code or SKU: trimmed text, never empty, at most 100 characters, no control characters. */
+/**
+ * A SKU (or another code): trimmed text, never empty, at most 100 characters, no control characters.
+ * An order's own code is held to the code policy instead (`ChannelOrderCodeSchema`, order-code.ts).
+ */
 export const OrderCodeSchema = boundedCode(MAX_CODE_LENGTH);
+/**
+ * An order code as a notification or Stock2Shop's list carries it, before the code policy: text or
+ * a number, trimmed, not empty, at most 100 characters. What the intake and the poll deliver, so an
+ * order whose code the policy refuses still reaches its workflow, which refuses it with the reason
+ * and tells Stock2Shop.
+ */
+export const DeliveredOrderCodeSchema = z
+  .union([z.string(), z.number()], {
+    error: (issue) => (issue.input == null ? 'required' : `must be text (got ${describeValue(issue.input)})`),
+  })
+  .transform((value) => String(value).trim())
+  .pipe(
+    z
+      .string()
+      .min(1, { error: 'must not be empty' })
+      .max(MAX_CODE_LENGTH, { error: `must be at most ${MAX_CODE_LENGTH} characters` }),
+  );
+/** An order's `channel_order_code`: a delivered code the code policy accepts (`orderCodeProblem`). */
+export const ChannelOrderCodeSchema = DeliveredOrderCodeSchema.transform((code, ctx) => {
+  const problem = orderCodeProblem(code);
+  if (problem === undefined) return code;
+  ctx.addIssue({ code: 'custom', message: problem });
+  return z.NEVER;
+});
 const OptionalCodeSchema = boundedText({ max: MAX_CODE_LENGTH });
 /** Names, address fields, phone numbers, e-mail addresses. */
 const ShortTextSchema = boundedText({ max: MAX_SHORT_TEXT_LENGTH });
@@ -206,7 +234,7 @@ const OrderLinesSchema = boundedList(Stock2ShopOrderLineSchema, {
 });
 
 export const Stock2ShopOrderSchema = z.object({
-  channel_order_code: OrderCodeSchema,
+  channel_order_code: ChannelOrderCodeSchema,
   notes: NoteSchema,
   ordered_date: OptionalCodeSchema,
   total_discount: NumberLikeSchema.nullish(),
@@ -224,13 +252,13 @@ export type Stock2ShopOrder = z.infer<typeof Stock2ShopOrderSchema>;
 export type Stock2ShopOrderInput = z.input<typeof Stock2ShopOrderSchema>;
 
 /**
- * The order's code for messages, read from raw input without trusting it: only a code that is
- * itself valid (text or number, at most 100 characters, no control characters) is quoted.
+ * The order's code for messages, read from raw input without trusting it: a code that could be
+ * delivered (text or number, at most 100 characters) is quoted, as `escapeOrderCode` shows it.
  */
 export function orderCodeOf(input: unknown): string {
   if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
-    const code = OrderCodeSchema.safeParse((input as { channel_order_code?: unknown }).channel_order_code);
-    if (code.success) return code.data;
+    const code = DeliveredOrderCodeSchema.safeParse((input as { channel_order_code?: unknown }).channel_order_code);
+    if (code.success) return escapeOrderCode(code.data);
   }
   return '(no channel_order_code)';
 }

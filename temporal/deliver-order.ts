@@ -14,7 +14,7 @@
  * before every create keep an order from being raised twice or raised after a cancel.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowIdReusePolicy } from '@temporalio/client';
-import { CENTRAL_TASK_QUEUE, lateDeliveryWorkflowId, raiseOrderWorkflowId, type Connection } from '../domain';
+import { CENTRAL_TASK_QUEUE, escapeOrderCode, lateDeliveryWorkflowId, raiseOrderWorkflowId, type Connection } from '../domain';
 import { orderDeliveredSignal, type OrderDelivery, type OrderStatus } from '../contracts/workflows';
 import type { RaiseOrderInput } from '../contracts/workflows';
 import type { LateDeliveryInput } from '../contracts/activities';
@@ -31,6 +31,8 @@ export async function deliverOrder(
   delivery: OrderDelivery,
 ): Promise<DeliveryOutcome> {
   const workflowId = raiseOrderWorkflowId(connection.id, channelOrderCode);
+  // What is indexed and shown holds no control or bidi character; the workflow is given Stock2Shop's code.
+  const shownCode = escapeOrderCode(channelOrderCode);
   const input: RaiseOrderInput = { connectionId: connection.id, channelOrderCode };
   const signalWithStart = (workflowIdReusePolicy: WorkflowIdReusePolicy) =>
     client.workflow.signalWithStart('raiseOrder', {
@@ -43,9 +45,9 @@ export async function deliverOrder(
       typedSearchAttributes: [
         { key: ConnectionIdKey, value: connection.id },
         { key: SourceKindKey, value: connection.sourceKind },
-        { key: ChannelOrderCodeKey, value: channelOrderCode },
+        { key: ChannelOrderCodeKey, value: shownCode },
       ],
-      staticSummary: `Order ${channelOrderCode} → ${connection.sourceKind} (${connection.id})`,
+      staticSummary: `Order ${shownCode} → ${connection.sourceKind} (${connection.id})`,
       priority: connectionPriority(connection.id),
     });
   // Twice at most: a closed run that failed starts again, once.
@@ -95,9 +97,9 @@ async function reviewLateDelivery(client: Client, input: LateDeliveryInput): Pro
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     typedSearchAttributes: [
       { key: ConnectionIdKey, value: input.connectionId },
-      { key: ChannelOrderCodeKey, value: input.channelOrderCode },
+      { key: ChannelOrderCodeKey, value: escapeOrderCode(input.channelOrderCode) },
     ],
-    staticSummary: `Order ${input.channelOrderCode} delivered after its workflow closed`,
+    staticSummary: `Order ${escapeOrderCode(input.channelOrderCode)} delivered after its workflow closed`,
     priority: connectionPriority(input.connectionId),
   });
 }

@@ -34,6 +34,7 @@ import { raiseCall } from './agent-calls';
 import { activityFailureType, causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable, raiseEvidenceOf, whatEndedIt } from './failures';
 import { central, local, queued, reportRaisedOrderNotice, writeBackOrderCancelled, type OrderSteps, type ReadyOrder } from './order-steps';
 import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey, SourceKindKey } from '../contracts/search-attributes';
+import { escapeOrderCode } from '../domain/order-code';
 
 /** How long an order that needs a person waits for a `retry` before its workflow closes as failed. */
 export const WAIT_FOR_FIX_MS = 30 * 24 * 60 * 60 * 1000;
@@ -72,7 +73,10 @@ export async function raiseOrder(input: RaiseOrderInput): Promise<OrderStatus> {
 
 class OrderRun {
   private readonly connectionId: string;
+  /** Stock2Shop's code, as every activity is given it. */
   private readonly code: string;
+  /** The code as shown (search attribute, details, messages): a valid code as it is, any other escaped. */
+  private readonly shown: string;
   private readonly status: OrderStatus;
   private readonly patches = new Patches();
   /** Everything but the raise and what must follow it: a cancel (a person's, or Temporal's) stops it. */
@@ -98,6 +102,7 @@ class OrderRun {
   constructor(private readonly input: RaiseOrderInput) {
     this.connectionId = input.connectionId;
     this.code = input.channelOrderCode;
+    this.shown = escapeOrderCode(input.channelOrderCode);
     const carried = input.carried;
     this.status = carried?.status ?? {
       connectionId: this.connectionId,
@@ -131,8 +136,8 @@ class OrderRun {
       const { via, contentHash } = delivery;
       // Only Stock2Shop's content reaches a source: an order in the signal is never used, and said.
       if ('submittedOrder' in delivery)
-        log.warn(`security: a delivery of order ${this.code} via ${via} carried an order; ignored, the order is read from Stock2Shop`);
-      if (!isDeliveryChannel(via)) return log.warn(`security: a delivery of order ${this.code} named no channel the engine knows; dropped`);
+        log.warn(`security: a delivery of order ${this.shown} via ${via} carried an order; ignored, the order is read from Stock2Shop`);
+      if (!isDeliveryChannel(via)) return log.warn(`security: a delivery of order ${this.shown} named no channel the engine knows; dropped`);
       status.deliveries[via] += 1;
       const changed = contentHash === undefined || contentHash !== this.attemptedHash;
       if (changed) this.deliveredSinceRead = true;
@@ -159,22 +164,22 @@ class OrderRun {
 
   private refuseRetry(): void {
     // The wait ran out in an earlier activation of this task: the order is failing, a retry would be a promise not kept.
-    if (this.fixWaitEnded) throw new Error(`Order ${this.code} stopped waiting for a fix (30 days passed); announce it again from Stock2Shop to start over`);
+    if (this.fixWaitEnded) throw new Error(`Order ${this.shown} stopped waiting for a fix (30 days passed); announce it again from Stock2Shop to start over`);
     if (this.waitingForFix) return;
-    if (this.retryRequested) throw new Error(`Order ${this.code}: a retry is already on its way`);
-    if (this.status.state === 'cancelled') throw new Error(`Order ${this.code} is cancelled (${this.status.reason}); it is never raised`);
+    if (this.retryRequested) throw new Error(`Order ${this.shown}: a retry is already on its way`);
+    if (this.status.state === 'cancelled') throw new Error(`Order ${this.shown} is cancelled (${this.status.reason}); it is never raised`);
     const where = this.status.state === 'raised' ? `already raised as ${this.status.sourceOrderCode}` : `being raised now (attempt ${this.status.attempts})`;
-    throw new Error(`Order ${this.code} is ${where}; a retry is taken only while it waits for a fix`);
+    throw new Error(`Order ${this.shown} is ${where}; a retry is taken only while it waits for a fix`);
   }
 
   private refuseCancel(request: CancelRequest): void {
     if (typeof request?.reason !== 'string' || request.reason.trim() === '') throw new Error('A cancel needs a reason');
     if (this.status.sourceOrderCode !== undefined) {
-      throw new Error(`Order ${this.code} is already raised as ${this.status.sourceOrderCode}; cancel it in ${this.sourceLabel} by hand`);
+      throw new Error(`Order ${this.shown} is already raised as ${this.status.sourceOrderCode}; cancel it in ${this.sourceLabel} by hand`);
     }
-    if (this.status.state === 'cancelled' || this.cancelRequest) throw new Error(`Order ${this.code} is cancelled already`);
+    if (this.status.state === 'cancelled' || this.cancelRequest) throw new Error(`Order ${this.shown} is cancelled already`);
     if (this.raiseInFlight) {
-      throw new Error(`Order ${this.code} is being raised in ${this.sourceLabel} now (attempt ${this.status.attempts}); ask again once it is raised or waits`);
+      throw new Error(`Order ${this.shown} is being raised in ${this.sourceLabel} now (attempt ${this.status.attempts}); ask again once it is raised or waits`);
     }
   }
 
@@ -203,7 +208,7 @@ class OrderRun {
     if (!this.input.carried) {
       upsertSearchAttributes([
         { key: ConnectionIdKey, value: this.connectionId },
-        { key: ChannelOrderCodeKey, value: this.code },
+        { key: ChannelOrderCodeKey, value: this.shown },
       ]);
     }
     try {
@@ -225,7 +230,7 @@ class OrderRun {
       this.recheckRequested = false;
       if (!resumeSource) this.status.attempts += 1;
       this.setState('raising');
-      setCurrentDetails(`Raising order ${this.code} (attempt ${this.status.attempts})`);
+      setCurrentDetails(`Raising order ${this.shown} (attempt ${this.status.attempts})`);
       const outcome = await this.attempt(reread, resumeSource);
       resumeSource = undefined;
       if (outcome.state === 'cancelled') return this.cancelledInStock2Shop(outcome.reason);
@@ -237,7 +242,7 @@ class OrderRun {
       await central.writeBackOrderFailure({ connectionId: this.connectionId, channelOrderCode: this.code, reason }).catch((writeBackError: unknown) => {
         if (isCancellation(writeBackError)) throw writeBackError;
         // The order's own state stays visible here and in the Web UI even when Stock2Shop cannot be told.
-        log.warn('Could not write the failure reason back to Stock2Shop', { channelOrderCode: this.code, error: String(writeBackError) });
+        log.warn('Could not write the failure reason back to Stock2Shop', { channelOrderCode: this.shown, error: String(writeBackError) });
       });
       reread = await this.waitForFixOrCorrection(Date.now() + WAIT_FOR_FIX_MS);
     }
@@ -357,7 +362,7 @@ class OrderRun {
     const satisfied = await condition(() => this.sourceAvailable || this.longHistory(), Math.max(1, Math.min(SOURCE_WAIT_FALLBACK_MS, windowEnd - Date.now())));
     if (satisfied && !this.sourceAvailable) await this.continueAsNew({ for: 'source', windowEnd, sourceAvailable: false });
     this.status.waitingForSource = false;
-    setCurrentDetails(`Raising order ${this.code} (attempt ${this.status.attempts}, ${this.sourceAvailable ? 'the source answers again' : 'trying again'})`);
+    setCurrentDetails(`Raising order ${this.shown} (attempt ${this.status.attempts}, ${this.sourceAvailable ? 'the source answers again' : 'trying again'})`);
     return this.sourceAvailable;
   }
 
@@ -392,8 +397,8 @@ class OrderRun {
     return ApplicationFailure.create({
       type: unconfirmed ? 'OrderNotConfirmed' : 'OrderNotRaised',
       message: unconfirmed
-        ? `Order ${this.code}: nobody confirmed whether it exists in ${this.sourceLabel} within 30 days: ${this.status.reason}`
-        : `Order ${this.code} was not raised: ${this.status.reason}`,
+        ? `Order ${this.shown}: nobody confirmed whether it exists in ${this.sourceLabel} within 30 days: ${this.status.reason}`
+        : `Order ${this.shown} was not raised: ${this.status.reason}`,
       nonRetryable: true,
       details: [this.status],
     });
@@ -515,7 +520,7 @@ class OrderRun {
     return {
       state: 'needs_attention',
       reason:
-        `cannot confirm whether order ${this.code} exists in ${this.sourceLabel}: a create sent at ${new Date(sentAt).toISOString()} ` +
+        `cannot confirm whether order ${this.shown} exists in ${this.sourceLabel}: a create sent at ${new Date(sentAt).toISOString()} ` +
         `got no clear answer, and since then ${since}. Look for it in ${this.sourceLabel} before a retry; a retry looks for it before creating anything`,
     };
   }

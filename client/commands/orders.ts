@@ -3,12 +3,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { raiseOrderWorkflowId } from '../../domain';
+import { escapeOrderCode, escapeUnsafeCharacters, raiseOrderWorkflowId, unescapeOrderCode } from '../../domain';
 import { parseStock2ShopOrder } from '../../domain/stock2shop';
 import { cancelUpdate, retryUpdate, statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey } from '../../contracts/search-attributes';
 import { deliverOrder } from '../../temporal/deliver-order';
 import { findConnection, UsageError, type CliContext } from '../cli-context';
+
+/** Text for the terminal: no control, bidi or invisible character of a code or reason reaches it raw. */
+const shown = escapeUnsafeCharacters;
 
 export function registerOrders(program: Command, context: CliContext): void {
   const order = program.command('order').description('orders (Stock2Shop → source)');
@@ -29,12 +32,17 @@ function registerSubmit(order: Command, context: CliContext): void {
     .requiredOption('-c, --connection <connectionId>', 'the connection to raise it in')
     .action(async (codeOrFile: string, options: { connection: string }) => {
       const connection = findConnection(context, options.connection);
-      const code = isOrderFile(codeOrFile) ? await placeInSimulator(codeOrFile, connection.stock2shop.sourceId, context) : codeOrFile;
+      const code = isOrderFile(codeOrFile) ? await placeInSimulator(codeOrFile, connection.stock2shop.sourceId, context) : codeArgument(codeOrFile);
       const outcome = await deliverOrder(await context.client(), connection, code, { via: 'cli' });
       const workflowId = raiseOrderWorkflowId(connection.id, code);
       const said = { already_raised: 'already raised, not raised again', cancelled: 'cancelled, never raised', delivered: 'delivered' } as const;
       context.out(`${workflowId}: ${said[outcome]}`);
     });
+}
+
+/** An order code as typed: Stock2Shop's own, or as the engine shows it (`WEB-\u202E1001`, copied from a reason or a workflow id). */
+function codeArgument(typed: string): string {
+  return unescapeOrderCode(typed.trim());
 }
 
 /** A path to a file (or anything on disk, which then says why it is not an order file) rather than an order code. */
@@ -64,7 +72,7 @@ async function placeInSimulator(file: string, sourceId: number, context: CliCont
       `The Stock2Shop simulator does not answer at ${url}: a file can only be placed in the simulator (\`npm start\`); on Stock2Shop itself, submit the order's code`,
     );
   }
-  if (response.status === 409) context.out(`${parsed.channel_order_code}: already in Stock2Shop; announcing what Stock2Shop holds`);
+  if (response.status === 409) context.out(`${escapeOrderCode(parsed.channel_order_code)}: already in Stock2Shop; announcing what Stock2Shop holds`);
   else if (response.status !== 201) {
     throw new UsageError(
       `${url} answered ${response.status}: a file can only be placed in the Stock2Shop simulator (\`npm start\`); on Stock2Shop itself, submit the order's code`,
@@ -77,9 +85,9 @@ function registerStatus(order: Command, context: CliContext): void {
   order
     .command('status <connectionId> <channelOrderCode>')
     .description("show an order's state")
-    .action(async (connectionId: string, code: string) => {
+    .action(async (connectionId: string, typed: string) => {
       findConnection(context, connectionId);
-      context.out(describeOrder(await orderStatus(await context.client(), connectionId, code)));
+      context.out(describeOrder(await orderStatus(await context.client(), connectionId, codeArgument(typed))));
     });
 }
 
@@ -87,23 +95,26 @@ function registerRetry(order: Command, context: CliContext): void {
   order
     .command('retry <connectionId> <channelOrderCode>')
     .description('raise an order again after its cause was fixed')
-    .action(async (connectionId: string, code: string) => {
+    .action(async (connectionId: string, typed: string) => {
       findConnection(context, connectionId);
+      const code = codeArgument(typed);
       const client = await context.client();
       const current = await orderStatus(client, connectionId, code);
       const handle = client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code));
       if ((await handle.describe()).status.name !== 'RUNNING') {
         throw new UsageError(
-          current.state === 'raised'
-            ? `Order ${code} is already raised as ${current.sourceOrderCode}; there is nothing to retry`
-            : `Order ${code} stopped waiting for a fix (${current.reason ?? current.state}); announce it again from Stock2Shop to start over`,
+          shown(
+            current.state === 'raised'
+              ? `Order ${escapeOrderCode(code)} is already raised as ${current.sourceOrderCode}; there is nothing to retry`
+              : `Order ${escapeOrderCode(code)} stopped waiting for a fix (${current.reason ?? current.state}); announce it again from Stock2Shop to start over`,
+          ),
         );
       }
       try {
         const accepted = await handle.executeUpdate(retryUpdate);
         context.out(`${handle.workflowId}: retry accepted (attempt ${accepted.attempt})`);
       } catch (error) {
-        if (error instanceof WorkflowUpdateFailedError) throw new UsageError(error.cause?.message ?? error.message);
+        if (error instanceof WorkflowUpdateFailedError) throw new UsageError(shown(error.cause?.message ?? error.message));
         throw error;
       }
     });
@@ -118,27 +129,30 @@ function registerCancel(order: Command, context: CliContext): void {
     )
     .requiredOption('--reason <text>', 'why, as Stock2Shop will show it')
     .option('--by <name>', 'who cancels it (default: the OS user)')
-    .action(async (connectionId: string, code: string, options: { reason: string; by?: string }) => {
+    .action(async (connectionId: string, typed: string, options: { reason: string; by?: string }) => {
       findConnection(context, connectionId);
       if (options.reason.trim() === '') throw new UsageError('--reason needs a text');
+      const code = codeArgument(typed);
       const client = await context.client();
       const current = await orderStatus(client, connectionId, code);
       const handle = client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code));
       if ((await handle.describe()).status.name !== 'RUNNING') {
         throw new UsageError(
-          current.state === 'raised'
-            ? `Order ${code} is already raised as ${current.sourceOrderCode}; cancel it in the source by hand`
-            : `Order ${code} is closed (${current.reason ?? current.state}); there is nothing to cancel`,
+          shown(
+            current.state === 'raised'
+              ? `Order ${escapeOrderCode(code)} is already raised as ${current.sourceOrderCode}; cancel it in the source by hand`
+              : `Order ${escapeOrderCode(code)} is closed (${current.reason ?? current.state}); there is nothing to cancel`,
+          ),
         );
       }
       const by = options.by ?? userInfo().username;
       try {
         await handle.executeUpdate(cancelUpdate, { args: [{ reason: options.reason.trim(), by }] });
       } catch (error) {
-        if (error instanceof WorkflowUpdateFailedError) throw new UsageError(error.cause?.message ?? error.message);
+        if (error instanceof WorkflowUpdateFailedError) throw new UsageError(shown(error.cause?.message ?? error.message));
         throw error;
       }
-      context.out(`${handle.workflowId}: cancelled by ${by}; Stock2Shop is told, and it is never raised`);
+      context.out(shown(`${handle.workflowId}: cancelled by ${by}; Stock2Shop is told, and it is never raised`));
     });
 }
 
@@ -158,7 +172,8 @@ function registerNeedingAPerson(program: Command, context: CliContext): void {
       const lines: string[] = [];
       for await (const execution of client.workflow.list({ query: ordersNeedingAPersonQuery(connectionId) })) {
         const attributes = execution.typedSearchAttributes;
-        const order = `${attributes.get(ConnectionIdKey) ?? '?'}/${attributes.get(ChannelOrderCodeKey) ?? execution.workflowId}`;
+        // A run started before codes were shown escaped may hold the raw code.
+        const order = shown(`${attributes.get(ConnectionIdKey) ?? '?'}/${attributes.get(ChannelOrderCodeKey) ?? execution.workflowId}`);
         lines.push(
           execution.status.name === 'RUNNING'
             ? `${order}: ${(attributes.get(OrderStateKey) ?? 'needs_attention').replace('_', ' ')}`
@@ -192,7 +207,7 @@ async function orderStatus(client: Client, connectionId: string, code: string): 
   try {
     return await client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code)).query(statusQuery);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new UsageError(`No order ${code} has been delivered to ${connectionId}`);
+    if (error instanceof WorkflowNotFoundError) throw new UsageError(`No order ${escapeOrderCode(code)} has been delivered to ${connectionId}`);
     throw error;
   }
 }
@@ -227,5 +242,6 @@ export function describeOrder(status: OrderStatus): string {
         : status.reason
           ? `: ${status.reason}`
           : '';
-  return `${status.connectionId}/${status.channelOrderCode}: ${status.state.replace('_', ' ')}${detail} (attempts ${status.attempts}, deliveries ${deliveries})`;
+  const line = `${status.connectionId}/${escapeOrderCode(status.channelOrderCode)}: ${status.state.replace('_', ' ')}${detail} (attempts ${status.attempts}, deliveries ${deliveries})`;
+  return shown(line);
 }

@@ -1,7 +1,7 @@
 /** The corpus of broken and hostile orders: each is refused, naming the right field, without echoing data. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { DomainValidationError, parseStock2ShopOrder } from '../../domain';
+import { DeliveredOrderCodeSchema, DomainValidationError, escapeOrderCode, parseStock2ShopOrder } from '../../domain';
 import { BAD_ORDERS, BAD_ORDER_BASE, BAD_ORDER_PERSONAL_DATA } from '../fixtures/bad-orders';
 
 const NO_CODE = '(no channel_order_code)';
@@ -17,10 +17,12 @@ function errorOf(run: () => unknown): DomainValidationError {
   assert.fail('expected a DomainValidationError');
 }
 
-/** The code the error must name: the order's own, or none when the defect is the code. */
+/** The code the error must name: the order's own, escaped when the defect is in it, or none when it is no usable code. */
 function expectedRecord(entry: { order: unknown; field: string }): string {
-  if (entry.field === 'channel_order_code') return NO_CODE;
-  return (entry.order as { channel_order_code: string }).channel_order_code;
+  const code = (entry.order as { channel_order_code?: unknown }).channel_order_code;
+  if (entry.field !== 'channel_order_code') return code as string;
+  const delivered = DeliveredOrderCodeSchema.safeParse(code);
+  return delivered.success ? escapeOrderCode(delivered.data) : NO_CODE;
 }
 
 /** A message is short, names no value: none of the base order's personal data. */
@@ -86,6 +88,8 @@ describe('reasons name the type or the limit, never the value', () => {
     assert.equal(reasonFor('line_items[1].sku', 'sku with a control character (BEL)'), 'must not contain control characters');
     assert.equal(reasonFor('shipping_address.address1', 'NUL in address line'), 'must not contain control characters');
     assert.equal(reasonFor('notes', 'notes with a backspace (tab/CR/LF are fine, other controls are not)'), 'must not contain control characters');
+    // The order's own code names the character (and the record shows the code escaped: `BAD-\u0000\u001B[31m-99`).
+    assert.equal(reasonFor('channel_order_code', 'code with control characters'), 'must not contain U+0000 (a control character)');
   });
 
   test('numbers', () => {
