@@ -263,21 +263,109 @@ export function stock2shopTokenOf(connection: Connection, env: NodeJS.ProcessEnv
   return requireEnv(env, connection, connection.stock2shop.credentialsRef.token, 'Stock2Shop token');
 }
 
-/** The secret that signs Stock2Shop's webhook calls for this connection's source, when one is configured. */
-export function webhookSecretOf(connection: Connection, env: NodeJS.ProcessEnv = process.env): string | undefined {
+/** The shortest webhook secret accepted: an HMAC-SHA256 key of fewer bytes is open to guessing. */
+export const MIN_WEBHOOK_SECRET_BYTES = 32;
+
+function configuredWebhookSecret(connection: Connection, env: NodeJS.ProcessEnv): { variable: string; value: string } | undefined {
   const variable = connection.stock2shop.credentialsRef.webhookSecret;
   const value = variable === undefined ? undefined : env[variable];
-  return value === undefined || value === '' ? undefined : value;
+  return variable === undefined || value === undefined || value === '' ? undefined : { variable, value };
 }
 
-/** Every secret value the connections name: what a log line or an error must never contain. */
-export function secretValuesOf(connections: Connection[], env: NodeJS.ProcessEnv = process.env): string[] {
-  const names = connections.flatMap((c) => [...Object.values(c.credentialsRef), ...Object.values(c.stock2shop.credentialsRef), c.alerts.webhookUrlRef]);
-  // An alert webhook URL carries its token (Slack's do): a secret like the others.
-  names.push('ALERT_WEBHOOK_URL');
+/**
+ * The secret that signs Stock2Shop's webhook calls for this connection's source, when one is configured.
+ * A secret shorter than `MIN_WEBHOOK_SECRET_BYTES` is never used (its source's webhooks are refused):
+ * a process refuses it at start (`refuseShortWebhookSecrets`), this covers one added to a watched file later.
+ */
+export function webhookSecretOf(connection: Connection, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const secret = configuredWebhookSecret(connection, env);
+  return secret === undefined || Buffer.byteLength(secret.value, 'utf8') < MIN_WEBHOOK_SECRET_BYTES ? undefined : secret.value;
+}
+
+/**
+ * Refuses, in one line naming each variable and its length (never its value), webhook secrets shorter
+ * than 32 bytes: `ACME_S2S_WEBHOOK_SECRET (the webhook secret of connection acme) holds 31 bytes; …`.
+ */
+export function refuseShortWebhookSecrets(connections: Connection[], env: NodeJS.ProcessEnv = process.env): void {
+  const short = connections.flatMap((connection) => {
+    const secret = configuredWebhookSecret(connection, env);
+    const bytes = secret === undefined ? MIN_WEBHOOK_SECRET_BYTES : Buffer.byteLength(secret.value, 'utf8');
+    return bytes < MIN_WEBHOOK_SECRET_BYTES ? [`${secret!.variable} (the webhook secret of connection ${connection.id}) holds ${bytes} bytes`] : [];
+  });
+  if (short.length === 0) return;
+  throw new ConfigurationError(
+    `${short.join('; ')}: a webhook secret must be at least ${MIN_WEBHOOK_SECRET_BYTES} bytes (\`openssl rand -base64 32\` makes one); set it in Stock2Shop and here`,
+  );
+}
+
+/** The variables a connection names for its secrets; also of a raw entry of the file that does not validate. */
+function secretVariablesOf(entry: unknown): string[] {
+  const at = (...path: string[]) =>
+    path.reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), entry);
+  const refs = [at('credentialsRef'), at('stock2shop', 'credentialsRef')];
+  const names = refs.flatMap((ref) => (ref !== null && typeof ref === 'object' ? Object.values(ref) : []));
+  names.push(at('alerts', 'webhookUrlRef'));
+  return names.filter((name): name is string => typeof name === 'string');
+}
+
+/**
+ * `secretValuesOf` for this process: every entry of its connections file, good or bad (a bad one's
+ * secrets are secrets too, and it may be corrected while the process runs), and the engine's own.
+ */
+export function configuredSecretValues(env: NodeJS.ProcessEnv = process.env): string[] {
+  let entries: unknown[] = [];
+  try {
+    const file = JSON.parse(readFileSync(connectionsFilePath(env), 'utf8')) as { connections?: unknown };
+    if (Array.isArray(file.connections)) entries = file.connections;
+  } catch {
+    // No file, or one that does not parse: its loader says why; the engine's own secrets still count.
+  }
+  return secretValuesOf(entries, env);
+}
+
+/** Variables that hold a secret of the engine itself, whatever the connections name. */
+const ENGINE_SECRET_VARIABLES = [
+  // An alert webhook URL carries its token (Slack's do).
+  'ALERT_WEBHOOK_URL',
+  'CODEC_SERVER_TOKEN',
+  'TEMPORAL_API_KEY',
+  // GRANT_SIGNING_KEY_VARIABLE of temporal/agent-grant.ts (a layer above this one).
+  'AGENT_GRANT_SIGNING_KEY',
+];
+/** The central key ring and each connection's own: `PAYLOAD_CODEC_KEYS`, `PAYLOAD_CODEC_KEYS_<CONNECTION_ID>`. */
+const KEY_RING_VARIABLE = /^PAYLOAD_CODEC_KEYS(_[A-Z0-9_]+)?$/;
+
+/** The keys of a ring `"<id>:<key>[,<id>:<key>…]"` (the ids are not secret: every payload names its key's). */
+function keysOfRing(text: string | undefined): string[] {
+  if (!text) return [];
+  return text.split(',').map((entry) => entry.trim().slice(entry.trim().indexOf(':') + 1));
+}
+
+function fileText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every secret value the engine reads, the one list of what a log line or an error must never
+ * contain, whatever its length: every variable a connection names (its source's credentials, its
+ * Stock2Shop token and webhook secret, its alert webhook), the engine's own (ALERT_WEBHOOK_URL,
+ * CODEC_SERVER_TOKEN, TEMPORAL_API_KEY, AGENT_GRANT_SIGNING_KEY), the keys of every payload key ring,
+ * DATABASE_URL's password, and the demo's key ring and codec token kept under the data folder when
+ * no variable replaces them (where temporal/data-converter.ts and `npm start` keep them).
+ */
+export function secretValuesOf(connections: readonly unknown[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const names: (string | undefined)[] = connections.flatMap(secretVariablesOf);
+  names.push(...ENGINE_SECRET_VARIABLES);
   const values = names.map((name) => (name === undefined ? undefined : env[name]));
+  for (const [name, value] of Object.entries(env)) if (KEY_RING_VARIABLE.test(name)) values.push(...keysOfRing(value));
   values.push(databasePasswordOf(env.DATABASE_URL));
-  return [...new Set(values.filter((v): v is string => typeof v === 'string' && v.length >= 4))];
+  if (!env.PAYLOAD_CODEC_KEYS) values.push(...keysOfRing(fileText(join(dataDir(env), 'codec', 'demo-keys'))));
+  if (!env.CODEC_SERVER_TOKEN) values.push(fileText(join(dataDir(env), 'codec', 'server-token')));
+  return [...new Set(values.filter((v): v is string => typeof v === 'string' && v !== ''))];
 }
 
 /** The password in DATABASE_URL, if any: a secret like the connections' own. */

@@ -19,23 +19,27 @@ export function redactUrl(text: string): string {
   });
 }
 
+/** How a secret may be written in a text: plain, URL-encoded, form-encoded, inside a JSON string. */
+export function secretSpellings(secret: string): string[] {
+  return [...new Set([secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1)])];
+}
+
 /**
- * Scrubs the given secret values (in plain, URL-encoded and form-encoded spelling) and credential-looking
- * query parameters out of a text.
+ * Replaces every spelling of every secret by `***`, whatever the secret's length (an empty one is
+ * no secret): the longest first, so a secret that holds a shorter one leaves no part of it behind.
  */
-export function scrub(text: string, secrets: readonly string[] = []): string {
-  let out = redactUrl(text);
-  for (const secret of secrets) {
-    if (!secret || secret.length < 3) continue; // an empty / trivial password cannot be told from ordinary text
-    const spellings = new Set([
-      secret,
-      encodeURIComponent(secret),
-      new URLSearchParams({ s: secret }).toString().slice(2),
-      JSON.stringify(secret).slice(1, -1),
-    ]);
-    for (const spelling of spellings) out = out.split(spelling).join(REDACTED);
+export function scrubSecrets(text: string, secrets: readonly string[], spell: (secret: string) => string[] = secretSpellings): string {
+  let out = text;
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (secret === '') continue;
+    for (const spelling of spell(secret)) out = out.split(spelling).join(REDACTED);
   }
   return out;
+}
+
+/** Scrubs the given secret values (see `scrubSecrets`) and credential-looking query parameters out of a text. */
+export function scrub(text: string, secrets: readonly string[] = []): string {
+  return scrubSecrets(redactUrl(text), secrets);
 }
 
 /** A plain Error standing in for the original failure: no config, no request, no response, no URL. */

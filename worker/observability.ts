@@ -7,17 +7,23 @@
  */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { formatLogLine, type LogFields } from './log-line';
-import { readConnectionsFile, secretValuesOf } from '../config/config';
+import { configuredSecretValues } from '../config/config';
 
 const LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
+/** How often the list of secrets is read again: the connections file is watched, a connection may come in later. */
+const SECRETS_REFRESH_MS = 5_000;
 
-/** The secret values of the configured connections, read once: no log line may contain them (one bad connection hides no other's). */
-function configuredSecrets(env: NodeJS.ProcessEnv): string[] {
-  try {
-    return secretValuesOf(readConnectionsFile().connections, env);
-  } catch {
-    return []; // a broken configuration is reported by whoever loads it next
-  }
+/** The secret values no log line may contain (`configuredSecretValues`), kept current. */
+function configuredSecrets(env: NodeJS.ProcessEnv): () => string[] {
+  let secrets = configuredSecretValues(env);
+  let readAt = Date.now();
+  return () => {
+    if (Date.now() - readAt >= SECRETS_REFRESH_MS) {
+      secrets = configuredSecretValues(env);
+      readAt = Date.now();
+    }
+    return secrets;
+  };
 }
 
 /** A log line as the parts of the stack hand it over; `time` defaults to now. */
@@ -34,7 +40,7 @@ export function logLineWriter(
   out: (text: string) => void = (text) => process.stdout.write(text),
 ): (line: LogLineInput) => void {
   const secrets = configuredSecrets(env);
-  return (line) => out(formatLogLine({ component, ...line }, secrets));
+  return (line) => out(formatLogLine({ component, ...line }, secrets()));
 }
 
 /** The Temporal runtime's logger of a worker process: LOG_LEVEL and up, as `logLineWriter` lines. */

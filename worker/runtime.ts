@@ -8,7 +8,14 @@ import { GRANT_SIGNING_KEY_VARIABLE, signingKeyFromEnv } from '../temporal/agent
 import type { KeyObject } from 'node:crypto';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from '../temporal/settings';
 import { productStoreFromEnv } from '../store/from-env';
-import { ConfigurationError, connectionsFilePath, resolveSecrets, stock2shopEndpointFromEnv, stock2shopTokenOf } from '../config/config';
+import {
+  ConfigurationError,
+  connectionsFilePath,
+  refuseShortWebhookSecrets,
+  resolveSecrets,
+  stock2shopEndpointFromEnv,
+  stock2shopTokenOf,
+} from '../config/config';
 import { ConnectionRegistry } from '../config/connection-registry';
 import { logLineWriter } from './observability';
 
@@ -27,12 +34,16 @@ export function connectionRegistryFromConfig(file: string = connectionsFilePath(
 
 /**
  * `role: 'agent'`: an Omni agent, which serves its own connection only (held to one at a time by its
- * lease), so the several-central-workers check does not apply to it.
+ * lease), so the several-central-workers check does not apply to it, nor the webhook secrets' (it holds none).
  */
 export function activityDepsFromConfig(temporalClient?: Client, { role = 'central' }: { role?: 'central' | 'agent' } = {}): ActivityDeps {
   const endpoint = stock2shopEndpointFromEnv();
   const registry = connectionRegistryFromConfig();
-  if (role === 'central') refuseUnsharedProductState(registry.connections());
+  if (role === 'central') {
+    refuseUnsharedProductState(registry.connections());
+    // The central side's start, `npm start`'s intake included (it starts after this).
+    refuseShortWebhookSecrets(registry.connections());
+  }
   // One client per token: each connection calls Stock2Shop with its own source's token.
   const stock2shopClients = new Map<string, Stock2ShopClient>();
   return {

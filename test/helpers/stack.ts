@@ -25,7 +25,10 @@ export const OMNI_CONNECTION_ID = 'acme-omni';
 export const ISYNC_CONNECTION_ID = 'bravo-isync';
 /** Each connection calls Stock2Shop with its own source's token, and Stock2Shop signs each source's webhooks. */
 export const STOCK2SHOP_TOKENS = { [OMNI_CONNECTION_ID]: 'acme-s2s-token', [ISYNC_CONNECTION_ID]: 'bravo-s2s-token' } as const;
-export const WEBHOOK_SECRETS = { [OMNI_CONNECTION_ID]: 'acme-webhook-secret', [ISYNC_CONNECTION_ID]: 'bravo-webhook-secret' } as const;
+export const WEBHOOK_SECRETS = {
+  [OMNI_CONNECTION_ID]: 'acme-webhook-secret-32-bytes-or-more',
+  [ISYNC_CONNECTION_ID]: 'bravo-webhook-secret-32-bytes-or-more',
+} as const;
 
 export const omniLogin = { userName: 'Guest', password: 'omni-secret', companyName: 'Acme Trading (PTY) LTD' };
 export const isyncLogin = { userName: 'ops@bravo.example', password: 'isync-secret' };

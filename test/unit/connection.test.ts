@@ -153,7 +153,7 @@ describe('request limits across central workers', () => {
   });
 
   test("the database URL's password is one of the secrets scrubbed from logs", () => {
-    const secrets = secretValuesOf([], { DATABASE_URL: 'postgres://engine:s3cr%40t-pw@db.example:5432/engine' });
+    const secrets = secretValuesOf([], { DATABASE_URL: 'postgres://engine:s3cr%40t-pw@db.example:5432/engine', DATA_DIR: '/nonexistent/data' });
     assert.deepEqual(secrets, ['s3cr@t-pw']);
   });
 });
