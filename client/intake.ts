@@ -21,7 +21,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE, OrderCodeSchema, raiseOrderWorkflowId, type Connection } from '../domain';
+import { CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE, DeliveredOrderCodeSchema, raiseOrderWorkflowId, type Connection } from '../domain';
 import { deliverOrder } from '../temporal/deliver-order';
 import { MemoryWebhookNonces, type WebhookNonces } from '../store/webhook-nonces';
 import { DEFAULT_INTAKE_LIMITS, IntakeLimits, type IntakeLimitSettings } from './intake-limits';
@@ -30,8 +30,9 @@ import { checkSignedHeaders, declaredLength, readBodyWithin, signatureMatches, S
 const NotificationSchema = z.object({
   instruction: z.string(),
   source_id: z.union([z.number(), z.string()]).transform(Number),
-  channel_order_code: OrderCodeSchema.optional(),
-  order: z.looseObject({ channel_order_code: OrderCodeSchema.optional() }).optional(),
+  // A code the policy refuses is still delivered, so the order's workflow can tell Stock2Shop why (domain/order-code.ts).
+  channel_order_code: DeliveredOrderCodeSchema.optional(),
+  order: z.looseObject({ channel_order_code: DeliveredOrderCodeSchema.optional() }).optional(),
 });
 
 export const DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1024 * 1024;
