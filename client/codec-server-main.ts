@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { EncryptionCodec } from '../temporal/payload-codec';
 import { keyRingsFromEnvironment } from '../temporal/data-converter';
-import { formatLogLine } from '../worker/log-line';
+import { logLineWriter } from '../worker/observability';
 import { runUntilStopped } from '../worker/process';
 import { codecAuthFromEnv, describeCodecAuth } from './codec-auth';
 import { startCodecServer } from './codec-server';
@@ -35,9 +35,9 @@ async function main(): Promise<void> {
   const env = EnvSchema.safeParse(process.env);
   if (!env.success) throw new Error(env.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
   const auth = codecAuthFromEnv();
-  const secrets = auth.kind === 'token' ? [auth.token] : [];
-  const write = (level: string, message: string, fields: Record<string, unknown> = {}) =>
-    process.stdout.write(formatLogLine({ level, component: 'codec-server', message, ...fields }, secrets));
+  // Every secret the engine reads is scrubbed, the token included (configuredSecretValues).
+  const writeLine = logLineWriter('codec-server');
+  const write = (level: string, message: string, fields: Record<string, unknown> = {}) => writeLine({ level, message, ...fields });
   const server = await startCodecServer({
     codec: new EncryptionCodec(keyRingsFromEnvironment(), (sentence) => write('warn', sentence)),
     auth,
