@@ -95,7 +95,7 @@ export function createStock2ShopClient(options: Stock2ShopClientOptions): Stock2
     queueSummary: resourcePath(merged.queueSummary),
     orders: resourcePath(merged.orders).replace(/\/+$/, ''),
   };
-  const orderPath = (code: string, what: string) => `${paths.orders}/${encodeURIComponent(code)}/${what}`;
+  const orderPath = (code: string, what: string) => `${paths.orders}/${orderSegment(code)}/${what}`;
 
   return {
     async pushProducts(items) {
@@ -146,7 +146,7 @@ export function createStock2ShopClient(options: Stock2ShopClientOptions): Stock2
         const answer = await requestJson(transport, {
           operation: 'getOrder',
           method: 'GET',
-          path: `${paths.orders}/${encodeURIComponent(channelOrderCode)}`,
+          path: `${paths.orders}/${orderSegment(channelOrderCode)}`,
           params: { source_id: sourceId },
           schema: OrderAnswer,
         });
@@ -159,6 +159,12 @@ export function createStock2ShopClient(options: Stock2ShopClientOptions): Stock2
 
     ...orderWriteBacks(transport, orderPath),
   };
+}
+
+/** A code as one path segment; `.` and `..` cannot be one (a URL resolves them to another path). */
+function orderSegment(code: string): string {
+  if (code === '.' || code === '..') throw new RangeError(`the order code '${code}' cannot be addressed in a URL path`);
+  return encodeURIComponent(code);
 }
 
 function rawOrderCode(raw: unknown): string | undefined {
