@@ -10,11 +10,13 @@ import type { Connection } from '../domain';
 import type { SourceSecrets, Stock2ShopClient } from '../connectors';
 import { problemLedgerOf, type ProblemLedger, type ProductStateStore } from '../store/product-state';
 import { alertEpisodeStoreOf, type AlertEpisodeStore } from '../store/alert-episodes';
+import { sealingLedger } from '../store/sealed-problems';
 import { invalidConnection, unknownConnection } from './failures';
 import { guardedSources, type GuardedSource } from './guarded-source';
 import type { SourceGuardOptions } from './source-guard';
 import { Alerter, type AlerterOptions } from './alerts';
 import { Stock2ShopLatency } from './stock2shop-latency';
+import { workerTextSealer } from './text-sealer';
 
 export interface ActivityDeps {
   /** The connections in use (the valid ones, no I/O: `ConnectionRegistry`); a fixed file applies to the next retry. */
@@ -24,7 +26,7 @@ export interface ActivityDeps {
   secretsOf: (connection: Connection) => SourceSecrets;
   stock2shopFor: (connection: Connection) => Stock2ShopClient;
   productStore: ProductStateStore;
-  /** The problem ledger (`cli status`, `cli problems`); default: the product store's own. */
+  /** The problem ledger (`cli status`, `cli problems`); default: the product store's own. Reasons reach it sealed (store/sealed-problems.ts). */
   problems?: ProblemLedger;
   /** Needed only by the activities that start or signal workflows (the poll, the source watch, the pass claim). */
   temporalClient?: Client;
@@ -59,7 +61,10 @@ export interface ActivityContext {
   handOverIfSlow(connection: Connection): void;
   /** The connection's source, every request of it through the connection's guard. */
   guardedSource(connection: Connection): GuardedSource;
-  /** An order needs nobody any more (raised, now or before): its problem closes and its alert episode ends. */
+  /**
+   * An order needs nobody any more (raised, now or before): its problem closes and its alert episode
+   * ends. `how` goes into the alert: the engine's words and codes only (`is raised, as SO000123`).
+   */
   orderNeedsNobody(connection: Connection, channelOrderCode: string, how: string): Promise<void>;
 }
 
@@ -73,7 +78,8 @@ function isLocalActivity(): boolean {
 }
 
 export function activityContext(deps: ActivityDeps): ActivityContext {
-  const problems = deps.problems ?? problemLedgerOf(deps.productStore);
+  const ledger = deps.problems ?? problemLedgerOf(deps.productStore);
+  const problems = ledger && sealingLedger(ledger, workerTextSealer);
   const alertEpisodes = deps.alertEpisodes ?? alertEpisodeStoreOf(deps.productStore);
   const alerter = new Alerter(alertEpisodes, deps.alerts);
   /** Every Stock2Shop call of the process timed per account (its token), so a local activity knows a slow one. */

@@ -1,5 +1,5 @@
 /** What Stock2Shop, the problem ledger and the alerts learn of an order: raised, needing a person, cancelled, changed too late. */
-import type { Connection } from '../domain';
+import { raiseOrderWorkflowId, type Connection } from '../domain';
 import type { LateDeliveryInput, LateDeliveryReview, OrderWriteBack, RaisedOrderNotice } from '../contracts/activities';
 import { orderProblemOf } from '../store/product-state';
 import type { ActivityContext } from './context';
@@ -34,7 +34,7 @@ export function orderReportActivities(ctx: ActivityContext) {
           connection,
           'order_needs_attention',
           input.channelOrderCode,
-          `order ${input.channelOrderCode} needs a person: ${input.reason}. After the fix: npm run cli -- order retry ${connection.id} ${input.channelOrderCode}`,
+          `${needsAPerson(connection, input.channelOrderCode)}. After the fix: npm run cli -- order retry ${connection.id} ${input.channelOrderCode}`,
         );
         await ctx.stock2shopOf(connection).writeOrderFailure(input.channelOrderCode, connection.stock2shop.sourceId, input.reason);
       });
@@ -44,7 +44,8 @@ export function orderReportActivities(ctx: ActivityContext) {
     async writeBackOrderCancelled(input: OrderWriteBack & { reason: string }): Promise<void> {
       return asActivity(async () => {
         const connection = ctx.connectionById(input.connectionId);
-        await ctx.orderNeedsNobody(connection, input.channelOrderCode, input.reason);
+        // The reason (a person's words, or Stock2Shop's) goes to Stock2Shop only.
+        await ctx.orderNeedsNobody(connection, input.channelOrderCode, 'is cancelled; it is never raised');
         await ctx.stock2shopOf(connection).writeOrderCancelled(input.channelOrderCode, connection.stock2shop.sourceId, input.reason);
       });
     },
@@ -63,16 +64,31 @@ export function orderReportActivities(ctx: ActivityContext) {
           connection,
           stock2shop: ctx.stock2shopOf(connection),
           reportNotice: (notice) => reportNotice(ctx, connection, notice),
-          needsNobody: (how) => ctx.orderNeedsNobody(connection, input.channelOrderCode, how),
+          // Its notice may hold the terminate reason a person typed: the alert says what happened in the engine's words.
+          needsNobody: () =>
+            ctx.orderNeedsNobody(connection, input.channelOrderCode, 'is cancelled: its workflow was terminated in Temporal; it is never raised'),
         });
       });
     },
   };
 }
 
+/**
+ * The alert of an order needing a person, in the engine's words and codes: a reason may quote the
+ * source (a customer's name), and an alert leaves Temporal in plain. The reason is in the order's
+ * workflow (`order status`, the Web UI), and sealed in the problem ledger (`problems`).
+ */
+function needsAPerson(connection: Connection, channelOrderCode: string, raisedAs?: string): string {
+  const raised = raisedAs ? ` (raised as ${raisedAs})` : '';
+  return (
+    `order ${channelOrderCode}${raised} needs a person: \`npm run cli -- order status ${connection.id} ${channelOrderCode}\` says why ` +
+    `(the Web UI: ${raiseOrderWorkflowId(connection.id, channelOrderCode)})`
+  );
+}
+
 async function reportNotice(ctx: ActivityContext, connection: Connection, notice: RaisedOrderNotice): Promise<void> {
   const { channelOrderCode, notice: what } = notice;
   await ctx.problems?.recordProblems(connection.id, [orderProblemOf(channelOrderCode, what)]);
-  await ctx.alerter.conditionHolds(connection, 'order_needs_attention', channelOrderCode, `order ${channelOrderCode} needs a person: ${what}`);
+  await ctx.alerter.conditionHolds(connection, 'order_needs_attention', channelOrderCode, needsAPerson(connection, channelOrderCode, notice.sourceOrderCode));
   await ctx.stock2shopOf(connection).writeOrderFailure(channelOrderCode, connection.stock2shop.sourceId, what);
 }

@@ -14,8 +14,10 @@
  *    gets that many new tries before it is paused again (in the same episode: no second alert).
  *
  * `decidePassAlerts` is the rule, pure; `checkProductPasses` does the reading, the pausing and the alerts.
+ * Their texts (the pause note, which Temporal keeps in plain, and the alerts) hold the engine's words,
+ * codes and counts only: a pass's failure may quote its source, so they name the run instead.
  */
-import { ScheduleNotFoundError, WorkflowFailedError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { productSyncScheduleId, type Connection } from '../domain';
 import type { ProductSyncSummary } from '../contracts/workflows';
 import { formatAlertTime, type Alerter, type SendBudget } from './alerts';
@@ -27,7 +29,7 @@ export interface ClosedPass {
   outcome: 'completed' | 'failed' | 'timed out';
   startedAt: Date;
   closedAt: Date;
-  /** The summary of a completed pass, the failure of another. */
+  /** A completed pass's counts; how another ended. In the engine's words (never a source's message). */
   message: string;
 }
 
@@ -75,7 +77,7 @@ export function decidePassAlerts({ connection, now, passes, schedule, pausedSinc
 
   if (latest)
     decision.passFailed = failed
-      ? { holds: true, message: `the last product pass ${latest.outcome} (closed ${formatAlertTime(latest.closedAt)}): ${clip(latest.message)}` }
+      ? { holds: true, message: `the last product pass ${latest.outcome} (closed ${formatAlertTime(latest.closedAt)}): ${whereToLook(connection.id, latest)}` }
       : { holds: false, message: `a product pass completed again (closed ${formatAlertTime(latest.closedAt)}): ${clip(latest.message)}` };
 
   const windowMs = 2 * connection.syncIntervalMinutes * 60_000;
@@ -102,14 +104,21 @@ export function decidePassAlerts({ connection, now, passes, schedule, pausedSinc
   if (pauseAfter > 0 && inARow >= pauseAfter && schedule.exists && !schedule.paused && latest) {
     decision.pauseNote =
       `${ENGINE_PAUSE_NOTE_PREFIX} at ${formatAlertTime(now)}: the last ${inARow} product passes failed ` +
-      `(latest: ${clip(latest.message)}). Resume after the fix: npm run cli -- sync resume ${connection.id}`;
+      `(latest: ${whereToLook(connection.id, latest)}). Resume after the fix: npm run cli -- sync resume ${connection.id}`;
     decision.schedulePaused = { holds: true, message: `the product-sync schedule ${schedule.scheduleId} is paused: ${decision.pauseNote}` };
   } else if (ours) {
-    decision.schedulePaused = { holds: true, message: `the product-sync schedule ${schedule.scheduleId} is paused: ${schedule.note}` };
+    // Not the note itself: one written by an older engine quoted the failure.
+    const message = `the product-sync schedule ${schedule.scheduleId} is paused: ${ENGINE_PAUSE_NOTE_PREFIX} after failed passes. Resume after the fix: npm run cli -- sync resume ${connection.id}`;
+    decision.schedulePaused = { holds: true, message };
   } else if (pausedSince && latest?.outcome === 'completed' && latest.startedAt.getTime() > pausedSince.getTime()) {
     decision.schedulePaused = { holds: false, message: `the product-sync schedule ${schedule.scheduleId} runs again, and a pass completed` };
   }
   return decision;
+}
+
+/** Where a person reads why a pass failed: its run, and `status`, which shows its failure decoded. */
+function whereToLook(connectionId: string, pass: ClosedPass): string {
+  return `${pass.workflowId} in the Web UI, or \`npm run cli -- status ${connectionId}\`, says why`;
 }
 
 /** Reads the passes and the schedule, pauses the schedule when the rule says so, and raises or ends each alert. */
@@ -164,8 +173,8 @@ async function scheduleView(client: Client, scheduleId: string): Promise<Schedul
 /**
  * The connection's closed passes, newest first, those skipped for another left out. Visibility lists
  * the most recently closed first (the dev server's SQLite store does not sort: sorted here). Only the
- * results the rule reads are fetched: a completed pass's (was it skipped?) up to the first real one,
- * and the failure of the newest.
+ * results the rule reads are fetched: a completed pass's (was it skipped? its counts) up to the first
+ * real one. A failure's message is never read: it may quote the source.
  */
 async function closedPasses(client: Client, connectionId: string, limit: number): Promise<ClosedPass[]> {
   const query = `WorkflowType = 'productSync' AND ConnectionId = '${connectionId}' AND ExecutionStatus IN ('Completed', 'Failed', 'TimedOut')`;
@@ -188,19 +197,20 @@ async function closedPasses(client: Client, connectionId: string, limit: number)
       const result = (await handle.result()) as ProductSyncSummary;
       if (result.skippedFor) continue;
       completedSeen = true;
-      passes.push({ ...base, outcome: 'completed', message: result.summary });
+      passes.push({ ...base, outcome: 'completed', message: countsOf(result) });
       continue;
     }
     const outcome = execution.status.name === 'TIMED_OUT' ? 'timed out' : 'failed';
-    let message = outcome === 'timed out' ? 'the pass ran longer than passTimeoutMinutes' : 'failed';
-    if (passes.length === 0 && outcome === 'failed') {
-      try {
-        await handle.result();
-      } catch (error) {
-        if (error instanceof WorkflowFailedError) message = error.cause?.message ?? error.message;
-      }
-    }
-    passes.push({ ...base, outcome, message });
+    passes.push({ ...base, outcome, message: outcome === 'timed out' ? 'the pass ran longer than passTimeoutMinutes' : 'failed' });
   }
   return passes;
+}
+
+/** A completed pass in counts (its summary lists invalid records with their reasons, which quote the source). */
+function countsOf(result: ProductSyncSummary): string {
+  const n = (value: number) => value.toLocaleString('en-US');
+  return (
+    `${result.connectionId}: ${n(result.pages)} page(s), ${n(result.listed)} read, ${n(result.pushed)} pushed, ` +
+    `${n(result.deleted)} sent as deleted, ${n(result.unchanged)} unchanged, ${n(result.ignored)} ignored, ${n(result.invalid)} invalid, ${n(result.removed)} removed`
+  );
 }

@@ -14,7 +14,7 @@ import type { Stock2ShopQueueItem } from '../domain/stock2shop';
 import type { ProductPage, Stock2ShopClient } from '../connectors';
 import { RejectedBySourceError, STOCK2SHOP_MAX_PUSH } from '../connectors';
 import { emptyCounts, type SyncProductPageInput, type SyncProductPageResult } from '../contracts/activities';
-import type { ProblemLedger, ProductStateStore, PushedProduct } from '../store/product-state';
+import { STOCK2SHOP_REFUSED_PREFIX, type ProblemLedger, type ProductStateStore, type PushedProduct } from '../store/product-state';
 
 export interface ProductPageDeps {
   connection: Connection;
@@ -89,7 +89,7 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
     }
     for (const { entry, reason } of refused) {
       result.invalid += 1;
-      result.invalidRecords.push({ code: entry.pushed.code, field: '(Stock2Shop)', reason: `refused by Stock2Shop: ${reason}` });
+      result.invalidRecords.push({ code: entry.pushed.code, field: '(Stock2Shop)', reason: `${STOCK2SHOP_REFUSED_PREFIX}${reason}` });
     }
     deps.heartbeat({ cursor: input.cursor, stage: 'pushed', pushed: start + accepted.length + refused.length, of: changed.length });
   }

@@ -22,10 +22,11 @@
  * The holder's name is `<pid>@<host>`, the Temporal worker's default identity, so the lease and the
  * task queue's pollers name the same agent.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
+import { makePrivateDirectory, PRIVATE_FILE } from './private-files';
 
 export interface LeaseHolder {
   holder: string;
@@ -141,14 +142,14 @@ export class FileAgentLease implements AgentLease {
   ) {
     this.holder = `${identity.pid}@${identity.host}`;
     this.path = join(directory, `${connectionId.replace(/[^A-Za-z0-9_.-]/g, '_')}.lock`);
-    mkdirSync(directory, { recursive: true });
+    makePrivateDirectory(directory);
   }
 
   async tryAcquire(): Promise<LeaseAttempt> {
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const mine = this.content();
       try {
-        writeFileSync(this.path, JSON.stringify(mine), { flag: 'wx' });
+        writeFileSync(this.path, JSON.stringify(mine), { ...PRIVATE_FILE, flag: 'wx' });
         return { held: true, holder: this.holder, expiresAt: new Date(mine.expiresAt) };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -197,7 +198,7 @@ export class FileAgentLease implements AgentLease {
   private writeOwn(): { held: true } & LeaseHolder {
     const mine = this.content();
     const temporary = `${this.path}.${this.identity.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(mine));
+    writeFileSync(temporary, JSON.stringify(mine), PRIVATE_FILE);
     renameSync(temporary, this.path);
     return { held: true, holder: this.holder, expiresAt: new Date(mine.expiresAt) };
   }

@@ -13,10 +13,14 @@
  * `<connection>/alerts/`, every change under a lock file, read afresh each time, so the central worker,
  * an agent and the CLI on one machine see one state) and the Postgres store (table `alert_episodes`,
  * `store/migrations/004_alert_episodes.sql`), shared by every worker.
+ *
+ * An episode's texts are the alert's, which goes to a webhook outside Temporal: the activities build
+ * them from the engine's own words and codes only, never a source's message (it may quote a customer).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makePrivateDirectory, PRIVATE_FILE } from './private-files';
 
 /** What an alert is about. */
 export const ALERT_KINDS = ['order_needs_attention', 'product_pass_failed', 'product_pass_overdue', 'source_down', 'schedule_paused'] as const;
@@ -82,6 +86,48 @@ interface StoredEpisode extends AlertEpisodeKey {
   claimedUntil: number;
 }
 
+/** An episode file written since alert texts hold only the engine's words and codes. */
+const EPISODE_FORMAT = 2;
+
+/**
+ * In place of the text of an episode recorded before alert texts held only the engine's words and
+ * codes (an order's reason once quoted its source); migration 008 writes the same in Postgres.
+ */
+export function plainAlertWords({ connectionId, kind, subject }: AlertEpisodeKey): string {
+  return `${kind.replaceAll('_', ' ')}: ${subject}; \`npm run cli -- status ${connectionId}\` says more`;
+}
+
+/** Episode files written before: their texts are replaced by `plainAlertWords`. Never fails. */
+function scrubPlainMessages(directory: string): void {
+  let connections: string[];
+  try {
+    connections = readdirSync(directory);
+  } catch {
+    return;
+  }
+  for (const connection of connections) {
+    let files: string[] = [];
+    try {
+      files = readdirSync(join(directory, connection, 'alerts')).filter((name) => name.endsWith('.json'));
+    } catch {
+      continue;
+    }
+    for (const file of files) {
+      const path = join(directory, connection, 'alerts', file);
+      const stored = readEpisodeFile(path) as (StoredEpisode & { format?: number }) | undefined;
+      if (!stored || stored.format === EPISODE_FORMAT) continue;
+      const words = plainAlertWords(stored);
+      const next = { ...stored, message: words, recoveryMessage: stored.recoveryMessage === null ? null : words, format: EPISODE_FORMAT };
+      try {
+        writeFileSync(`${path}.${process.pid}.tmp`, JSON.stringify(next), PRIVATE_FILE);
+        renameSync(`${path}.${process.pid}.tmp`, path);
+      } catch {
+        // tried again at the next start
+      }
+    }
+  }
+}
+
 /** How long a lock file may be held before another process takes it for abandoned (a crash mid-change). */
 const STALE_LOCK_MS = 10_000;
 const safeName = (value: string) => value.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -92,7 +138,9 @@ const safeName = (value: string) => value.replace(/[^A-Za-z0-9_.-]/g, '_');
  * the file written whole and renamed, so two processes on one machine never both claim an alert.
  */
 export class FileAlertEpisodes implements AlertEpisodeStore {
-  constructor(private readonly directory: string) {}
+  constructor(private readonly directory: string) {
+    scrubPlainMessages(directory);
+  }
 
   async beginAlertEpisode(key: AlertEpisodeKey, message: string): Promise<AlertEpisode> {
     return this.change(key, (stored) => {
@@ -155,14 +203,14 @@ export class FileAlertEpisodes implements AlertEpisodeStore {
     decide: (stored: StoredEpisode | undefined) => { next: StoredEpisode | null | undefined; answer: T },
   ): Promise<T> {
     const directory = this.alertDir(key.connectionId);
-    mkdirSync(directory, { recursive: true });
+    makePrivateDirectory(directory);
     const path = join(directory, episodeFileName(key));
     return withLockFile(join(directory, '.lock'), () => {
       const { next, answer } = decide(readEpisodeFile(path));
       if (next === null) rmSync(path, { force: true });
       else if (next !== undefined) {
         const temporary = `${path}.${process.pid}.tmp`;
-        writeFileSync(temporary, JSON.stringify(next));
+        writeFileSync(temporary, JSON.stringify({ ...next, format: EPISODE_FORMAT }), PRIVATE_FILE);
         renameSync(temporary, path);
       }
       return answer;
@@ -220,7 +268,7 @@ async function withLockFile<T>(path: string, body: () => T): Promise<T> {
   const deadline = Date.now() + 2 * STALE_LOCK_MS;
   for (;;) {
     try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      writeFileSync(path, String(process.pid), { ...PRIVATE_FILE, flag: 'wx' });
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

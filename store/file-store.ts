@@ -6,13 +6,15 @@
  * reads it again, so exactly one process may serve a connection's product pages: one central worker for
  * iSync connections, one agent (held to that by its lease, `agent-lease.ts`) for an Omni connection.
  * Several central workers need the shared store (the worker refuses to start otherwise, see
- * `from-env.ts`).
+ * `from-env.ts`). Every file and folder it makes is owner-only (`private-files.ts`).
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileAlertEpisodes, type AlertEpisode, type AlertEpisodeKey, type AlertEpisodeStore, type AlertPhase } from './alert-episodes';
 import { FilePassClaims, type PassClaims, type PassHolder } from './pass-claims';
+import { closeExistingDirectory, makePrivateDirectory, PRIVATE_FILE } from './private-files';
+import { problemWords } from './sealed-problems';
 import {
   type PushedProduct,
   ENDED_PASS_MEMORY_DAYS,
@@ -29,9 +31,10 @@ const safeName = (value: string) => value.replace(/[^A-Za-z0-9_.-]/g, '_');
 
 /**
  * The embedded default keeps each open problem in a file of its own,
- * `<connection>/problems/<kind>/<code>~<hash>.json`, written whole (a temporary file renamed) and read
- * afresh at every call: the product pages (one process per connection), the central worker's order
- * write-backs and the CLI all use it, so nothing of it is cached in a process.
+ * `<connection>/problems/<kind>/<code>~<hash>.json` (its reason as `sealed-problems.ts` says: the
+ * engine's words, the rest sealed), written whole (a temporary file renamed) and read afresh at every
+ * call: the product pages (one process per connection), the central worker's order write-backs and
+ * the CLI all use it, so nothing of it is cached in a process.
  */
 export class FileProductStateStore implements ProductStateStore, ProblemLedger, AlertEpisodeStore, PassClaims {
   private readonly loaded = new Map<string, { products: Map<string, PushedProduct>; logLines: number }>();
@@ -42,8 +45,10 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
   private readonly claims: FilePassClaims;
 
   constructor(private readonly directory: string) {
+    closeExistingDirectory(directory);
     this.alerts = new FileAlertEpisodes(directory);
     this.claims = new FilePassClaims(directory);
+    scrubPlainReasons(directory);
   }
 
   async lastPushedHashes(connectionId: string, codes: string[]): Promise<Map<string, string>> {
@@ -60,7 +65,7 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
     if (products.length === 0) return;
     const state = this.state(connectionId);
     const lines = products.map((p) => [p.code, p.hash, p.productCode, p.title].map(clean).join('\t'));
-    appendFileSync(this.logPath(connectionId), `${lines.join('\n')}\n`);
+    appendFileSync(this.logPath(connectionId), `${lines.join('\n')}\n`, PRIVATE_FILE);
     for (const product of products) state.products.set(product.code, product);
     state.logLines += products.length;
     this.compactIfLarge(connectionId);
@@ -69,7 +74,7 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
   async forget(connectionId: string, codes: string[]): Promise<void> {
     if (codes.length === 0) return;
     const state = this.state(connectionId);
-    appendFileSync(this.logPath(connectionId), `${codes.map((c) => `${clean(c)}\t${FORGOTTEN}`).join('\n')}\n`);
+    appendFileSync(this.logPath(connectionId), `${codes.map((c) => `${clean(c)}\t${FORGOTTEN}`).join('\n')}\n`, PRIVATE_FILE);
     for (const code of codes) state.products.delete(code);
     state.logLines += codes.length;
   }
@@ -77,7 +82,7 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
   async markSeen(connectionId: string, passId: string, codes: string[]): Promise<void> {
     if (codes.length === 0) return;
     this.state(connectionId);
-    appendFileSync(this.passPath(connectionId, passId), `${codes.map(clean).join('\n')}\n`);
+    appendFileSync(this.passPath(connectionId, passId), `${codes.map(clean).join('\n')}\n`, PRIVATE_FILE);
   }
 
   async unseenInPass(connectionId: string, passId: string): Promise<PushedProduct[]> {
@@ -91,7 +96,7 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
 
   async endPass(connectionId: string, passId: string): Promise<void> {
     this.state(connectionId);
-    writeFileSync(this.endedPath(connectionId, passId), `${new Date().toISOString()}\n`);
+    writeFileSync(this.endedPath(connectionId, passId), `${new Date().toISOString()}\n`, PRIVATE_FILE);
     rmSync(this.passPath(connectionId, passId), { force: true });
     // The marks of passes ended long ago (no reconcile is retried after a week) go.
     const directory = this.connectionDir(connectionId);
@@ -107,21 +112,20 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
     const latest = new Map(problems.map((p) => [`${p.kind}\t${p.code}`, p]));
     for (const problem of latest.values()) {
       const directory = this.problemDir(connectionId, problem.kind);
-      mkdirSync(directory, { recursive: true });
+      makePrivateDirectory(directory);
       const path = join(directory, problemFileName(problem.code));
       const firstSeen = readProblemFile(path)?.firstSeen ?? now;
-      const stored: StoredProblem = {
+      writeProblemFile(path, {
+        format: PROBLEM_FORMAT,
         connectionId,
         kind: problem.kind,
         code: problem.code,
         field: problem.field,
         reason: problem.reason,
+        ...(problem.sealedReason === undefined ? {} : { sealedReason: problem.sealedReason }),
         firstSeen,
         lastSeen: now,
-      };
-      const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-      writeFileSync(temporary, JSON.stringify(stored));
-      renameSync(temporary, path);
+      });
     }
   }
 
@@ -158,7 +162,8 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
         for (const file of listFiles(directory)) {
           const stored = readProblemFile(join(directory, file));
           if (!stored || (connectionId !== undefined && stored.connectionId !== connectionId)) continue;
-          problems.push({ ...stored, firstSeen: new Date(stored.firstSeen), lastSeen: new Date(stored.lastSeen) });
+          const { format: _format, firstSeen, lastSeen, ...problem } = stored;
+          problems.push({ ...problem, firstSeen: new Date(firstSeen), lastSeen: new Date(lastSeen) });
         }
       }
     }
@@ -200,7 +205,7 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
   private state(connectionId: string) {
     let state = this.loaded.get(connectionId);
     if (!state) {
-      mkdirSync(this.connectionDir(connectionId), { recursive: true });
+      makePrivateDirectory(this.connectionDir(connectionId));
       state = this.load(connectionId);
       this.loaded.set(connectionId, state);
     }
@@ -229,7 +234,7 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
     if (state.logLines < 1000 || state.logLines < 2 * state.products.size) return;
     const path = this.logPath(connectionId);
     const lines = [...state.products.values()].map((p) => [p.code, p.hash, p.productCode, p.title].map(clean).join('\t'));
-    writeFileSync(`${path}.tmp`, lines.length ? `${lines.join('\n')}\n` : '');
+    writeFileSync(`${path}.tmp`, lines.length ? `${lines.join('\n')}\n` : '', PRIVATE_FILE);
     renameSync(`${path}.tmp`, path);
     state.logLines = lines.length;
   }
@@ -255,7 +260,39 @@ export class FileProductStateStore implements ProductStateStore, ProblemLedger, 
   }
 }
 
-type StoredProblem = Omit<Problem, 'firstSeen' | 'lastSeen'> & { firstSeen: string; lastSeen: string };
+/** A problem file written since reasons were kept as engine words and sealed text (older files hold the reason in plain). */
+const PROBLEM_FORMAT = 2;
+
+type StoredProblem = Omit<Problem, 'firstSeen' | 'lastSeen'> & { format?: number; firstSeen: string; lastSeen: string };
+
+/** Written whole: a temporary file (owner-only), renamed. */
+function writeProblemFile(path: string, stored: StoredProblem): void {
+  const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(temporary, JSON.stringify(stored), PRIVATE_FILE);
+  renameSync(temporary, path);
+}
+
+/**
+ * Problem files written before: their reason, which may quote the source, is replaced by the engine's
+ * words (the reason is in the order's workflow, and the next pass records a product's again). Never fails.
+ */
+function scrubPlainReasons(directory: string): void {
+  for (const connectionDir of listFiles(directory)) {
+    for (const kind of ['product', 'order'] as const) {
+      const problemsDir = join(directory, connectionDir, 'problems', kind);
+      for (const file of listFiles(problemsDir)) {
+        const path = join(problemsDir, file);
+        const stored = readProblemFile(path);
+        if (!stored || stored.format === PROBLEM_FORMAT) continue;
+        try {
+          writeProblemFile(path, { ...stored, format: PROBLEM_FORMAT, reason: problemWords(stored.connectionId, stored) });
+        } catch {
+          // tried again at the next start
+        }
+      }
+    }
+  }
+}
 
 /** A readable prefix of the code, and a hash of the whole code that keeps two codes apart. */
 function problemFileName(code: string): string {

@@ -8,8 +8,9 @@
  * Postgres store (table `pass_claims`, `store/migrations/006_pass_claims.sql`). A store that keeps none
  * (a bench's store in memory) gets claims kept in this process (`passClaimsOf`).
  */
-import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makePrivateDirectory, PRIVATE_FILE } from './private-files';
 
 export interface PassHolder {
   workflowId: string;
@@ -78,10 +79,10 @@ export class FilePassClaims implements PassClaims {
     const current = await this.newest(connectionId);
     if (!sameHolder(current?.holder ?? null, expected)) return false;
     const directory = this.claimDir(connectionId);
-    mkdirSync(directory, { recursive: true });
+    makePrivateDirectory(directory);
     const generation = (current?.generation ?? 0) + 1;
     const temporary = join(directory, `${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-    writeFileSync(temporary, JSON.stringify({ workflowId: next.workflowId, runId: next.runId, claimedAt: new Date().toISOString() }));
+    writeFileSync(temporary, JSON.stringify({ workflowId: next.workflowId, runId: next.runId, claimedAt: new Date().toISOString() }), PRIVATE_FILE);
     try {
       linkSync(temporary, join(directory, generationFileName(generation)));
     } catch (error) {

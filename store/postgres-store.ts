@@ -6,7 +6,8 @@
  * acts on what another has changed since.
  *
  * It keeps the problem ledger too (table `problems`): the open problems of every connection, written
- * by whichever worker ran the page or the order's write-back, read by `cli status` and `cli problems`;
+ * by whichever worker ran the page or the order's write-back, read by `cli status` and `cli problems`
+ * (`reason` in the engine's words, `sealed_reason` the reason whole, sealed: store/sealed-problems.ts);
  * and each connection's pass claim (table `pass_claims`, see store/pass-claims.ts).
  *
  * Each method is one statement, hence one transaction. The schema is `store/migrations/` (applied at
@@ -119,12 +120,19 @@ export class PostgresProductStateStore implements ProductStateStore, ProblemLedg
     // One row per (kind, code), the last of the call winning, as one upsert may not touch a row twice.
     const latest = [...new Map(problems.map((p) => [`${p.kind}\t${text(p.code)}`, p])).values()];
     await this.query(
-      `INSERT INTO problems (connection_id, kind, code, field, reason, first_seen, last_seen)
-       SELECT $1, u.kind, u.code, u.field, u.reason, now(), now()
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(kind, code, field, reason)
+      `INSERT INTO problems (connection_id, kind, code, field, reason, sealed_reason, first_seen, last_seen)
+       SELECT $1, u.kind, u.code, u.field, u.reason, u.sealed_reason, now(), now()
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(kind, code, field, reason, sealed_reason)
        ON CONFLICT (connection_id, kind, code) DO UPDATE
-         SET field = EXCLUDED.field, reason = EXCLUDED.reason, last_seen = EXCLUDED.last_seen`,
-      [connectionId, latest.map((p) => p.kind), latest.map((p) => text(p.code)), latest.map((p) => text(p.field)), latest.map((p) => text(p.reason))],
+         SET field = EXCLUDED.field, reason = EXCLUDED.reason, sealed_reason = EXCLUDED.sealed_reason, last_seen = EXCLUDED.last_seen`,
+      [
+        connectionId,
+        latest.map((p) => p.kind),
+        latest.map((p) => text(p.code)),
+        latest.map((p) => text(p.field)),
+        latest.map((p) => text(p.reason)),
+        latest.map((p) => p.sealedReason ?? null),
+      ],
     );
   }
 
@@ -150,10 +158,11 @@ export class PostgresProductStateStore implements ProductStateStore, ProblemLedg
       code: string;
       field: string;
       reason: string;
+      sealed_reason: string | null;
       first_seen: Date;
       last_seen: Date;
     }>(
-      `SELECT connection_id, kind, code, field, reason, first_seen, last_seen
+      `SELECT connection_id, kind, code, field, reason, sealed_reason, first_seen, last_seen
          FROM problems
         WHERE $1::text IS NULL OR connection_id = $1
         ORDER BY connection_id COLLATE "C", kind COLLATE "C", code COLLATE "C"`,
@@ -165,6 +174,7 @@ export class PostgresProductStateStore implements ProductStateStore, ProblemLedg
       code: row.code,
       field: row.field,
       reason: row.reason,
+      ...(row.sealed_reason === null ? {} : { sealedReason: row.sealed_reason }),
       firstSeen: row.first_seen,
       lastSeen: row.last_seen,
     }));

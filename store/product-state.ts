@@ -45,7 +45,10 @@ export interface ProblemReport {
   code: string;
   /** The field at fault (`SELLINGPRICE1`, `line_items[0].qty`); '' when the reason names no field. */
   field: string;
+  /** As kept at rest: the engine's own words (`sealed-problems.ts`); as read through the connection's key, the reason whole. */
   reason: string;
+  /** The reason whole, sealed with the connection's key: it may quote the source, so it is never kept in plain. */
+  sealedReason?: string;
 }
 
 export interface Problem extends ProblemReport {
@@ -64,6 +67,9 @@ export interface ProblemLedger {
   /** Every open problem, of one connection or of all, by connection, kind and code. */
   openProblems(connectionId?: string): Promise<Problem[]>;
 }
+
+/** How a product problem's reason starts when Stock2Shop refused the record (the rest is Stock2Shop's words). */
+export const STOCK2SHOP_REFUSED_PREFIX = 'refused by Stock2Shop: ';
 
 /** The store's ledger, when it keeps one (both stores of this project do). */
 export function problemLedgerOf(store: unknown): ProblemLedger | undefined {

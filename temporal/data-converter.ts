@@ -11,11 +11,12 @@
  * Without it, the key `npm start` generated for the demo (DATA_DIR/codec/demo-keys) is used, and
  * anywhere else the process refuses to start.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { EncryptionCodec, generateKeyRingText, KeyRingError, parseKeyRing, type KeyRing, type KeyRings, type RefusalReport } from './payload-codec';
 import { ConfigurationError, dataDir } from '../config/config';
+import { makePrivateDirectory, PRIVATE_FILE } from '../store/private-files';
 
 export const failureConverterPath = require.resolve('./failure-converter');
 
@@ -73,12 +74,12 @@ export function keyRingsFromEnvironment(env: NodeJS.ProcessEnv = process.env): K
   return { central: keyRingFromEnvironment(env).ring, byConnection };
 }
 
-/** A secret of the demo kept under the data folder (mode 600): made by `make` on the first run, read after. */
+/** A secret of the demo kept under the data folder (file 0600, folders 0700): made by `make` on the first run, read after. */
 export function demoSecret(file: string, make: () => string): { value: string; created: boolean } {
   const created = !existsSync(file);
   if (created) {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${make()}\n`, { mode: 0o600 });
+    makePrivateDirectory(dirname(file));
+    writeFileSync(file, `${make()}\n`, PRIVATE_FILE);
   }
   return { value: readFileSync(file, 'utf8').trim(), created };
 }

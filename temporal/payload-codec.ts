@@ -14,6 +14,11 @@ export const KEY_ID_METADATA = 'encryption-key-id';
 /** Whose payload it is (a connection id, or `*` for the central workflows): bound into the ciphertext. */
 export const OWNER_METADATA = 'encryption-owner';
 const CENTRAL_OWNER = '*';
+/** A sealed text: `sealed:v1:<key id>:<base64 of nonce, ciphertext, tag>`. */
+export const SEALED_TEXT_PREFIX = 'sealed:v1:';
+const SEALED_TEXT = /^sealed:v1:([A-Za-z0-9._-]{1,64}):([A-Za-z0-9+/]+={0,2})$/;
+/** A sealed text's additional data: its owner, marked apart from a payload's, so neither passes for the other. */
+const sealedTextData = (owner: string) => `sealed-text:${owner}`;
 
 const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
@@ -107,10 +112,18 @@ function checkedRings(rings: KeyRing | KeyRings): KeyRings {
 
 type Decrypted = { plain: Buffer } | { refused: string };
 
-function decrypt(key: Buffer, data: Buffer, owner: string | undefined): Decrypted {
+/** A fresh nonce, the ciphertext and its tag, with `additionalData` bound in. */
+function encrypt(key: Buffer, plain: Uint8Array, additionalData: string): Buffer {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(Buffer.from(additionalData));
+  return Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+}
+
+/** `additionalData` undefined: a payload written before payloads named their owner. */
+function decrypt(key: Buffer, data: Buffer, additionalData: string | undefined): Decrypted {
   if (data.length < NONCE_BYTES + TAG_BYTES) return { refused: 'too short to be ciphertext' };
   const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, NONCE_BYTES));
-  if (owner !== undefined) decipher.setAAD(Buffer.from(owner));
+  if (additionalData !== undefined) decipher.setAAD(Buffer.from(additionalData));
   decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
   try {
     return { plain: Buffer.concat([decipher.update(data.subarray(NONCE_BYTES, data.length - TAG_BYTES)), decipher.final()]) };
@@ -166,16 +179,35 @@ export class EncryptionCodec implements PayloadCodec {
     return [...this.rings.byConnection.keys()][0]!;
   }
 
+  /**
+   * `text` sealed for whoever holds `owner`'s keys (a connection id): encrypted with the current key
+   * of its ring (else the central one) and bound to it, for what the engine keeps outside Temporal.
+   * Undefined when this process holds no key for it.
+   */
+  sealText(owner: string, text: string): string | undefined {
+    const ring = this.ringOf(owner);
+    if (!ring) return undefined;
+    const data = encrypt(ring.keys.get(ring.currentId)!, Buffer.from(text, 'utf8'), sealedTextData(owner));
+    return `${SEALED_TEXT_PREFIX}${ring.currentId}:${data.toString('base64')}`;
+  }
+
+  /** The text `sealText` sealed for `owner`; undefined without its key, or when it does not authenticate (altered, another owner's). */
+  openText(owner: string, sealed: string): string | undefined {
+    const match = SEALED_TEXT.exec(sealed);
+    if (!match) return undefined;
+    const key = this.keyFor(owner, match[1]!);
+    if (!Buffer.isBuffer(key)) return undefined;
+    const opened = decrypt(key, Buffer.from(match[2]!, 'base64'), sealedTextData(owner));
+    return 'plain' in opened ? opened.plain.toString('utf8') : undefined;
+  }
+
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
     const owner = this.ownerWithout(context);
     const ring = this.ringOf(owner);
     if (!ring) throw new PayloadCodecError(`This process holds no payload key for ${ownerLabel(owner)} (${describeContext(context)}).`);
     const key = ring.keys.get(ring.currentId)!;
     return payloads.map((payload) => {
-      const nonce = randomBytes(NONCE_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(Buffer.from(owner));
-      const plain = temporal.api.common.v1.Payload.encode(payload).finish();
-      const data = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+      const data = encrypt(key, temporal.api.common.v1.Payload.encode(payload).finish(), owner);
       const metadata = { encoding: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: Buffer.from(ring.currentId), [OWNER_METADATA]: Buffer.from(owner) };
       return { metadata, data };
     });
@@ -214,4 +246,9 @@ export class EncryptionCodec implements PayloadCodec {
     const Payload = temporal.api.common.v1.Payload;
     return Payload.toObject(Payload.decode(decrypted.plain)) as Payload;
   }
+}
+
+/** The engine's codec among a data converter's (a worker's or client's `loadedDataConverter.payloadCodecs`), if it has one. */
+export function encryptionCodecOf(codecs: readonly PayloadCodec[] | undefined): EncryptionCodec | undefined {
+  return codecs?.find((codec): codec is EncryptionCodec => codec instanceof EncryptionCodec);
 }

@@ -3,6 +3,41 @@ import type { Command } from 'commander';
 import { gatherStatus, renderProblemLines, renderStatusDetail, renderStatusLines } from '../status';
 import { findConnection, problemLedger, type CliContext } from '../cli-context';
 import { ordersNeedingAPersonQuery } from './orders';
+import type { Problem, ProblemLedger } from '../../store/product-state';
+import { openProblem, type TextSealer } from '../../store/sealed-problems';
+import { keyRingsFromEnvironment } from '../../temporal/data-converter';
+import { EncryptionCodec, encryptionCodecOf } from '../../temporal/payload-codec';
+
+/**
+ * The ledger with each reason whole, opened with the CLI's keys: its environment's (as its Temporal
+ * client takes them), else those of its client (a context given one). A reason it cannot open shows
+ * the engine's words, saying the rest is sealed.
+ */
+function openingLedger(context: CliContext): ProblemLedger {
+  const ledger = problemLedger(context);
+  return {
+    recordProblems: (connectionId, problems) => ledger.recordProblems(connectionId, problems),
+    closeProblems: (connectionId, kind, codes) => ledger.closeProblems(connectionId, kind, codes),
+    closeProductProblemsUnseenInPass: (connectionId, passId) => ledger.closeProductProblemsUnseenInPass(connectionId, passId),
+    openProblems: async (connectionId) => openAll(await ledger.openProblems(connectionId), context),
+  };
+}
+
+async function openAll(problems: Problem[], context: CliContext): Promise<Problem[]> {
+  const sealers: TextSealer[] = [];
+  try {
+    sealers.push(new EncryptionCodec(keyRingsFromEnvironment()));
+  } catch {
+    // no key in the environment
+  }
+  let opened = problems.map((problem) => openProblem(problem, sealers));
+  if (opened.some((problem) => problem.sealedReason !== undefined)) {
+    const client = await context.client().catch(() => undefined);
+    const own = encryptionCodecOf(client?.options.loadedDataConverter.payloadCodecs);
+    if (own) opened = problems.map((problem) => openProblem(problem, [...sealers, own]));
+  }
+  return opened;
+}
 
 export function registerStatus(program: Command, context: CliContext): void {
   program
@@ -21,7 +56,7 @@ export function registerStatus(program: Command, context: CliContext): void {
         context.out('No connection is configured');
         return;
       }
-      const statuses = await gatherStatus(await context.client(), connections, problemLedger(context), {
+      const statuses = await gatherStatus(await context.client(), connections, openingLedger(context), {
         detail: connectionId !== undefined,
         ordersQuery: ordersNeedingAPersonQuery,
       });
@@ -42,7 +77,7 @@ export function registerProblems(program: Command, context: CliContext): void {
     .option('--json', 'print JSON (an array of problems), for scripts')
     .action(async (connectionId: string | undefined, options: { json?: boolean }) => {
       const scope = connectionId === undefined ? undefined : findConnection(context, connectionId).id;
-      const problems = await problemLedger(context).openProblems(scope);
+      const problems = await openingLedger(context).openProblems(scope);
       if (options.json) context.out(JSON.stringify(problems, null, 2));
       else if (problems.length === 0) context.out(scope ? `No open problem for ${scope}` : 'No open problem');
       else for (const line of renderProblemLines(problems, { color: context.color })) context.out(line);

@@ -128,7 +128,7 @@ describe('alerts', () => {
     assert.equal(alert!.connectionName, 'Acme Trading (Omni Accounts)');
     assert.match(
       alert!.text,
-      /^🔴 acme-omni: order WEB-AL-1 needs a person: .*GHOST-01.*After the fix: npm run cli -- order retry acme-omni WEB-AL-1 \(since .* UTC\)$/,
+      /^🔴 acme-omni: order WEB-AL-1 needs a person: `npm run cli -- order status acme-omni WEB-AL-1` says why .*After the fix: npm run cli -- order retry acme-omni WEB-AL-1 \(since .* UTC\)$/,
     );
 
     // Announced again (webhook), then retried and failing again: the same episode, no second alert.
@@ -189,7 +189,7 @@ describe('alerts', () => {
       assert.equal(alertsOf('product_pass_failed')[0]!.subject, scheduleId);
       assert.match(
         alertsOf('product_pass_failed')[0]!.text,
-        /^🔴 acme-omni: the last product pass failed \(closed .* UTC\): Product sync of acme-omni: page 1 \(after cursor start\) failed: /,
+        /^🔴 acme-omni: the last product pass failed \(closed .* UTC\): product-sync\/acme-omni\S* in the Web UI, or `npm run cli -- status acme-omni`, says why/,
       );
       assert.equal((await env.client.schedule.getHandle(scheduleId).describe()).state.paused, false, 'one failure: not paused');
 
@@ -201,7 +201,7 @@ describe('alerts', () => {
       assert.ok(state.note?.startsWith(`${ENGINE_PAUSE_NOTE_PREFIX} at `), state.note);
       assert.match(
         state.note!,
-        /the last 2 product passes failed \(latest: Product sync of acme-omni: page 1 .*\)\. Resume after the fix: npm run cli -- sync resume acme-omni$/,
+        /the last 2 product passes failed \(latest: product-sync\/acme-omni.*\)\. Resume after the fix: npm run cli -- sync resume acme-omni$/,
       );
       assert.deepEqual(statesOf('schedule_paused'), ['open']);
       assert.match(
