@@ -30,6 +30,13 @@ export {
   type Stock2ShopPaths,
   type Stock2ShopSourceId,
 } from './stock2shop';
+export {
+  createOrderCalls,
+  resolveOrderContract,
+  type Stock2ShopOrderCalls,
+  type Stock2ShopOrderContract,
+  type Stock2ShopOrderContractInput,
+} from './stock2shop-order-contract';
 export { createHttpClient, DEFAULT_TIMEOUT_MS, type HttpClientOptions } from './http';
 
 /** A source's secrets, resolved by the caller (from the environment variables the connection names). */

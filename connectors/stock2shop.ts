@@ -6,15 +6,23 @@
  */
 import { z } from 'zod';
 import type { Stock2ShopQueueItem } from '../domain';
-import { RejectedBySourceError } from './errors';
 import { createTransport, requestJson, resourcePath, type Transport } from './http';
+import {
+  createOrderCalls,
+  resolveOrderContract,
+  type OrdersToRaise,
+  type Stock2ShopOrderContractInput,
+  type Stock2ShopSourceId,
+} from './stock2shop-order-contract';
+
+export type { OrdersToRaise, Stock2ShopSourceId, WaitingOrder } from './stock2shop-order-contract';
 
 export interface Stock2ShopPaths {
   /** Default `/products/queue`. */
   productsQueue?: string;
   /** Default `/queue/summary`. */
   queueSummary?: string;
-  /** Default `/orders`; write-backs go to `<orders>/<channel_order_code>/source_order_code`, `/failure` and `/cancelled`. */
+  /** Default `/orders`: the root of the order paths `orderContract` does not name. */
   orders?: string;
 }
 
@@ -24,30 +32,14 @@ export interface Stock2ShopClientOptions {
   token: string;
   timeoutMs?: number;
   paths?: Stock2ShopPaths;
+  /** The order side's paths and field names, as agreed with Stock2Shop (docs/stock2shop-contract.md); default today's. */
+  orderContract?: Stock2ShopOrderContractInput;
 }
-
-/** Stock2Shop's source id: a number (a numeric string is sent as given). */
-export type Stock2ShopSourceId = number | string;
 
 export interface QueueSummary {
   received: number;
   processed: number;
   pending: number;
-}
-
-/**
- * An order waiting to be raised, as Stock2Shop lists it: its code and its content, not yet validated
- * (the order's workflow validates it and writes any problem back, naming the field).
- */
-export interface WaitingOrder {
-  code: string;
-  raw: unknown;
-}
-
-export interface OrdersToRaise {
-  orders: WaitingOrder[];
-  /** Listed entries without a usable channel_order_code: nothing can be raised or written back for them. */
-  withoutCode: number;
 }
 
 export interface Stock2ShopClient {
@@ -76,10 +68,6 @@ const DEFAULT_PATHS: Required<Stock2ShopPaths> = {
 const count = z.number().int().min(0);
 const PushAnswer = z.object({ system_products: z.looseObject({ queued: count }) });
 const SummaryAnswer = z.object({ queue: z.looseObject({ received: count, processed: count, pending: count }) });
-const OrdersAnswer = z.object({ orders: z.array(z.unknown()) });
-const OrderAnswer = z.object({ order: z.looseObject({}) });
-/** Write-backs answer 200 with a body we do not rely on. */
-const AnyAnswer = z.unknown();
 
 export function createStock2ShopClient(options: Stock2ShopClientOptions): Stock2ShopClient {
   const transport: Transport = createTransport('stock2shop', {
@@ -95,7 +83,6 @@ export function createStock2ShopClient(options: Stock2ShopClientOptions): Stock2
     queueSummary: resourcePath(merged.queueSummary),
     orders: resourcePath(merged.orders).replace(/\/+$/, ''),
   };
-  const orderPath = (code: string, what: string) => `${paths.orders}/${orderSegment(code)}/${what}`;
 
   return {
     async pushProducts(items) {
@@ -124,91 +111,6 @@ export function createStock2ShopClient(options: Stock2ShopClientOptions): Stock2
       return { received, processed, pending };
     },
 
-    async listOrdersToRaise(sourceId) {
-      const answer = await requestJson(transport, {
-        operation: 'listOrdersToRaise',
-        method: 'GET',
-        path: paths.orders,
-        params: { source_id: sourceId, instruction: 'add_order' },
-        schema: OrdersAnswer,
-      });
-      const result: OrdersToRaise = { orders: [], withoutCode: 0 };
-      for (const raw of answer.orders) {
-        const code = rawOrderCode(raw);
-        if (code === undefined) result.withoutCode += 1;
-        else result.orders.push({ code, raw });
-      }
-      return result;
-    },
-
-    async getOrder(channelOrderCode, sourceId) {
-      try {
-        const answer = await requestJson(transport, {
-          operation: 'getOrder',
-          method: 'GET',
-          path: `${paths.orders}/${orderSegment(channelOrderCode)}`,
-          params: { source_id: sourceId },
-          schema: OrderAnswer,
-        });
-        return answer.order;
-      } catch (error) {
-        if (error instanceof RejectedBySourceError && error.status === 404) return null;
-        throw error;
-      }
-    },
-
-    ...orderWriteBacks(transport, orderPath),
-  };
-}
-
-/** A code as one path segment; `.` and `..` cannot be one (a URL resolves them to another path). */
-function orderSegment(code: string): string {
-  if (code === '.' || code === '..') throw new RangeError(`the order code '${code}' cannot be addressed in a URL path`);
-  return encodeURIComponent(code);
-}
-
-function rawOrderCode(raw: unknown): string | undefined {
-  if (raw === null || typeof raw !== 'object') return undefined;
-  const code = (raw as { channel_order_code?: unknown }).channel_order_code;
-  if (typeof code === 'string' && code.trim() !== '') return code.trim();
-  if (typeof code === 'number') return String(code);
-  return undefined;
-}
-
-/** What Stock2Shop learns of an order: its source order code, why it was not raised, or that it was cancelled. */
-function orderWriteBacks(
-  transport: Transport,
-  orderPath: (code: string, what: string) => string,
-): Pick<Stock2ShopClient, 'writeSourceOrderCode' | 'writeOrderFailure' | 'writeOrderCancelled'> {
-  return {
-    async writeSourceOrderCode(channelOrderCode, sourceId, sourceOrderCode) {
-      await requestJson(transport, {
-        operation: 'writeSourceOrderCode',
-        method: 'POST',
-        path: orderPath(channelOrderCode, 'source_order_code'),
-        body: { source_id: sourceId, source_order_code: sourceOrderCode },
-        schema: AnyAnswer,
-      });
-    },
-
-    async writeOrderFailure(channelOrderCode, sourceId, reason) {
-      await requestJson(transport, {
-        operation: 'writeOrderFailure',
-        method: 'POST',
-        path: orderPath(channelOrderCode, 'failure'),
-        body: { source_id: sourceId, reason },
-        schema: AnyAnswer,
-      });
-    },
-
-    async writeOrderCancelled(channelOrderCode, sourceId, reason) {
-      await requestJson(transport, {
-        operation: 'writeOrderCancelled',
-        method: 'POST',
-        path: orderPath(channelOrderCode, 'cancelled'),
-        body: { source_id: sourceId, reason },
-        schema: AnyAnswer,
-      });
-    },
+    ...createOrderCalls(transport, resolveOrderContract(options.orderContract, paths.orders)),
   };
 }

@@ -8,6 +8,7 @@ import { DomainValidationError, firstProblem } from './validation';
 import { NumberLikeSchema, OptionalTextSchema } from './values';
 import { connectionTaskQueue } from './task-queues';
 import { escapeOrderCode } from './order-code';
+import { Stock2ShopOrderContractSchema } from './stock2shop-order-contract';
 
 export const SourceKindSchema = z.enum(['omni', 'isync']);
 export type SourceKind = z.infer<typeof SourceKindSchema>;
@@ -118,6 +119,8 @@ const commonConnectionFields = {
     /** Stock2Shop's id of this source: `source.source_id` of pushed products, `sources[].source_id` of orders. */
     sourceId: NumberLikeSchema.pipe(z.number().int().positive()),
     credentialsRef: Stock2ShopCredentialsRefSchema,
+    /** The order side's paths and field names, as agreed with Stock2Shop (docs/stock2shop-contract.md); absent: today's. */
+    orderContract: Stock2ShopOrderContractSchema.optional(),
   }),
   /** Days an order keeps being retried through transient failures before it is given up. */
   orderRetryDays: z.number().positive().default(3),

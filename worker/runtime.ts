@@ -53,8 +53,13 @@ export function activityDepsFromConfig(temporalClient?: Client, { role = 'centra
     secretsOf: (connection) => resolveSecrets(connection),
     stock2shopFor: (connection) => {
       const token = stock2shopTokenOf(connection);
-      let client = stock2shopClients.get(token);
-      if (!client) stock2shopClients.set(token, (client = createStock2ShopClient({ endpoint, token })));
+      const { orderContract } = connection.stock2shop;
+      const key = orderContract ? `${token}\n${JSON.stringify(orderContract)}` : token;
+      let client = stock2shopClients.get(key);
+      if (!client) {
+        client = createStock2ShopClient({ endpoint, token, ...(orderContract ? { orderContract } : {}) });
+        stock2shopClients.set(key, client);
+      }
       return client;
     },
     productStore: productStoreFromEnv(process.env, { migrates: role === 'central' }),
