@@ -29,7 +29,10 @@ export function signGrant(privateKey: KeyObject, subject: GrantSubject): string 
 /** True only for a grant the central key made for exactly this subject. */
 export function grantAllows(publicKey: KeyObject, grant: unknown, subject: GrantSubject): boolean {
   if (typeof grant !== 'string' || !/^[A-Za-z0-9_-]{86}$/.test(grant)) return false;
-  return verify(null, signedText(subject), publicKey, Buffer.from(grant, 'base64url'));
+  const signature = Buffer.from(grant, 'base64url');
+  // One spelling per signature: the last character's unused bits must be zero, so no altered grant passes.
+  if (signature.toString('base64url') !== grant) return false;
+  return verify(null, signedText(subject), publicKey, signature);
 }
 
 /** A fresh key pair, as the two variables hold them (base64 DER: PKCS#8 private, SPKI public). */
