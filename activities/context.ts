@@ -6,7 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import type { Connection } from '../domain';
+import { stock2shopAccountOf, type Connection } from '../domain';
 import type { SourceSecrets, Stock2ShopClient } from '../connectors';
 import { problemLedgerOf, type ProblemLedger, type ProductStateStore } from '../store/product-state';
 import { alertEpisodeStoreOf, type AlertEpisodeStore } from '../store/alert-episodes';
@@ -82,9 +82,8 @@ export function activityContext(deps: ActivityDeps): ActivityContext {
   const problems = ledger && sealingLedger(ledger, workerTextSealer);
   const alertEpisodes = deps.alertEpisodes ?? alertEpisodeStoreOf(deps.productStore);
   const alerter = new Alerter(alertEpisodes, deps.alerts);
-  /** Every Stock2Shop call of the process timed per account (its token), so a local activity knows a slow one. */
+  /** Every Stock2Shop call of the process timed per account, so a local activity knows a slow one. */
   const latency = new Stock2ShopLatency();
-  const stock2shopAccountOf = (connection: Connection) => connection.stock2shop.credentialsRef.token;
   return {
     deps,
     problems,

@@ -7,6 +7,7 @@
  *    The first successful probe lets them all through again.
  */
 import { TransientError, type SystemName } from '../connectors/errors';
+import { RatePacer } from './rate-pacer';
 
 export interface SourceGuardOptions {
   maxConcurrent: number;
@@ -27,7 +28,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export class SourceGuard {
   private inFlight = 0;
   private readonly slotWaiters: (() => void)[] = [];
-  private nextStartAt = 0;
+  private readonly pacer: RatePacer;
   private down = false;
   private lastVerdictAt = 0;
   private probe: Promise<void> | undefined;
@@ -37,7 +38,9 @@ export class SourceGuard {
     private readonly system: SystemName,
     private readonly ping: () => Promise<void>,
     private readonly options: SourceGuardOptions,
-  ) {}
+  ) {
+    this.pacer = new RatePacer(options.perSecond);
+  }
 
   get isDown(): boolean {
     return this.down;
@@ -52,7 +55,7 @@ export class SourceGuard {
   async request<T>(call: () => Promise<T>): Promise<T> {
     await this.acquireSlot();
     try {
-      await this.takeRateToken();
+      await this.pacer.take();
       const result = await call();
       this.down = false;
       this.lastVerdictAt = Date.now();
@@ -125,12 +128,5 @@ export class SourceGuard {
     const next = this.slotWaiters.shift();
     if (next) next();
     else this.inFlight -= 1;
-  }
-
-  private async takeRateToken(): Promise<void> {
-    const now = Date.now();
-    const startAt = Math.max(now, this.nextStartAt);
-    this.nextStartAt = startAt + 1000 / this.options.perSecond;
-    if (startAt > now) await defaultSleep(startAt - now);
   }
 }

@@ -449,7 +449,8 @@ function connectionEntry(spec: BenchConnectionSpec, endpoint: string, tokenVaria
     id: spec.id,
     name: `Bench ${spec.id}`,
     endpoint,
-    stock2shop: { sourceId: spec.sourceId, credentialsRef: { token: tokenVariable } },
+    // The benchmarks measure the engine, not Stock2Shop's limit (3/s by default).
+    stock2shop: { sourceId: spec.sourceId, credentialsRef: { token: tokenVariable }, requestsPerSecond: 1000 },
     ...(spec.requestLimits ? { requestLimits: spec.requestLimits } : {}),
     ...(spec.pageSize !== undefined ? { pageSize: spec.pageSize } : {}),
   };
@@ -590,7 +591,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       TEMPORAL_NAMESPACE: 'default',
       CONNECTIONS_FILE: connectionsFile,
       DATA_DIR: join(dir, 'data'),
-      STOCK2SHOP_URL: stock2shop.url,
+      STOCK2SHOP_URL: stock2shop.apiUrl,
       PAYLOAD_CODEC_KEYS: keyText,
       AGENT_GRANT_SIGNING_KEY: grantKeys.signingKey,
       AGENT_GRANT_VERIFY_KEY: grantKeys.verifyKey,
@@ -700,7 +701,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       secretsOf: (connection) => resolveSecrets(connection, workerEnv),
       stock2shopFor: (connection) => {
         let s2s = stock2shopClients.get(connection.id);
-        if (!s2s) stock2shopClients.set(connection.id, (s2s = createStock2ShopClient({ endpoint: stock2shop.url, token: tokenOf.get(connection.id)! })));
+        if (!s2s) stock2shopClients.set(connection.id, (s2s = createStock2ShopClient({ endpoint: stock2shop.apiUrl, token: tokenOf.get(connection.id)! })));
         return s2s;
       },
       workerEnv,

@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConnectionSchema, DomainValidationError, type Connection } from '../domain';
 import { describeIssue, formatFieldPath } from '../domain/validation';
-import type { SourceSecrets } from '../connectors';
+import type { SourceSecrets, Stock2ShopLogin } from '../connectors';
 
 export const projectRoot = resolve(__dirname, '..');
 
@@ -258,9 +258,17 @@ export function stock2shopEndpointFromEnv(env: NodeJS.ProcessEnv = process.env):
   return endpoint;
 }
 
-/** The Stock2Shop API token of a connection, from the environment variable it names. */
-export function stock2shopTokenOf(connection: Connection, env: NodeJS.ProcessEnv = process.env): string {
-  return requireEnv(env, connection, connection.stock2shop.credentialsRef.token, 'Stock2Shop token');
+/** How a connection logs in to Stock2Shop, from the environment variables it names: a user (renewed), else a fixed token. */
+export function stock2shopLoginOf(connection: Connection, env: NodeJS.ProcessEnv = process.env): Stock2ShopLogin {
+  const ref = connection.stock2shop.credentialsRef;
+  if (ref.username !== undefined && ref.password !== undefined) {
+    return {
+      kind: 'user',
+      username: requireEnv(env, connection, ref.username, 'Stock2Shop user'),
+      password: requireEnv(env, connection, ref.password, 'Stock2Shop password'),
+    };
+  }
+  return { kind: 'token', token: requireEnv(env, connection, ref.token!, 'Stock2Shop token') };
 }
 
 /** The shortest webhook secret accepted: an HMAC-SHA256 key of fewer bytes is open to guessing. */

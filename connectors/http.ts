@@ -73,18 +73,22 @@ export interface Transport {
 export function createTransport(
   system: SystemName,
   options: HttpClientOptions & {
-    secrets: readonly string[];
+    /** Or a function, for secrets that change (a login's tokens). */
+    secrets: readonly string[] | (() => readonly string[]);
     login?: string;
     defaultParams?: QueryParams;
     extractMessage?: (body: unknown) => string | undefined;
   },
 ): Transport {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const secretsOf = typeof options.secrets === 'function' ? options.secrets : () => options.secrets as readonly string[];
   const transport: Transport = {
     system,
     http: createHttpClient({ ...options, timeoutMs }),
     timeoutMs,
-    secrets: options.secrets.filter((s) => s !== ''),
+    get secrets() {
+      return secretsOf().filter((s) => s !== '');
+    },
     ...(options.login === undefined ? {} : { login: options.login }),
     ...(options.defaultParams === undefined ? {} : { defaultParams: options.defaultParams }),
     ...(options.extractMessage === undefined ? {} : { extractMessage: options.extractMessage }),

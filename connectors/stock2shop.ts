@@ -14,6 +14,8 @@ import {
   type Stock2ShopOrderContractInput,
   type Stock2ShopSourceId,
 } from './stock2shop-order-contract';
+import { attachSession, type Stock2ShopGate } from './stock2shop-calls';
+import { MemorySessionCoordinator, Stock2ShopSession } from './stock2shop-session';
 
 export type { OrdersToRaise, Stock2ShopSourceId, WaitingOrder } from './stock2shop-order-contract';
 
@@ -29,7 +31,11 @@ export interface Stock2ShopPaths {
 export interface Stock2ShopClientOptions {
   /** Base URL, e.g. `https://app.stock2shop.com/v1`. */
   endpoint: string;
-  token: string;
+  /** A fixed token (it cannot be renewed); or `session`, which logs in as a user and renews. */
+  token?: string;
+  session?: Stock2ShopSession;
+  /** The account's rate limit as this process applies it; none: no pacing (a 429 still waits a second). */
+  gate?: Stock2ShopGate;
   timeoutMs?: number;
   paths?: Stock2ShopPaths;
   /** The order side's paths and field names, as agreed with Stock2Shop (docs/stock2shop-contract.md); default today's. */
@@ -43,8 +49,8 @@ export interface QueueSummary {
 }
 
 export interface Stock2ShopClient {
-  /** Pushes up to 1000 items in one `POST /products/queue`; returns how many Stock2Shop queued. */
-  pushProducts(items: Stock2ShopQueueItem[]): Promise<{ queued: number }>;
+  /** Pushes up to 1000 items in one `POST /products/queue`; returns how many Stock2Shop said it queued, when it said. */
+  pushProducts(items: Stock2ShopQueueItem[]): Promise<{ queued: number | undefined }>;
   queueSummary(): Promise<QueueSummary>;
   /** Orders with the `add_order` instruction for this source. */
   listOrdersToRaise(sourceId: Stock2ShopSourceId): Promise<OrdersToRaise>;
@@ -66,17 +72,30 @@ const DEFAULT_PATHS: Required<Stock2ShopPaths> = {
 };
 
 const count = z.number().int().min(0);
-const PushAnswer = z.object({ system_products: z.looseObject({ queued: count }) });
+// The push answer's shape is not published ("the results of the post tell you how many products have been
+// queued"): any 2xx is a push done, and its `queued` count is read when there is one.
+const PushAnswer = z.unknown().transform((answer): number | undefined => {
+  const found = z
+    .union([
+      z.looseObject({ system_products: z.looseObject({ queued: count }) }).transform((a) => a.system_products.queued),
+      z.looseObject({ queued: count }).transform((a) => a.queued),
+    ])
+    .safeParse(answer);
+  return found.success ? found.data : undefined;
+});
 const SummaryAnswer = z.object({ queue: z.looseObject({ received: count, processed: count, pending: count }) });
 
 export function createStock2ShopClient(options: Stock2ShopClientOptions): Stock2ShopClient {
+  const session =
+    options.session ??
+    new Stock2ShopSession({ endpoint: options.endpoint, login: { kind: 'token', token: options.token ?? '' }, coordinator: new MemorySessionCoordinator() });
   const transport: Transport = createTransport('stock2shop', {
     baseURL: options.endpoint,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    secrets: [options.token],
-    login: 'API token',
-    defaultParams: { token: options.token },
+    secrets: () => session.seenTokens,
+    login: session.describes,
   });
+  attachSession(transport, session, options.gate);
   const merged = { ...DEFAULT_PATHS, ...options.paths };
   const paths = {
     productsQueue: resourcePath(merged.productsQueue),
@@ -97,7 +116,7 @@ export function createStock2ShopClient(options: Stock2ShopClientOptions): Stock2
         body: { system_products: items },
         schema: PushAnswer,
       });
-      return { queued: answer.system_products.queued };
+      return { queued: answer };
     },
 
     async queueSummary() {

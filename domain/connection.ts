@@ -40,14 +40,23 @@ export const OmniCredentialsRefSchema = z.object({
 export type OmniCredentialsRef = z.infer<typeof OmniCredentialsRefSchema>;
 
 /**
- * Stock2Shop's secrets of one source: the API token this connection calls Stock2Shop with (so an on-site
- * agent holds its own client's token only), and the shared secret that signs Stock2Shop's webhook calls
- * for this source (without one, the webhook refuses every call for the source; the poll still works).
+ * Stock2Shop's secrets of one source: the API user this connection logs in as (`username`, `password`;
+ * its tokens are ephemeral and renewed: docs/deploy.md says which users a deployment needs), or a
+ * fixed `token` (it cannot be renewed: when it expires a person must act), and the shared secret that
+ * signs Stock2Shop's webhook calls for this source (without one, the webhook refuses every call for
+ * the source; the poll still works).
  */
-export const Stock2ShopCredentialsRefSchema = z.object({
-  token: EnvironmentVariableNameSchema,
-  webhookSecret: EnvironmentVariableNameSchema.optional(),
-});
+export const Stock2ShopCredentialsRefSchema = z
+  .object({
+    username: EnvironmentVariableNameSchema.optional(),
+    password: EnvironmentVariableNameSchema.optional(),
+    token: EnvironmentVariableNameSchema.optional(),
+    webhookSecret: EnvironmentVariableNameSchema.optional(),
+  })
+  .refine((ref) => (ref.username === undefined) === (ref.password === undefined), { error: 'names username and password together' })
+  .refine((ref) => ref.username !== undefined || ref.token !== undefined, {
+    error: 'names no Stock2Shop credentials: username and password (renewed), or token (fixed)',
+  });
 export type Stock2ShopCredentialsRef = z.infer<typeof Stock2ShopCredentialsRefSchema>;
 
 /** A yes/no setting: a boolean, or "true"/"false" (any case) as Stock2Shop's settings store them. */
@@ -119,6 +128,10 @@ const commonConnectionFields = {
     /** Stock2Shop's id of this source: `source.source_id` of pushed products, `sources[].source_id` of orders. */
     sourceId: NumberLikeSchema.pipe(z.number().int().positive()),
     credentialsRef: Stock2ShopCredentialsRefSchema,
+    /** The Stock2Shop account (client) this source is of: its sources share one rate limit. Default: the API user (or token). */
+    account: z.string().min(1).max(200).optional(),
+    /** The account's requests per second, all processes together (Stock2Shop's is about 3). */
+    requestsPerSecond: z.number().positive().max(1000).default(3),
     /** The order side's paths and field names, as agreed with Stock2Shop (docs/stock2shop-contract.md); absent: today's. */
     orderContract: Stock2ShopOrderContractSchema.optional(),
   }),
@@ -284,4 +297,10 @@ export function agentRefusal(connection: Pick<Connection, 'id' | 'sourceKind'>):
   return connection.sourceKind === 'omni'
     ? undefined
     : `Connection '${connection.id}' is ${connection.sourceKind}: only Omni Accounts connections run an agent`;
+}
+
+/** The Stock2Shop account a connection's calls count against (its rate limit is the account's, shared). */
+export function stock2shopAccountOf(connection: Pick<Connection, 'stock2shop'>): string {
+  const { account, credentialsRef } = connection.stock2shop;
+  return account ?? credentialsRef.username ?? credentialsRef.token ?? '';
 }

@@ -53,8 +53,9 @@ const DEMO_SECRETS: Record<string, string> = {
   DEMO_OMNI_PASSWORD: 'omni-demo',
   DEMO_ISYNC_USER: 'demo@stock2shop.example',
   DEMO_ISYNC_PASSWORD: 'isync-demo',
-  DEMO_OMNI_S2S_TOKEN: 'demo-omni-token',
-  DEMO_ISYNC_S2S_TOKEN: 'demo-isync-token',
+  // One Stock2Shop API user: the demo's workers and agent are one process, sharing its token.
+  DEMO_S2S_USER: 'demo-engine',
+  DEMO_S2S_PASSWORD: 'demo-s2s-password',
 };
 
 /** Each demo source signs its webhooks with a random secret of its own, kept under the data folder (owner-only). */
@@ -141,13 +142,15 @@ async function main(): Promise<void> {
     stops.push(() => isync.close());
     const stock2shop = await startStock2ShopSimulator({
       port: port('STOCK2SHOP_PORT', 8082),
-      tokens: [env.DEMO_OMNI_S2S_TOKEN!, env.DEMO_ISYNC_S2S_TOKEN!],
+      users: [{ username: env.DEMO_S2S_USER!, password: env.DEMO_S2S_PASSWORD!, account: 'demo' }],
+      // As Stock2Shop does: about 3 requests a second per account, 429 beyond.
+      rateLimitPerSecond: 3,
       webhookSecrets: Object.fromEntries(Object.entries(DEMO_WEBHOOK_SECRETS).map(([sourceId, name]) => [sourceId, env[name]!])),
       dataDir: join(data, 'stock2shop'),
       webhookUrl: orderWebhookUrl(`http://127.0.0.1:${intakePort}`, '{source_id}'),
     });
     stops.push(() => stock2shop.close());
-    env.STOCK2SHOP_URL ??= stock2shop.url;
+    env.STOCK2SHOP_URL ??= stock2shop.apiUrl;
     // The demo's connections call the simulators started above, on whatever ports they listen.
     env.CONNECTIONS_FILE = connectionsChoice.origin === 'demo' ? writeDemoConnections({ omni: omni.url, isync: isync.url }, env) : connectionsChoice.path;
     say(
@@ -227,7 +230,7 @@ async function main(): Promise<void> {
     say(`  Temporal Web UI   ${temporal.uiUrl}   (gRPC ${temporal.address}, history in ${join(data, 'temporal')})`);
     say(`  Omni Accounts     ${omni.url}   (simulator, ${items} items, sales orders in ${join(data, 'omni')})`);
     say(`  iSync             ${isync.url}   (simulator, orders in ${join(data, 'isync')})`);
-    say(`  Stock2Shop        ${stock2shop.url}   (simulator, data in ${join(data, 'stock2shop')})`);
+    say(`  Stock2Shop        ${stock2shop.apiUrl}   (simulator, data in ${join(data, 'stock2shop')})`);
     say(
       `  Order webhook     ${orderWebhookUrl(intake.url, '<source_id>')}   (signed per source: X-Stock2Shop-Signature; secrets in ${join(data, 'webhooks')})`,
     );

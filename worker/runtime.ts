@@ -1,21 +1,14 @@
 /** Builds what a worker process needs from its configuration: its connections, activity dependencies and its connection to Temporal. */
 import type { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { createStock2ShopClient, type Stock2ShopClient } from '../connectors';
 import type { ActivityDeps } from '../activities';
 import { agentPlacement, type Connection as EngineConnection } from '../domain';
 import { GRANT_SIGNING_KEY_VARIABLE, signingKeyFromEnv } from '../temporal/agent-grant';
 import type { KeyObject } from 'node:crypto';
 import { connectionOptions, temporalSettingsFromEnv, type TemporalSettings } from '../temporal/settings';
 import { productStoreFromEnv } from '../store/from-env';
-import {
-  ConfigurationError,
-  connectionsFilePath,
-  refuseShortWebhookSecrets,
-  resolveSecrets,
-  stock2shopEndpointFromEnv,
-  stock2shopTokenOf,
-} from '../config/config';
+import { ConfigurationError, connectionsFilePath, refuseShortWebhookSecrets, resolveSecrets, stock2shopEndpointFromEnv } from '../config/config';
+import { sessionCoordinatorFromEnv, stock2shopClients } from './stock2shop-clients';
 import { ConnectionRegistry } from '../config/connection-registry';
 import { logLineWriter } from './observability';
 
@@ -44,24 +37,18 @@ export function activityDepsFromConfig(temporalClient?: Client, { role = 'centra
     // The central side's start, `npm start`'s intake included (it starts after this).
     refuseShortWebhookSecrets(registry.connections());
   }
-  // One client per token: each connection calls Stock2Shop with its own source's token.
-  const stock2shopClients = new Map<string, Stock2ShopClient>();
   return {
     // The file is read once and watched: a corrected connection applies to the next retry without a restart.
     connections: () => registry.connections(),
     connectionProblem: (connectionId) => registry.problemOf(connectionId)?.message,
     secretsOf: (connection) => resolveSecrets(connection),
-    stock2shopFor: (connection) => {
-      const token = stock2shopTokenOf(connection);
-      const { orderContract } = connection.stock2shop;
-      const key = orderContract ? `${token}\n${JSON.stringify(orderContract)}` : token;
-      let client = stock2shopClients.get(key);
-      if (!client) {
-        client = createStock2ShopClient({ endpoint, token, ...(orderContract ? { orderContract } : {}) });
-        stock2shopClients.set(key, client);
-      }
-      return client;
-    },
+    stock2shopFor: stock2shopClients({
+      endpoint,
+      role,
+      centralWorkers: role === 'central' ? centralWorkersFromEnv() : 1,
+      connections: () => registry.connections(),
+      coordinator: sessionCoordinatorFromEnv(role),
+    }),
     productStore: productStoreFromEnv(process.env, { migrates: role === 'central' }),
     // The central workers share each cloud source's request limits: each applies its part.
     ...(role === 'central' ? { centralWorkers: centralWorkersFromEnv(), ...grantKeyFor(registry.connections()) } : {}),

@@ -64,10 +64,22 @@ export function registerClients(program: Command, context: CliContext): void {
         `${ringVariable}=${ring}`,
         `${GRANT_VERIFY_KEY_VARIABLE}=${verifyKey ?? '<from keys generate --grants>'}`,
         `DATABASE_URL=<npm run cli -- db agent-role ${connection.id}, or unset for a lease file on the agent's own disk>`,
-        `# and the connection's own secrets, by the names the connection gives them: ${[...Object.values(refs), connection.stock2shop.credentialsRef.token].join(', ')}`,
+        `# and the connection's own secrets, by the names the connection gives them: ${Object.values(refs).join(', ')}`,
+        ...stock2shopLinesForAgent(connection.stock2shop.credentialsRef),
         `# start it: node --import tsx worker/agent.ts ${connection.id}`,
       ]) {
         context.out(line);
       }
     });
+}
+
+/** The agent logs in to Stock2Shop as an API user of its own: one login would end the central workers' token. */
+function stock2shopLinesForAgent(ref: { username?: string; password?: string; token?: string }): string[] {
+  if (ref.username !== undefined && ref.password !== undefined) {
+    return [
+      `${ref.username}=<a Stock2Shop API user of the agent's own, not the central workers' (a login ends that user's earlier tokens)>`,
+      `${ref.password}=<that user's password>`,
+    ];
+  }
+  return [`${ref.token}=<a Stock2Shop token; better, name username and password variables in the connection: a token expires and cannot be renewed>`];
 }

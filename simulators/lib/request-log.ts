@@ -3,6 +3,7 @@ export type RequestOutcome =
   | 'answered' // the system's own answer, success or rejection
   | 'invalid-request' // unreadable body or path
   | 'unauthorized' // wrong credentials
+  | 'refused' // over a limit the system enforces (e.g. Stock2Shop's 429)
   | 'not-found'
   | 'fault:error' // errorRate
   | 'fault:auth' // authFailure

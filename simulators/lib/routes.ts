@@ -34,6 +34,8 @@ export interface Route {
   path: string;
   /** A create: the target of `loseCreateResponse`. */
   creates?: boolean;
+  /** Answered without credentials (a login). */
+  public?: boolean;
   handle(request: SimRequest): SimResponse | Promise<SimResponse>;
 }
 

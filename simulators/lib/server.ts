@@ -21,6 +21,8 @@ export interface SimulatorSystem {
   /** What `GET /_control/state` answers. */
   state(): unknown;
   authenticate(request: SimRequest): boolean;
+  /** After the credentials: an answer that refuses the call (e.g. 429 over a rate limit), or undefined to go on. */
+  admit?(request: SimRequest): SimResponse | undefined;
   /** The system's own error body for a message. */
   errorBody(message: string): unknown;
   unauthorizedMessage: string;
@@ -288,7 +290,9 @@ export async function startSimulatorServer(system: SimulatorSystem, options: Ser
         : answer(json(404, system.errorBody(`Not found: ${path}`)), 'not-found');
     }
     const simRequest: SimRequest = { method, path, query: url.searchParams, body, params: found.params, faults: faultsNow, receivedAt: started };
-    if (!system.authenticate(simRequest)) return answer(json(401, system.errorBody(system.unauthorizedMessage)), 'unauthorized');
+    if (!found.route.public && !system.authenticate(simRequest)) return answer(json(401, system.errorBody(system.unauthorizedMessage)), 'unauthorized');
+    const refused = found.route.public ? undefined : system.admit?.(simRequest);
+    if (refused) return answer(refused, 'refused');
     if (faultsNow.malformed === 'text') return answer({ status: 200, text: MALFORMED_TEXT, contentType: 'text/html' }, 'fault:malformed');
     if (faultsNow.malformed) return answer(json(200, MALFORMED_JSON), 'fault:malformed');
 

@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import { json, type Route } from '../lib/routes';
 import { startSimulatorServer, messageOf, type ServerOptions, type SimulatorControls } from '../lib/server';
 import { isObject, validateQueueBatch } from './queue-validation';
+import { Stock2ShopSessions, type SimulatedUser } from './sessions';
 import { Stock2ShopStore } from './store';
 import type { HeldOrder, ReceivedProduct, Stock2ShopOrder, WebhookDelivery, WebhookPayload, WriteBack } from './types';
 
@@ -25,9 +26,21 @@ export interface Stock2ShopSimulatorOptions extends ServerOptions {
   webhookSecret?: string;
   /** A secret per source id (as Stock2Shop keeps one per source), used before `webhookSecret`. */
   webhookSecrets?: Record<string, string>;
+  /** API users who log in (`POST /v1/users/authenticate`) for ephemeral tokens; the latest login of a user wins. */
+  users?: SimulatedUser[];
+  /** How long a login's token lasts; default one hour. */
+  tokenTtlMs?: number;
+  /** Authenticated requests per second per account (Stock2Shop's is about 3); none: unlimited. */
+  rateLimitPerSecond?: number;
 }
 
 export interface Stock2ShopSimulator extends SimulatorControls {
+  /** The API's base, `<url>/v1`, as Stock2Shop publishes it (`url` is the server's, for `/_control`). */
+  readonly apiUrl: string;
+  /** Every login, in order. */
+  logins(): { username: string; at: number }[];
+  /** Ends every login's token now (they expire). */
+  expireTokens(): void;
   /** Every `{source, product}` item received, in order (including those of earlier runs on the same dataDir). */
   receivedProducts(): ReceivedProduct[];
   /**
@@ -72,7 +85,13 @@ function signature(secret: string, timestamp: string, body: Buffer): string {
 
 export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptions): Promise<Stock2ShopSimulator> {
   const given = [...(options.token !== undefined ? [options.token] : []), ...(options.tokens ?? [])];
-  const tokens = new Set(given.length > 0 ? given : [STOCK2SHOP_DEFAULTS.token]);
+  const tokens = new Set(given.length > 0 || (options.users ?? []).length > 0 ? given : [STOCK2SHOP_DEFAULTS.token]);
+  const sessions = new Stock2ShopSessions({
+    users: options.users ?? [],
+    fixedTokens: [...tokens],
+    tokenTtlMs: options.tokenTtlMs ?? 60 * 60 * 1000,
+    ...(options.rateLimitPerSecond === undefined ? {} : { rateLimitPerSecond: options.rateLimitPerSecond }),
+  });
   const store = new Stock2ShopStore(options.dataDir ?? null);
   let webhookUrl: string | null = options.webhookUrl ?? null;
   let webhookSecret: string | null = options.webhookSecret || null;
@@ -166,7 +185,17 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
     },
   });
 
-  const routes: Route[] = [
+  const unprefixedRoutes: Route[] = [
+    {
+      method: 'POST',
+      path: '/users/authenticate',
+      public: true,
+      handle: ({ body }) => {
+        const login = sessions.login(body);
+        if (!login.ok) return json(401, { errors: login.message });
+        return json(200, { system_user: { username: login.user.username, client_name: login.user.account ?? 'default', token: login.token, active: 1 } });
+      },
+    },
     {
       method: 'POST',
       path: '/products/queue',
@@ -209,8 +238,19 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
     writeBackRoute('failure', 'reason'),
     writeBackRoute('cancelled', 'reason'),
   ];
+  // The API as Stock2Shop publishes it: under /v1.
+  const routes: Route[] = unprefixedRoutes.map((route) => ({ ...route, path: `/v1${route.path}` }));
 
   const controlRoutes: Route[] = [
+    { method: 'GET', path: '/_control/logins', handle: () => json(200, { logins: sessions.logins }) },
+    {
+      method: 'POST',
+      path: '/_control/tokens/expire',
+      handle: () => {
+        sessions.expireAll();
+        return json(200, { expired: true });
+      },
+    },
     { method: 'GET', path: '/_control/orders', handle: () => json(200, { orders: store.orders() }) },
     {
       method: 'POST',
@@ -298,10 +338,11 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
         webhook_signed: webhookSecret !== null || webhookSecrets.size > 0,
         data_dir: options.dataDir ?? null,
       }),
-      authenticate: ({ query }) => {
-        const token = query.get('token');
-        return token !== null && token !== '' && tokens.has(token);
-      },
+      authenticate: ({ query }) => sessions.accountOf(query.get('token')) !== undefined,
+      admit: ({ query }) =>
+        sessions.admit(sessions.accountOf(query.get('token'))!)
+          ? undefined
+          : json(429, { errors: 'Rate limit exceeded' }, { 'x-S2S-RateLimit': String(sessions.rateLimitPerSecond) }),
       errorBody: (message) => ({ errors: message }),
       unauthorizedMessage: 'Invalid token',
       secretQueryKeys: ['token'],
@@ -311,6 +352,9 @@ export async function startStock2ShopSimulator(options: Stock2ShopSimulatorOptio
 
   return {
     ...controls,
+    apiUrl: `${controls.url}/v1`,
+    logins: () => [...sessions.logins],
+    expireTokens: () => sessions.expireAll(),
     receivedProducts: () => store.receivedProducts(),
     addOrder,
     order(code) {

@@ -51,7 +51,7 @@ describe('Stock2Shop client', () => {
 
   before(async () => {
     sim = await startStock2ShopSimulator({ port: 0, token: TOKEN });
-    options = { endpoint: sim.url, token: TOKEN, timeoutMs: 2000 };
+    options = { endpoint: sim.apiUrl, token: TOKEN, timeoutMs: 2000 };
   });
   after(async () => {
     await sim.close();
@@ -133,7 +133,7 @@ describe('Stock2Shop client', () => {
   test('wrong token → AuthenticationError, the token never in the error', async () => {
     const error = await rejectsWith(s2s({ token: WRONG_TOKEN }).queueSummary(), AuthenticationError);
     assert.equal(error.system, 'stock2shop');
-    assert.match(error.message, /Stock2Shop refused the login of API token \(401\): Invalid token/);
+    assert.match(error.message, /Stock2Shop refused the login of a fixed Stock2Shop token \(401\): Invalid token/);
     assertNoSecrets(error, SECRETS);
   });
 

@@ -132,7 +132,7 @@ describe('two confined Omni clients and one iSync client on a server that enforc
       TEMPORAL_TLS: 'false',
       TEMPORAL_WORKER_VERSIONING: 'off',
       CONNECTIONS_FILE: connectionsFile,
-      STOCK2SHOP_URL: stock2shop.url,
+      STOCK2SHOP_URL: stock2shop.apiUrl,
       LOG_LEVEL: 'WARN',
     };
     const sourceSecrets = (id: string): NodeJS.ProcessEnv =>

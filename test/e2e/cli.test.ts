@@ -28,7 +28,7 @@ describe('the command line', () => {
     });
     workers = await runBothWorkers(stack);
     // As in the shell of an operator of this stack: `order submit <file>` places the file in this simulator.
-    process.env.STOCK2SHOP_URL = stack.stock2shop.url;
+    process.env.STOCK2SHOP_URL = stack.stock2shop.apiUrl;
   });
   after(async () => {
     await workers?.stop();
@@ -126,8 +126,14 @@ describe('the command line', () => {
     try {
       const order = { ...makeOrder('WEB-HOOK-1', [{ sku: 'TOASTER-02', qty: 1, price: 260 }]), sources: [{ source_id: 101 }] };
       void stack.stock2shop.addOrder(order);
+      // Three announcements, each signed at its own time (the very same signed call again is a replay, refused).
       for (let i = 0; i < 3; i++) {
-        const answer = await callWebhook(orderWebhookUrl(intake.url, 101), { body: orderNotification(101, order), secret: WEBHOOK_SECRETS['acme-omni'] });
+        const timestamp = Math.floor(Date.now() / 1000) - i;
+        const answer = await callWebhook(orderWebhookUrl(intake.url, 101), {
+          body: orderNotification(101, order),
+          secret: WEBHOOK_SECRETS['acme-omni'],
+          timestamp,
+        });
         assert.equal(answer.status, 202);
       }
       await env.client.workflow.getHandle('raise-order/acme-omni/WEB-HOOK-1').result();

@@ -11,7 +11,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { agentPlacement, ConnectionSchema, type Connection } from '../../domain';
 import { setupClientNamespace } from '../../client/client-namespaces';
-import { createStock2ShopClient, type SourceSecrets, type Stock2ShopClient } from '../../connectors';
+import { MemorySessionCoordinator, type SourceSecrets } from '../../connectors';
+import { stock2shopClients as engineStock2ShopClients } from '../../worker/stock2shop-clients';
 import type { ActivityDeps } from '../../activities';
 import { FileProductStateStore } from '../../store/file-store';
 import { createAgentWorker, createCentralWorker, createISyncWorker, workerVersion, type WorkerSetup } from '../../worker/workers';
@@ -25,6 +26,10 @@ export const OMNI_CONNECTION_ID = 'acme-omni';
 export const ISYNC_CONNECTION_ID = 'bravo-isync';
 /** Each connection calls Stock2Shop with its own source's token, and Stock2Shop signs each source's webhooks. */
 export const STOCK2SHOP_TOKENS = { [OMNI_CONNECTION_ID]: 'acme-s2s-token', [ISYNC_CONNECTION_ID]: 'bravo-s2s-token' } as const;
+/** Acme's connection logs in as an API user (ephemeral tokens, renewed); Bravo's calls with a fixed token. */
+export const STOCK2SHOP_USERS = { [OMNI_CONNECTION_ID]: { username: 'acme-engine', password: 'acme-s2s-password', account: 'acme' } } as const;
+/** Acme's on-site agent logs in as an API user of its own (the same variables, its machine's values). */
+export const STOCK2SHOP_AGENT_USER = { username: 'acme-agent', password: 'acme-agent-s2s-password', account: 'acme' } as const;
 export const WEBHOOK_SECRETS = {
   [OMNI_CONNECTION_ID]: 'acme-webhook-secret-32-bytes-or-more',
   [ISYNC_CONNECTION_ID]: 'bravo-webhook-secret-32-bytes-or-more',
@@ -44,6 +49,8 @@ export interface StackOptions {
   omniConnection?: Partial<Record<string, unknown>>;
   isyncConnection?: Partial<Record<string, unknown>>;
   guardTiming?: ActivityDeps['guardTiming'];
+  /** Stock2Shop's own settings, e.g. its rate limit per account or how long a login's token lasts. */
+  stock2shopSimulator?: Pick<Parameters<typeof startStock2ShopSimulator>[0], 'rateLimitPerSecond' | 'tokenTtlMs'>;
 }
 
 export interface WorkerProcess {
@@ -84,7 +91,13 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
   const dataDir = mkdtempSync(join(tmpdir(), 's2s-engine-'));
   const omni = await startOmniSimulator({ port: 0, items: options.omniItems ?? 50, ...omniLogin });
   const isync = await startISyncSimulator({ port: 0, items: options.isyncItems ?? 30, ...isyncLogin });
-  const stock2shop = await startStock2ShopSimulator({ port: 0, tokens: Object.values(STOCK2SHOP_TOKENS), dataDir: join(dataDir, 'stock2shop') });
+  const stock2shop = await startStock2ShopSimulator({
+    port: 0,
+    tokens: Object.values(STOCK2SHOP_TOKENS),
+    users: [...Object.values(STOCK2SHOP_USERS), STOCK2SHOP_AGENT_USER],
+    dataDir: join(dataDir, 'stock2shop'),
+    ...options.stock2shopSimulator,
+  });
 
   const connectionInputs = [
     {
@@ -100,7 +113,12 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
         omniUser: 'ACME_OMNI_USER',
         omniPassword: 'ACME_OMNI_PASSWORD',
       },
-      stock2shop: { sourceId: 101, credentialsRef: { token: 'ACME_S2S_TOKEN', webhookSecret: 'ACME_S2S_WEBHOOK_SECRET' } },
+      // Tests measure the engine, not Stock2Shop's limit (3/s by default): the rate tests set their own.
+      stock2shop: {
+        sourceId: 101,
+        credentialsRef: { username: 'ACME_S2S_USER', password: 'ACME_S2S_PASSWORD', webhookSecret: 'ACME_S2S_WEBHOOK_SECRET' },
+        requestsPerSecond: 1000,
+      },
       settings: {
         param_default_customer_code: 'CASH001',
         param_warehouse_code: '1',
@@ -119,7 +137,7 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
       sourceKind: 'isync',
       endpoint: isync.url,
       credentialsRef: { username: 'BRAVO_ISYNC_USER', password: 'BRAVO_ISYNC_PASSWORD' },
-      stock2shop: { sourceId: 202, credentialsRef: { token: 'BRAVO_S2S_TOKEN', webhookSecret: 'BRAVO_S2S_WEBHOOK_SECRET' } },
+      stock2shop: { sourceId: 202, credentialsRef: { token: 'BRAVO_S2S_TOKEN', webhookSecret: 'BRAVO_S2S_WEBHOOK_SECRET' }, requestsPerSecond: 1000 },
       settings: { param_shipping_code: 'SHIP' },
       requestLimits: { maxConcurrent: 4, perSecond: 50 },
       createCommitDelaySeconds: 1,
@@ -142,8 +160,9 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     TEMPORAL_ADDRESS: env.address,
     CONNECTIONS_FILE: connectionsFile,
     DATA_DIR: dataDir,
-    STOCK2SHOP_URL: stock2shop.url,
-    ACME_S2S_TOKEN: STOCK2SHOP_TOKENS[OMNI_CONNECTION_ID],
+    STOCK2SHOP_URL: stock2shop.apiUrl,
+    ACME_S2S_USER: STOCK2SHOP_USERS[OMNI_CONNECTION_ID].username,
+    ACME_S2S_PASSWORD: STOCK2SHOP_USERS[OMNI_CONNECTION_ID].password,
     BRAVO_S2S_TOKEN: STOCK2SHOP_TOKENS[ISYNC_CONNECTION_ID],
     ACME_S2S_WEBHOOK_SECRET: WEBHOOK_SECRETS[OMNI_CONNECTION_ID],
     BRAVO_S2S_WEBHOOK_SECRET: WEBHOOK_SECRETS[ISYNC_CONNECTION_ID],
@@ -160,9 +179,6 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     LOG_LEVEL: 'WARN',
   };
   const secrets: Record<string, SourceSecrets> = { [OMNI_CONNECTION_ID]: omniLogin, [ISYNC_CONNECTION_ID]: isyncLogin };
-  const stock2shopClients = new Map<string, Stock2ShopClient>(
-    Object.entries(STOCK2SHOP_TOKENS).map(([id, token]) => [id, createStock2ShopClient({ endpoint: stock2shop.url, token, timeoutMs: 5000 })]),
-  );
   const deps: ActivityDeps = {
     connections: () => connections,
     secretsOf: (connection) => {
@@ -170,7 +186,15 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
       if (!found) throw new Error(`no test secrets for ${connection.id}`);
       return found;
     },
-    stock2shopFor: (connection) => stock2shopClients.get(connection.id)!,
+    // The engine's own clients: Acme logs in as its API user, Bravo calls with its fixed token.
+    stock2shopFor: engineStock2ShopClients({
+      endpoint: stock2shop.apiUrl,
+      role: 'central',
+      centralWorkers: 1,
+      connections: () => connections,
+      coordinator: new MemorySessionCoordinator(),
+      env: processEnv,
+    }),
     productStore: new FileProductStateStore(join(dataDir, 'product-state')),
     temporalClient: env.client,
     grantSigningKey: signingKeyFromEnv({ [GRANT_SIGNING_KEY_VARIABLE]: grantKeys.signingKey })!,
@@ -184,6 +208,8 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
   };
   const secretValues = [
     ...Object.values(STOCK2SHOP_TOKENS),
+    STOCK2SHOP_USERS[OMNI_CONNECTION_ID].password,
+    STOCK2SHOP_AGENT_USER.password,
     ...Object.values(WEBHOOK_SECRETS),
     omniLogin.password,
     isyncLogin.password,

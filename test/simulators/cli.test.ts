@@ -48,7 +48,7 @@ test('each main.ts prints where it listens and stops cleanly on SIGTERM', async 
 
   const dataDir = mkdtempSync(join(tmpdir(), 's2s-cli-'));
   try {
-    const stock2shop = await runMain('stock2shop', ['--data', dataDir, '--token', 't'], async (url) => (await fetch(`${url}/queue/summary?token=t`)).status);
+    const stock2shop = await runMain('stock2shop', ['--data', dataDir, '--token', 't'], async (url) => (await fetch(`${url}/v1/queue/summary?token=t`)).status);
     assert.match(stock2shop.line, /Stock2Shop simulator listening on/);
     assert.equal(stock2shop.exitCode, 0);
   } finally {

@@ -42,11 +42,11 @@ async function withStock2Shop(options: Parameters<typeof startStock2ShopSimulato
 }
 
 const api = (s2s: Stock2ShopSimulator, path: string, params: Record<string, string> = {}) =>
-  `${s2s.url}${path}?${new URLSearchParams({ token: TOKEN, ...params })}`;
+  `${s2s.apiUrl}${path}?${new URLSearchParams({ token: TOKEN, ...params })}`;
 
 test('a wrong token answers 401 "Invalid token" and is redacted from the log', async () => {
   await withStock2Shop({}, async (s2s) => {
-    const wrong = await getJson(`${s2s.url}/queue/summary?token=nope`);
+    const wrong = await getJson(`${s2s.apiUrl}/queue/summary?token=nope`);
     assert.deepEqual([wrong.status, wrong.body], [401, { errors: 'Invalid token' }]);
     assert.equal(s2s.requests()[0]?.query.token, '***');
   });
@@ -257,8 +257,8 @@ test('GET /orders/:code shows one held order, with its source order code after a
     const path = `/orders/${encodeURIComponent('WEB/7')}`;
     const shown = await getJson(api(s2s, path));
     assert.deepEqual([shown.status, shown.body], [200, { order: order('WEB/7') }]);
-    assert.deepEqual((await getJson(`${s2s.url}${path}`)).status, 401);
-    assert.deepEqual((await getJson(`${s2s.url}${path}?token=nope`)).body, { errors: 'Invalid token' });
+    assert.deepEqual((await getJson(`${s2s.apiUrl}${path}`)).status, 401);
+    assert.deepEqual((await getJson(`${s2s.apiUrl}${path}?token=nope`)).body, { errors: 'Invalid token' });
 
     const unknown = await getJson(api(s2s, '/orders/GHOST-1'));
     assert.deepEqual([unknown.status, unknown.body], [404, { errors: 'Order GHOST-1 not found' }]);
@@ -273,7 +273,7 @@ test('GET /orders/:code shows one held order, with its source order code after a
     await postJson(api(s2s, '/orders/NEVER-GIVEN/failure'), { source_id: 101, reason: 'x' });
     assert.equal((await getJson(api(s2s, '/orders/NEVER-GIVEN'))).status, 404, 'a write-back alone is no order');
 
-    const logged = s2s.requests().filter((entry) => entry.path === '/orders/WEB/7' && entry.method === 'GET');
+    const logged = s2s.requests().filter((entry) => entry.path === '/v1/orders/WEB/7' && entry.method === 'GET');
     assert.deepEqual(
       logged.map((entry) => [entry.status, entry.outcome]),
       [
@@ -348,15 +348,15 @@ test('a corrected order replaces the held one, clears its failure and is announc
 test('any of several tokens authenticates, and the default token only when none is given', async () => {
   await withStock2Shop({ tokens: ['source-101-token', 'source-202-token'] }, async (s2s) => {
     for (const token of [TOKEN, 'source-101-token', 'source-202-token']) {
-      assert.equal((await getJson(`${s2s.url}/queue/summary?token=${token}`)).status, 200, token);
+      assert.equal((await getJson(`${s2s.apiUrl}/queue/summary?token=${token}`)).status, 200, token);
     }
-    assert.equal((await getJson(`${s2s.url}/queue/summary?token=demo-token`)).status, 401);
-    assert.equal((await getJson(`${s2s.url}/queue/summary?token=`)).status, 401);
+    assert.equal((await getJson(`${s2s.apiUrl}/queue/summary?token=demo-token`)).status, 401);
+    assert.equal((await getJson(`${s2s.apiUrl}/queue/summary?token=`)).status, 401);
   });
   const onlyTokens = await startStock2ShopSimulator({ port: 0, tokens: ['only-one'] });
   try {
-    assert.equal((await getJson(`${onlyTokens.url}/queue/summary?token=only-one`)).status, 200);
-    assert.equal((await getJson(`${onlyTokens.url}/queue/summary?token=demo-token`)).status, 401);
+    assert.equal((await getJson(`${onlyTokens.apiUrl}/queue/summary?token=only-one`)).status, 200);
+    assert.equal((await getJson(`${onlyTokens.apiUrl}/queue/summary?token=demo-token`)).status, 401);
   } finally {
     await onlyTokens.close();
   }
