@@ -3,7 +3,7 @@
  * not come from Stock2Shop never reaches a source: every delivery only says which order to read.
  */
 import { connectionTaskQueue, DomainValidationError, mapOrderForSource, orderContentHash, type Connection } from '../domain';
-import { parseStock2ShopOrder } from '../domain/stock2shop';
+import { describeUnknownOrderFields, parseStock2ShopOrder, unknownOrderFields } from '../domain/stock2shop';
 import { escapeOrderCode, isUnaddressableOrderCode, orderCodeProblem } from '../domain/order-code';
 import type { Stock2ShopClient } from '../connectors';
 import type { PrepareOrderInput, PreparedOrder } from '../contracts/activities';
@@ -39,18 +39,27 @@ export async function prepareOrderFor(connection: Connection, input: PrepareOrde
         reason: 'differs from the code the order was delivered under',
       });
     }
-    return {
-      outcome: 'ready',
+    const ready = {
+      outcome: 'ready' as const,
       contentHash,
       document: mapOrderForSource(connection, order),
       sourceKind: connection.sourceKind,
       taskQueue: connectionTaskQueue(connection),
       orderRetryDays: connection.orderRetryDays,
+      // Nothing is dropped silently: the fields the engine does not read, by name (values may be personal data).
+      summary: orderSummary(order.line_items.length, raw),
     };
+    return ready;
   } catch (error) {
     if (error instanceof DomainValidationError) return { outcome: 'invalid', contentHash, reason: error.message };
     throw error;
   }
+}
+
+/** The ready order's summary, shown with the activity's result: its lines, and the fields not used. */
+function orderSummary(lines: number, raw: unknown): string {
+  const unused = describeUnknownOrderFields(unknownOrderFields(raw));
+  return `${lines} ${lines === 1 ? 'line' : 'lines'}; ${unused ?? 'every field used'}`;
 }
 
 /** A field Stock2Shop shows on this source's `sources[]` entry (its source order code, a cancel), read without trusting the shape. */

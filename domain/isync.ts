@@ -10,11 +10,16 @@
  *            and price_tiers; inventory_management = true.
  * Orders:    channel_order_code → PONumber; shipping_address → DeliveryDetail; line sku →
  *            ProductStockID (or barcode → ThirdPartyBarcode); qty → Units; price → SellingPrice;
- *            shipping charge → one more line against the shipping code.
+ *            shipping charge → one more line against the shipping code. Only the fields iSync
+ *            receives are held to iSync's rules (source-limits.ts): the billing address only when
+ *            the order has no shipping address, no title, name of the customer or note.
  */
 import { z } from 'zod';
 import { decideProductLifecycle, parsePrice } from './lifecycle';
-import { customerAccountCodeOf, requireShippingCode, shippingChargeOf, type OrderMappingConnection } from './orders';
+import { requireShippingCode, shippingChargeOf, type OrderMappingConnection } from './orders';
+import { escapeUnsafeCharacters } from './order-code';
+import { customerAccountOf } from './order-values';
+import { ISYNC_TEXT_RULES, sourceTextChecker, type TextRule } from './source-limits';
 import { rawField, recordCodeOf, type ProductMappingContext, type ProductMappingResult } from './products';
 import { parseStock2ShopOrder, type PriceTier, type ProductOption, type Stock2ShopAddress, type Stock2ShopQueueItem } from './stock2shop';
 import { DomainValidationError, firstProblem } from './validation';
@@ -198,17 +203,27 @@ export const ISyncOrderSchema = z.object({
 });
 export type ISyncOrder = z.infer<typeof ISyncOrderSchema>;
 
-function deliveryDetailOf(address: Stock2ShopAddress): ISyncDeliveryDetail {
+type TextCheck = ReturnType<typeof sourceTextChecker>;
+
+/** DeliveryDetail from the address at `path` (`shipping_address`), each field held to iSync's rule. */
+function deliveryDetailOf(address: Stock2ShopAddress, path: 'shipping_address' | 'billing_address', check: TextCheck): ISyncDeliveryDetail {
+  const R = ISYNC_TEXT_RULES;
+  /** The first of `fields` the address has, checked against `rule` under its own name; '' for none. */
+  const pick = (rule: TextRule, ...fields: (keyof Stock2ShopAddress)[]): string => {
+    const field = fields.find((name) => address[name] !== undefined);
+    return field === undefined ? '' : check(`${path}.${field}`, address[field]!, rule);
+  };
+  const names = [pick(R.ContactName, 'first_name'), pick(R.ContactName, 'last_name')];
   return {
-    ContactName: [address.first_name, address.last_name].filter((part) => !!part).join(' '),
-    Company: address.company ?? '',
-    Address1: address.address1 ?? '',
-    Address2: address.address2 ?? '',
-    City: address.city ?? '',
-    Province: address.province ?? address.province_code ?? '',
-    PostalCode: address.zip ?? '',
-    Country: address.country ?? address.country_code ?? '',
-    Phone: address.phone ?? '',
+    ContactName: check(`${path}.last_name`, names.filter((part) => part !== '').join(' '), R.ContactName),
+    Company: pick(R.Company, 'company'),
+    Address1: pick(R.Address1, 'address1'),
+    Address2: pick(R.Address2, 'address2'),
+    City: pick(R.City, 'city'),
+    Province: pick(R.Province, 'province', 'province_code'),
+    PostalCode: pick(R.PostalCode, 'zip'),
+    Country: pick(R.Country, 'country', 'country_code'),
+    Phone: pick(R.Phone, 'phone'),
   };
 }
 
@@ -217,7 +232,8 @@ function deliveryDetailOf(address: Stock2ShopAddress): ISyncDeliveryDetail {
  *
  * Throws `DomainValidationError` (a person must fix it; never retry) for: an invalid order,
  * an order with no shipping (nor billing) address, a line with no barcode in ThirdPartyBarcode
- * mode, or a shipping charge without `param_shipping_code`.
+ * mode, a shipping charge without `param_shipping_code`, or a field iSync receives that breaks
+ * iSync's rule (`... shipping_address.address1: must be at most 255 characters (iSync DeliveryDetail.Address1)`).
  *
  * - DeliveryDetail ← shipping_address (billing_address when the order has none); ContactName is
  *   first and last name; Province and Country fall back to their codes;
@@ -225,8 +241,8 @@ function deliveryDetailOf(address: Stock2ShopAddress): ISyncDeliveryDetail {
  *   `param_order_line_item` is "ThirdPartyBarcode";
  * - shipping charge (sum of shipping_lines, only when > 0) ← one more line
  *   `{ ProductStockID: param_shipping_code, Units: 1, SellingPrice, CnTypeID: shipping_cn_type_id }`;
- * - CustomerCode ← the order's source customer code, else `param_default_customer_code`, else left out
- *   (optional for iSync).
+ * - CustomerCode ← the order's source customer code, else the channel's `source_customer_code`
+ *   (params, meta), else `param_default_customer_code`, else left out (optional for iSync).
  */
 export function mapOrderToISyncOrder(
   /** A Stock2Shop order as received (raw JSON or an already parsed `Stock2ShopOrder`); validated here. */
@@ -238,22 +254,31 @@ export function mapOrderToISyncOrder(
   const fail = (field: string, reason: string): never => {
     throw new DomainValidationError({ recordType: 'Order', record: order.channel_order_code, field, reason });
   };
+  const check = sourceTextChecker(order.channel_order_code);
 
-  const address = order.shipping_address ?? order.billing_address;
+  const path = order.shipping_address ? 'shipping_address' : 'billing_address';
+  const address = order[path];
   if (address == null) return fail('shipping_address', 'required (the order has no shipping or billing address)');
+  const customer = customerAccountOf(order, connection);
+  const customerCode = customer === undefined || customer.setting ? customer?.value : check(customer.field, customer.value, ISYNC_TEXT_RULES.CustomerCode);
+  const deliveryDetail = deliveryDetailOf(address, path, check);
 
   const byBarcode = settings.param_order_line_item === 'ThirdPartyBarcode';
   const lines: ISyncOrderLine[] = order.line_items.map((line, index) => {
-    if (byBarcode) {
-      if (line.barcode === undefined) {
-        return fail(
-          `line_items[${index}].barcode`,
-          `required: line ${index + 1} (sku ${line.sku}) has no barcode and param_order_line_item is ThirdPartyBarcode`,
-        );
-      }
-      return { ThirdPartyBarcode: line.barcode, Units: line.qty, SellingPrice: line.price };
+    if (!byBarcode) {
+      return { ProductStockID: check(`line_items[${index}].sku`, line.sku, ISYNC_TEXT_RULES.ProductStockID), Units: line.qty, SellingPrice: line.price };
     }
-    return { ProductStockID: line.sku, Units: line.qty, SellingPrice: line.price };
+    if (line.barcode === undefined) {
+      return fail(
+        `line_items[${index}].barcode`,
+        `required: line ${index + 1} (sku ${escapeUnsafeCharacters(line.sku)}) has no barcode and param_order_line_item is ThirdPartyBarcode`,
+      );
+    }
+    return {
+      ThirdPartyBarcode: check(`line_items[${index}].barcode`, line.barcode, ISYNC_TEXT_RULES.ThirdPartyBarcode),
+      Units: line.qty,
+      SellingPrice: line.price,
+    };
   });
 
   const shippingCharge = shippingChargeOf(order);
@@ -266,11 +291,10 @@ export function mapOrderToISyncOrder(
     });
   }
 
-  const customerCode = customerAccountCodeOf(order, connection);
   return {
     PONumber: order.channel_order_code,
     ...(customerCode !== undefined ? { CustomerCode: customerCode } : {}),
-    DeliveryDetail: deliveryDetailOf(address),
+    DeliveryDetail: deliveryDetail,
     Lines: lines,
   };
 }

@@ -8,19 +8,14 @@
  *            variants.inventory_management = true.
  * Orders:    source_customer_code → customer_account_code; param_warehouse_code → warehouse_code;
  *            line sku/title/qty/price → stock_code/description/quantity/selling_price;
- *            param_default_tax_code → vat_code.
+ *            param_default_tax_code → vat_code. Omni receives no address, name or note of the order:
+ *            only the fields above are held to Omni's rules (source-limits.ts).
  */
 import { z } from 'zod';
 import { decideProductLifecycle } from './lifecycle';
-import {
-  customerAccountCodeOf,
-  isTaxExemptLine,
-  NO_CUSTOMER_CODE_REASON,
-  requireShippingCode,
-  shippingChargeOf,
-  shippingDescriptionOf,
-  type OrderMappingConnection,
-} from './orders';
+import { isTaxExemptLine, NO_CUSTOMER_CODE_REASON, requireShippingCode, shippingChargeOf, shippingDescriptionOf, type OrderMappingConnection } from './orders';
+import { customerAccountOf, warehouseOf, type OrderValue } from './order-values';
+import { OMNI_TEXT_RULES, sourceTextChecker, type TextRule } from './source-limits';
 import { rawField, recordCodeOf, type ProductMappingContext, type ProductMappingResult } from './products';
 import { parseStock2ShopOrder, type Stock2ShopQueueItem } from './stock2shop';
 import { DomainValidationError, firstProblem } from './validation';
@@ -123,9 +118,12 @@ export type OmniSalesDocument = z.infer<typeof OmniSalesDocumentSchema>;
  * Throws `DomainValidationError` (a person must fix it; never retry) for: an invalid order
  * (`Order WEB-1001: line_items[2].sku: required`), no customer account
  * (`... source_customer_code: No default customer code given or source customer code`), no
- * `param_warehouse_code`, or a shipping charge without `param_shipping_code`.
+ * warehouse, a shipping charge without `param_shipping_code`, or a field Omni receives that breaks
+ * Omni's rule (`... line_items[0].title: must be at most 500 characters (Omni order_lines.description)`).
  *
- * - customer_account_code ← the order's source customer code for this source, else `param_default_customer_code`;
+ * - customer_account_code ← the order's source customer code for this source, else the channel's
+ *   `source_customer_code` (params, meta), else `param_default_customer_code`;
+ * - warehouse_code ← `param_warehouse_code`, else the channel's `warehouse_code`;
  * - a line's vat_code ← `param_default_tax_code`, or `param_default_tax_code_exempt` when the line has no tax;
  * - a line's description ← title, or its sku when the order line has no title;
  * - the shipping charge (sum of shipping_lines, only when > 0) ← one more line: `param_shipping_code`,
@@ -142,17 +140,21 @@ export function mapOrderToOmniSalesDocument(
   const fail = (field: string, reason: string): never => {
     throw new DomainValidationError({ recordType: 'Order', record: order.channel_order_code, field, reason });
   };
+  const check = sourceTextChecker(order.channel_order_code);
+  const checked = (found: OrderValue, rule: TextRule) => (found.setting ? found.value : check(found.field, found.value, rule));
 
-  const customerAccountCode = customerAccountCodeOf(order, connection);
-  if (customerAccountCode === undefined) return fail('source_customer_code', NO_CUSTOMER_CODE_REASON);
-  const warehouseCode = settings.param_warehouse_code;
-  if (warehouseCode === undefined) {
-    return fail('param_warehouse_code', 'the connection setting param_warehouse_code (the Omni warehouse) is not set');
+  const customer = customerAccountOf(order, connection);
+  if (customer === undefined) return fail('source_customer_code', NO_CUSTOMER_CODE_REASON);
+  const customerAccountCode = checked(customer, OMNI_TEXT_RULES.customer_account_code);
+  const warehouse = warehouseOf(order, connection);
+  if (warehouse === undefined) {
+    return fail('param_warehouse_code', 'the connection setting param_warehouse_code (the Omni warehouse) is not set, nor a warehouse_code in the order');
   }
+  const warehouseCode = checked(warehouse, OMNI_TEXT_RULES.warehouse_code);
 
-  const orderLines: OmniSalesOrderLine[] = order.line_items.map((line) => ({
-    stock_code: line.sku,
-    description: line.title ?? line.sku,
+  const orderLines: OmniSalesOrderLine[] = order.line_items.map((line, index) => ({
+    stock_code: check(`line_items[${index}].sku`, line.sku, OMNI_TEXT_RULES.stock_code),
+    description: line.title === undefined ? line.sku : check(`line_items[${index}].title`, line.title, OMNI_TEXT_RULES.description),
     quantity: line.qty,
     selling_price: line.price,
     vat_code: isTaxExemptLine(line) ? settings.param_default_tax_code_exempt : settings.param_default_tax_code,
@@ -160,9 +162,10 @@ export function mapOrderToOmniSalesDocument(
 
   const shippingCharge = shippingChargeOf(order);
   if (shippingCharge > 0) {
+    const titles = order.shipping_lines.length === 1 ? 'shipping_lines[0].title' : 'shipping_lines';
     orderLines.push({
       stock_code: requireShippingCode(order, connection),
-      description: shippingDescriptionOf(order),
+      description: check(titles, shippingDescriptionOf(order), OMNI_TEXT_RULES.description),
       quantity: 1,
       selling_price: shippingCharge,
       vat_code: settings.param_default_tax_code_shipping,

@@ -1,8 +1,33 @@
-/** The corpus of broken and hostile orders: each is refused, naming the right field, without echoing data. */
+/**
+ * The corpus of broken and hostile orders: each is refused, naming the right field, without echoing
+ * data: by the order schema for every source, or by the mapping of each source that receives the
+ * field (and taken by the others). The orders once refused and now taken are mapped by every source.
+ */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeliveredOrderCodeSchema, DomainValidationError, escapeOrderCode, parseStock2ShopOrder } from '../../domain';
-import { BAD_ORDERS, BAD_ORDER_BASE, BAD_ORDER_PERSONAL_DATA } from '../fixtures/bad-orders';
+import {
+  DeliveredOrderCodeSchema,
+  DomainValidationError,
+  escapeOrderCode,
+  mapOrderToISyncOrder,
+  mapOrderToOmniSalesDocument,
+  parseStock2ShopOrder,
+} from '../../domain';
+import { ACCEPTED_ORDERS, BAD_ORDERS, BAD_ORDER_BASE, BAD_ORDER_PERSONAL_DATA, type BadOrder, type OrderSource } from '../fixtures/bad-orders';
+import { isyncConnection, omniConnection } from './fixtures';
+
+/** The base order's source (101), and the shipping code its courier line needs. */
+const stock2shop = { stock2shop: { sourceId: 101, credentialsRef: { token: 'S2S_TOKEN' } } };
+const MAPPINGS: Record<OrderSource, (order: unknown) => unknown> = {
+  omni: (order) => mapOrderToOmniSalesDocument(order, omniConnection({ param_shipping_code: 'SHIP' }, stock2shop)),
+  isync: (order) => mapOrderToISyncOrder(order, isyncConnection({ param_shipping_code: 'SHIP' }, stock2shop)),
+};
+const SOURCES = Object.keys(MAPPINGS) as OrderSource[];
+/** What refuses an entry first: the order schema, or the mapping of the first source it names. */
+function refusal(entry: BadOrder): () => unknown {
+  const source = entry.refusedBy?.[0];
+  return source === undefined ? () => parseStock2ShopOrder(entry.order) : () => MAPPINGS[source](entry.order);
+}
 
 const NO_CODE = '(no channel_order_code)';
 const PERSONAL_DATA = Object.values(BAD_ORDER_PERSONAL_DATA);
@@ -54,40 +79,74 @@ describe('bad orders corpus', () => {
   });
 
   for (const entry of BAD_ORDERS) {
-    test(`refused: ${entry.name} → ${entry.field}`, () => {
-      const error = errorOf(() => parseStock2ShopOrder(entry.order));
-      const record = expectedRecord(entry);
-      assert.equal(error.field, entry.field, `wrong field; message: ${error.message.slice(0, 300)}`);
-      assert.equal(error.record, record);
-      assert.equal(error.recordType, 'Order');
-      assert.ok(error.reason.length > 0);
-      assert.equal(error.message, `Order ${record}: ${entry.field}: ${error.reason}`);
-      assertSafeMessage(error);
+    const by = entry.refusedBy ?? [];
+    const refusers = by.length === 0 ? 'the order schema' : by.join(' and ');
+    test(`refused by ${refusers}: ${entry.name} → ${entry.field}`, () => {
+      const refusals = by.length === 0 ? [() => parseStock2ShopOrder(entry.order)] : by.map((source) => () => MAPPINGS[source](entry.order));
+      for (const refuse of refusals) {
+        const error = errorOf(refuse);
+        const record = expectedRecord(entry);
+        assert.equal(error.field, entry.field, `wrong field; message: ${error.message.slice(0, 300)}`);
+        assert.equal(error.record, record);
+        assert.equal(error.recordType, 'Order');
+        assert.ok(error.reason.length > 0);
+        assert.equal(error.message, `Order ${record}: ${entry.field}: ${error.reason}`);
+        assertSafeMessage(error);
+      }
+      if (by.length > 0) parseStock2ShopOrder(entry.order); // no engine-wide rule refuses it
+      for (const source of SOURCES.filter((name) => by.length > 0 && !by.includes(name))) {
+        assert.doesNotThrow(() => MAPPINGS[source](entry.order), `${source} does not receive the field: it takes the order`);
+      }
     });
   }
+});
+
+describe('orders once refused, taken now by every source', () => {
+  for (const entry of ACCEPTED_ORDERS) {
+    test(`taken: ${entry.name}`, () => {
+      for (const source of SOURCES) assert.doesNotThrow(() => MAPPINGS[source](entry.order), source);
+    });
+  }
+
+  test('whitespace inside an address line iSync receives is collapsed to single spaces', () => {
+    const entry = ACCEPTED_ORDERS.find((candidate) => candidate.name === 'shipping address line with a line break and a tab')!;
+    const document = MAPPINGS.isync(entry.order) as { DeliveryDetail: { Address1: string } };
+    assert.equal(document.DeliveryDetail.Address1, '12 Loop Street Unit 4');
+  });
 });
 
 describe('reasons name the type or the limit, never the value', () => {
   const reasonFor = (field: string, name: string) => {
     const entry = BAD_ORDERS.find((candidate) => candidate.field === field && candidate.name === name);
     assert.ok(entry, `no bad order "${name}"`);
-    return errorOf(() => parseStock2ShopOrder(entry.order)).reason;
+    return errorOf(refusal(entry)).reason;
   };
 
   test('length limits', () => {
-    assert.equal(reasonFor('line_items[0].sku', 'sku of 10 kB'), 'must be at most 100 characters');
-    assert.equal(reasonFor('line_items[0].title', 'title of 100 kB'), 'must be at most 500 characters');
-    assert.equal(reasonFor('notes', 'notes of 1 MB'), 'must be at most 5000 characters');
-    assert.equal(reasonFor('customer.email', 'email of 300 characters'), 'must be at most 255 characters');
+    assert.equal(reasonFor('line_items[0].sku', 'sku of 10 kB'), 'must be at most 10000 characters');
+    assert.equal(reasonFor('line_items[1].sku', 'sku of 101 characters'), 'must be at most 100 characters (Omni order_lines.stock_code)');
+    assert.equal(reasonFor('line_items[0].title', 'title of 100 kB'), 'must be at most 10000 characters');
+    assert.equal(reasonFor('line_items[1].title', 'title of 501 characters'), 'must be at most 500 characters (Omni order_lines.description)');
+    assert.equal(reasonFor('notes', 'notes of 1 MB'), 'must be at most 10000 characters');
+    assert.equal(reasonFor('shipping_address.city', 'shipping city of 256 characters'), 'must be at most 255 characters (iSync DeliveryDetail.City)');
     assert.equal(reasonFor('channel_order_code', 'code of 10 kB'), 'must be at most 100 characters');
     assert.equal(reasonFor('line_items', '501 lines (more than 500)'), 'must have at most 500 lines');
     assert.equal(reasonFor('shipping_lines', '51 shipping lines (more than 50)'), 'must have at most 50 lines');
   });
 
-  test('control characters', () => {
-    assert.equal(reasonFor('line_items[1].sku', 'sku with a control character (BEL)'), 'must not contain control characters');
-    assert.equal(reasonFor('shipping_address.address1', 'NUL in address line'), 'must not contain control characters');
-    assert.equal(reasonFor('notes', 'notes with a backspace (tab/CR/LF are fine, other controls are not)'), 'must not contain control characters');
+  test('characters, named by code point, where the source cannot take them', () => {
+    assert.equal(
+      reasonFor('line_items[1].sku', 'sku with a control character (BEL)'),
+      'must not contain U+0007, a control character (Omni order_lines.stock_code)',
+    );
+    assert.equal(
+      reasonFor('shipping_address.address1', 'NUL in address line'),
+      'must not contain U+0000, which XML cannot carry (iSync DeliveryDetail.Address1)',
+    );
+    assert.equal(
+      reasonFor('line_items[0].title', 'title with a control character'),
+      'must not contain U+0001, a control character (Omni order_lines.description)',
+    );
     // The order's own code names the character (and the record shows the code escaped: `BAD-\u0000\u001B[31m-99`).
     assert.equal(reasonFor('channel_order_code', 'code with control characters'), 'must not contain U+0000 (a control character)');
   });
@@ -109,6 +168,7 @@ describe('reasons name the type or the limit, never the value', () => {
     assert.equal(reasonFor('line_items', 'line_items empty'), 'must have at least one line');
     assert.equal(reasonFor('line_items[1].sku', 'duplicate line (same sku, other case and spaces)'), 'duplicates line_items[0].sku');
     assert.equal(reasonFor('channel_order_code', 'code missing'), 'required');
+    assert.equal(reasonFor('line_items[0].sku', 'sku missing'), 'required');
     assert.equal(reasonFor('channel_order_code', 'code whitespace only'), 'must not be empty');
   });
 });
