@@ -14,12 +14,19 @@ export class RatePacer {
     return this.perSecond;
   }
 
-  /** Waits for this caller's turn. */
+  /**
+   * Waits for this caller's turn: starts are at least 1/perSecond apart as they really happen, so
+   * callers a stalled event loop woke late go one by one rather than in a burst.
+   */
   async take(): Promise<void> {
-    const now = Date.now();
-    const startAt = Math.max(now, this.nextStartAt);
-    this.nextStartAt = startAt + 1000 / this.perSecond;
-    if (startAt > now) await sleep(startAt - now);
+    for (;;) {
+      const now = Date.now();
+      if (now >= this.nextStartAt) {
+        this.nextStartAt = now + 1000 / this.perSecond;
+        return;
+      }
+      await sleep(this.nextStartAt - now);
+    }
   }
 
   /** No start before `ms` from now (the other side said "too many"). */

@@ -340,6 +340,8 @@ export interface BenchConnectionSpec {
   pageSize?: number;
   /** Merged into the connection's entry last (e.g. `syncIntervalMinutes`, `sourceProbeSeconds`, `settings`). */
   extra?: Record<string, unknown>;
+  /** The Stock2Shop account's requests per second (default 1000: the benchmarks measure the engine, not that limit). */
+  stock2shopRequestsPerSecond?: number;
 }
 
 export interface BenchAgentsOptions {
@@ -379,6 +381,8 @@ export interface BenchStackOptions {
   agents?: false | BenchAgentsOptions;
   /** How often the sampler reads /proc (default 5000 ms). */
   sampleEveryMs?: number;
+  /** Stock2Shop's own limit per account (429 beyond); default none. */
+  stock2shopRateLimitPerSecond?: number;
 }
 
 export type BenchSimulator = { name: string; kind: 'omni'; sim: OmniSimulator } | { name: string; kind: 'isync'; sim: ISyncSimulator };
@@ -449,8 +453,8 @@ function connectionEntry(spec: BenchConnectionSpec, endpoint: string, tokenVaria
     id: spec.id,
     name: `Bench ${spec.id}`,
     endpoint,
-    // The benchmarks measure the engine, not Stock2Shop's limit (3/s by default).
-    stock2shop: { sourceId: spec.sourceId, credentialsRef: { token: tokenVariable }, requestsPerSecond: 1000 },
+    // The benchmarks measure the engine, not Stock2Shop's limit (3/s by default), unless a row says so.
+    stock2shop: { sourceId: spec.sourceId, credentialsRef: { token: tokenVariable }, requestsPerSecond: spec.stock2shopRequestsPerSecond ?? 1000 },
     ...(spec.requestLimits ? { requestLimits: spec.requestLimits } : {}),
     ...(spec.pageSize !== undefined ? { pageSize: spec.pageSize } : {}),
   };
@@ -563,7 +567,11 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       return connectionEntry(spec, simulator.sim.url, tokenVariable);
     });
     // No data dir: orders and products in memory (the file store rewrites orders.json on every change).
-    const stock2shop = await startStock2ShopSimulator({ port: 0, tokens: [...tokenOf.values()] });
+    const stock2shop = await startStock2ShopSimulator({
+      port: 0,
+      tokens: [...tokenOf.values()],
+      ...(options.stock2shopRateLimitPerSecond === undefined ? {} : { rateLimitPerSecond: options.stock2shopRateLimitPerSecond }),
+    });
     closers.push(onStop('Stock2Shop simulator', () => stock2shop.close()));
     const connectionsFile = join(dir, 'connections.json');
     writeFileSync(connectionsFile, JSON.stringify({ connections: entries }, null, 2));

@@ -5,7 +5,7 @@
  *
  *   npm run bench [-- --quick] [-- --no-write]
  *
- * Each program also runs alone (`npm run bench:products`, `npm run bench:intake`, `npm run bench:orders`, `npm run bench:scale`).
+ * Each program also runs alone (`npm run bench:products`, `npm run bench:intake`, `npm run bench:stock2shop`, `npm run bench:orders`, `npm run bench:scale`).
  * A benchmark, run by hand: the test suite never times anything.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { markdownTable, type BenchReport } from './report';
 import { runProductSyncBenchmarks } from './product-sync';
 import { DEFAULT_SIZES, runOrderBenchmarks } from './orders';
 import { runIntakeBenchmarks } from './intake';
+import { runStock2ShopLimitBenchmark } from './stock2shop-limit';
 
 /**
  * The whole run stays under 15 minutes: the order rows get the time the product passes left (less
@@ -83,10 +84,12 @@ if (require.main === module) {
     say(`product sync done in ${(reports[0]!.seconds / 60).toFixed(1)} min`);
     reports.push(await runIntakeBenchmarks({ quick }));
     say(`webhook under attack done in ${reports[1]!.seconds.toFixed(0)} s`);
+    reports.push(await runStock2ShopLimitBenchmark({ quick }));
+    say(`Stock2Shop limit done in ${reports[2]!.seconds.toFixed(0)} s`);
     const budgetSeconds = ordersBudgetSeconds((Date.now() - started) / 1000);
     if (!quick && budgetSeconds < DEFAULT_SIZES.budgetSeconds) say(`orders: ${budgetSeconds} s for the rows, so that the whole run stays under 15 minutes`);
     reports.push(await runOrderBenchmarks(quick ? { quick } : { sizes: { budgetSeconds } }));
-    say(`orders done in ${(reports[2]!.seconds / 60).toFixed(1)} min`);
+    say(`orders done in ${(reports[3]!.seconds / 60).toFixed(1)} min`);
     const seconds = (Date.now() - started) / 1000;
     const section = generatedSection(reports, {
       date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
