@@ -14,9 +14,14 @@ export type LogFields = Record<string, unknown>;
 
 const DROPPED_KEYS = new Set(['taskToken', 'base64TaskToken']);
 
+/** Errors whose message quotes a source's own words, which may quote a customer: kept encrypted in history, never logged. */
+const SOURCE_WORDS_TYPES = new Set(['RejectedBySourceError']);
+
 function errorFields(error: Error): LogFields {
-  const type = (error as { type?: unknown }).type;
-  return { type: typeof type === 'string' ? type : error.name, message: error.message };
+  const raw = (error as { type?: unknown }).type;
+  const type = typeof raw === 'string' ? raw : error.name;
+  if (SOURCE_WORDS_TYPES.has(type)) return { type, message: "the source refused it: its words are in the workflow's history, encrypted" };
+  return { type, message: error.message };
 }
 
 /** A number or a boolean that a (short) secret spells becomes the scrubbed text; any other stays as it is. */

@@ -59,3 +59,14 @@ test("the webhook's lines carry time and level, in the workers' shape and level 
   assert.deepEqual([warned!.level, warned!.component, warned!.buildId], ['warn', 'central', 'abc']);
   assert.equal(informed!.level, 'info');
 });
+
+test("a source's refusal is logged by its type, never its words (they may quote a customer)", async () => {
+  const { ApplicationFailure } = await import('@temporalio/common');
+  const out = captured();
+  const logger = runtimeLogger('central', { LOG_LEVEL: 'INFO' }, out.out);
+  const failure = ApplicationFailure.nonRetryable('Omni Accounts refused createOrder (400): Customer account Thandi Nkosi not found', 'RejectedBySourceError');
+  logger.warn('Activity failed', { error: failure, activityType: 'raiseInSource' });
+  logLineWriter('central', {}, out.out)({ level: 'warn', message: 'Activity failed', error: failure });
+  assert.doesNotMatch(out.text(), /Thandi|Nkosi/);
+  assert.match(out.text(), /"type":"RejectedBySourceError"/);
+});
