@@ -260,7 +260,9 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     spawnWorker(kind, extraEnv = {}) {
       const entry = kind === 'central' ? 'worker/central.ts' : 'worker/agent.ts';
       const args = ['--import', 'tsx', entry, ...(kind === 'agent' ? [OMNI_CONNECTION_ID] : [])];
-      const child = spawn(process.execPath, args, { cwd: projectRoot, env: { ...processEnv, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // An agent's machine holds the connection's variables with its own Stock2Shop user's values (docs/deploy.md).
+      const agentUser = kind === 'agent' ? { ACME_S2S_USER: STOCK2SHOP_AGENT_USER.username, ACME_S2S_PASSWORD: STOCK2SHOP_AGENT_USER.password } : {};
+      const child = spawn(process.execPath, args, { cwd: projectRoot, env: { ...processEnv, ...agentUser, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
       child.stderr?.on('data', (chunk: Buffer) => {
