@@ -1,11 +1,15 @@
 /** What every command of the command line works with: its context, and the errors it gives the user. */
 import type { Connection as GrpcConnection, Client } from '@temporalio/client';
 import type { Connection } from '../domain';
+import type { ConnectionsReading } from '../config/config';
 import type { ProblemLedger } from '../store/product-state';
 
 export interface CliContext {
   client: () => Promise<Client>;
+  /** The connections in use: the good ones of the file (a bad one is skipped, as the workers skip it, and warned about). */
   connections: () => Connection[];
+  /** The connections file as read, its bad entries too: for `connections` (all or nothing) and a command naming a bad one. */
+  connectionsFile?: () => ConnectionsReading & { path: string };
   out: (line: string) => void;
   /** Where errors go (default: `out`); the command line writes them to stderr. */
   err?: (line: string) => void;
@@ -29,8 +33,14 @@ export class UsageError extends Error {
 export function findConnection(context: CliContext, connectionId: string): Connection {
   const all = context.connections();
   const connection = all.find((c) => c.id === connectionId);
-  if (!connection) throw new UsageError(`Unknown connection '${connectionId}'. Configured: ${all.map((c) => c.id).join(', ') || 'none'}`);
-  return connection;
+  if (connection) return connection;
+  const file = context.connectionsFile?.();
+  const problem = file?.problems.find((p) => p.connection === connectionId);
+  if (file && problem) {
+    const mistakes = problem.message.replace(`Connection ${problem.connection}: `, '');
+    throw new UsageError(`Connection ${connectionId} cannot be used: ${mistakes} (fix it in ${file.path})`);
+  }
+  throw new UsageError(`Unknown connection '${connectionId}'. Configured: ${all.map((c) => c.id).join(', ') || 'none'}`);
 }
 
 /** The problem ledger the workers write; a command that needs it fails without one. */

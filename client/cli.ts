@@ -3,14 +3,15 @@
  * Temporal's address and the connections file come from the environment (see README).
  */
 import { Command, CommanderError } from 'commander';
-import { Connection as GrpcConnection, type Client } from '@temporalio/client';
-import { ConfigurationError, loadConnections } from '../config/config';
+import { Client, Connection as GrpcConnection } from '@temporalio/client';
+import { ConfigurationError, connectionsFilePath, readConnectionsFile } from '../config/config';
 import { problemLedgerOf, type ProblemLedger } from '../store/product-state';
 import { closeDatabase, productStoreFromEnv } from '../store/from-env';
-import { connectClient, dataConverterFromEnv } from '../temporal/connect';
+import { dataConverterFromEnv } from '../temporal/connect';
 import { connectionOptions, temporalSettingsFromEnv } from '../temporal/settings';
 import { NamespaceSetupError } from './namespace-setup';
 import { UsageError, type CliContext } from './cli-context';
+import { cliInterceptors, errorText } from './cli-failures';
 import { registerClients } from './commands/clients';
 import { registerConnections, registerCustomers, registerKeys, registerSchedules, registerSetup } from './commands/namespace';
 import { registerSync } from './commands/sync';
@@ -45,7 +46,7 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorText(error);
     const err = context.err ?? context.out;
     // A namespace that is not ready, or a connections file with mistakes, lists each problem one a line.
     const multiline = error instanceof NamespaceSetupError || error instanceof ConfigurationError;
@@ -61,14 +62,19 @@ if (require.main === module) {
   let client: Client | undefined;
   let bare: GrpcConnection | undefined;
   let ledger: ProblemLedger | undefined;
+  let file: ReturnType<NonNullable<CliContext['connectionsFile']>> | undefined;
+  let warned = false;
   const context: CliContext = {
     client: async () => {
       if (client) return client;
       // A missing payload key is a configuration problem of its own (exit 2); an unreachable Temporal says where it looked.
       const [settings, dataConverter] = [temporalSettingsFromEnv(), dataConverterFromEnv()];
-      client = await connectClient(settings, dataConverter).catch((error: Error) => {
-        throw new Error(`Cannot reach Temporal at ${settings.address} (TEMPORAL_ADDRESS): ${error.message}`);
-      });
+      const connection = await GrpcConnection.connect({ ...connectionOptions(settings), interceptors: cliInterceptors(dataConverter) }).catch(
+        (error: Error) => {
+          throw new Error(`Cannot reach Temporal at ${settings.address} (TEMPORAL_ADDRESS): ${error.message}`);
+        },
+      );
+      client = new Client({ connection, namespace: settings.namespace, dataConverter });
       return client;
     },
     temporal: async () => {
@@ -78,7 +84,18 @@ if (require.main === module) {
       });
       return { connection: bare, namespace: settings.namespace };
     },
-    connections: () => loadConnections(),
+    connectionsFile: () => {
+      const path = connectionsFilePath();
+      file ??= { path, ...readConnectionsFile(path) };
+      return file;
+    },
+    // As the workers do: a bad connection is skipped, in one line on stderr, and the others are served.
+    connections: () => {
+      const { path, connections, problems } = context.connectionsFile!();
+      if (!warned) for (const problem of problems) process.stderr.write(`warning: ${path}: ${problem.message} (skipped; the others are served)\n`);
+      warned = true;
+      return connections;
+    },
     // The store the workers use: DATABASE_URL's Postgres, else the files under DATA_DIR.
     problems: () => {
       ledger ??= problemLedgerOf(productStoreFromEnv());

@@ -209,15 +209,16 @@ export function readConnectionsFile(path: string = connectionsFilePath()): Conne
  */
 export function loadConnections(path: string = connectionsFilePath()): Connection[] {
   const { connections, problems } = readConnectionsFile(path);
-  if (problems.length > 0) {
-    const count = problems.length === 1 ? '1 connection has' : `${problems.length} connections have`;
-    throw new ConfigurationError(
-      [`${path}: ${count} mistakes (fix each; running workers skip a bad connection and serve the others):`, ...problems.map((p) => `  ${p.message}`)].join(
-        '\n',
-      ),
-    );
-  }
+  if (problems.length > 0) throw connectionsFileError(path, problems);
   return connections;
+}
+
+/** The error `loadConnections` throws for a file with bad connections: every one, a line each. */
+export function connectionsFileError(path: string, problems: readonly ConnectionProblem[]): ConfigurationError {
+  const count = problems.length === 1 ? '1 connection has' : `${problems.length} connections have`;
+  return new ConfigurationError(
+    [`${path}: ${count} mistakes (fix each; running workers skip a bad connection and serve the others):`, ...problems.map((p) => `  ${p.message}`)].join('\n'),
+  );
 }
 
 function requireEnv(env: NodeJS.ProcessEnv, connection: Connection, variable: string, what: string): string {

@@ -8,6 +8,7 @@ import { connectionKeyRingVariable } from '../../temporal/data-converter';
 import { generateGrantKeys, GRANT_SIGNING_KEY_VARIABLE, GRANT_VERIFY_KEY_VARIABLE } from '../../temporal/agent-grant';
 import { describeSetupReport, NamespaceSetupError, parseRetentionDays, setupNamespace, SetupOptionsError } from '../namespace-setup';
 import { applyConnectionSchedules, pruneSchedules } from '../schedules';
+import { connectionsFileError } from '../../config/config';
 import { findConnection, UsageError, type CliContext } from '../cli-context';
 
 export function registerSetup(program: Command, context: CliContext): void {
@@ -52,8 +53,11 @@ export function registerSetup(program: Command, context: CliContext): void {
 export function registerConnections(program: Command, context: CliContext): void {
   program
     .command('connections')
-    .description('list the configured connections')
+    .description('list the configured connections (a connections file with mistakes: every one, on stderr)')
     .action(() => {
+      // The check of the file: all or nothing, every mistake named (the other commands serve the good connections).
+      const file = context.connectionsFile?.();
+      if (file && file.problems.length > 0) throw connectionsFileError(file.path, file.problems);
       for (const c of context.connections()) {
         context.out(`${c.id}\t${c.sourceKind}\tevery ${c.syncIntervalMinutes} min\t${c.endpoint}\t${c.name}`);
       }
@@ -87,6 +91,9 @@ export function registerSchedules(program: Command, context: CliContext): void {
         context.out(`${connection.id}: product sync ${outcome.productSync}${poll}`);
       }
       if (!options.prune) return;
+      const bad = context.connectionsFile?.().problems.length ?? 0;
+      // A bad connection is still configured: its schedules stay until the file is fixed.
+      if (bad > 0) return context.out(`not removing the schedules of connections no longer configured: ${bad} connection(s) of the file have mistakes`);
       for (const { scheduleId, connectionId } of await pruneSchedules(client, connections)) {
         context.out(`${scheduleId}: removed (connection ${connectionId} is no longer configured)`);
       }
