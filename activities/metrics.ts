@@ -2,7 +2,7 @@
  * The engine's own Prometheus metrics, beside the SDK's: recorded on the activity context's metric
  * meter (`Context.current().metricMeter`), so they go out through the Temporal runtime's endpoint
  * (METRICS_BIND_ADDRESS, see worker/observability.ts) with the activity's tags (`namespace`,
- * `taskQueue`, `activityType`) and the connection's (`connection_id`). The one place that names them.
+ * `taskQueue`, `activityType`) and the connection's (`connection_id`). Their names: contracts/engine-metrics.ts.
  *
  *   engine_products_read{connection_id}             records read from the source (syncProductPage)
  *   engine_products_pushed{connection_id}           changed products pushed to Stock2Shop
@@ -10,6 +10,7 @@
  *   engine_orders_raised{connection_id}             orders raised in the source (their write-back's first attempt)
  *   engine_orders_needing_attention{connection_id}  orders that came to need a person (their failure's first write-back)
  *   engine_source_reachable{connection_id}          gauge: 1 when the source answered the latest call, 0 when it did not
+ *   (engine_product_passes, engine_product_pass_ended_timestamp_seconds: the passes that ended, workflows/pass-metrics.ts)
  *
  * The counters are counted once per activity that did the work; a page retried after a failure counts
  * what the retry read again. Outside an activity (a unit test calling the code directly) nothing is
@@ -17,17 +18,11 @@
  */
 import { Context } from '@temporalio/activity';
 import type { MetricMeter } from '@temporalio/common';
+import { ENGINE_METRICS } from '../contracts/engine-metrics';
 
-export const ENGINE_METRICS = {
-  productsRead: { name: 'engine_products_read', unit: 'records', description: 'Product records read from the source' },
-  productsPushed: { name: 'engine_products_pushed', unit: 'records', description: 'Changed products pushed to Stock2Shop' },
-  productsInvalid: { name: 'engine_products_invalid', unit: 'records', description: 'Product records that failed validation or that Stock2Shop refused' },
-  ordersRaised: { name: 'engine_orders_raised', unit: 'orders', description: 'Orders raised in the source' },
-  ordersNeedingAttention: { name: 'engine_orders_needing_attention', unit: 'orders', description: 'Orders that came to need a person' },
-  sourceReachable: { name: 'engine_source_reachable', unit: '', description: '1 when the source answered the latest call, 0 when it did not' },
-} as const;
+export { ENGINE_METRICS };
 
-type CounterName = Exclude<keyof typeof ENGINE_METRICS, 'sourceReachable'>;
+type CounterName = Exclude<keyof typeof ENGINE_METRICS, 'sourceReachable' | 'productPasses' | 'passEndedAt'>;
 
 function activityMeter(): MetricMeter | undefined {
   try {

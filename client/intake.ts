@@ -23,6 +23,7 @@ import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { CUSTOMER_SYNC_NOT_SUPPORTED_MESSAGE, DeliveredOrderCodeSchema, raiseOrderWorkflowId, type Connection } from '../domain';
 import { deliverOrder } from '../temporal/deliver-order';
+import { inSpan, tracedClient } from '../worker/tracing';
 import { MemoryWebhookNonces, type WebhookNonces } from '../store/webhook-nonces';
 import { DEFAULT_INTAKE_LIMITS, IntakeLimits, type IntakeLimitSettings } from './intake-limits';
 import { checkSignedHeaders, declaredLength, readBodyWithin, signatureMatches, SIGNATURE_TOLERANCE_SECONDS, type Rejection } from './webhook-request';
@@ -186,7 +187,13 @@ async function handleOrder(handling: OrderHandling, request: IncomingMessage, re
   if (!connection.settings.create_order) {
     return answer(response, 422, { error: `Raising orders is switched off for connection ${connection.id} (create_order)` });
   }
-  const outcome = await deliverOrder(handling.options.client, connection, code, { via: 'webhook' }).catch(async (error: unknown) => {
+  // With tracing on, the order's trace starts here (worker/tracing.ts); ids only, never the order's content.
+  const delivered = inSpan(
+    'webhook add_order',
+    { connection_id: connection.id, source_id: sourceId, temporalWorkflowId: raiseOrderWorkflowId(connection.id, code) },
+    () => deliverOrder(handling.options.client, connection, code, { via: 'webhook' }),
+  );
+  const outcome = await delivered.catch(async (error: unknown) => {
     // Not delivered: Stock2Shop's retry of this very call must be accepted.
     await handling.nonces.forget(callKey);
     throw error;
@@ -199,7 +206,7 @@ async function handleOrder(handling: OrderHandling, request: IncomingMessage, re
 export async function startIntakeServer(options: IntakeOptions): Promise<IntakeServer> {
   const headersTimeoutMs = options.headersTimeoutMs ?? DEFAULT_WEBHOOK_HEADERS_TIMEOUT_MS;
   const handling: OrderHandling = {
-    options,
+    options: { ...options, client: tracedClient(options.client) },
     log: options.log ?? (() => undefined),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_WEBHOOK_MAX_BODY_BYTES,
     bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_WEBHOOK_BODY_TIMEOUT_MS,

@@ -30,6 +30,7 @@ import { createAgentWorker, createEngineWorkers } from '../worker/workers';
 import { sizingFromEnv } from '../worker/sizing';
 import { deploymentFromEnv, endRunsPinnedToOtherVersions, setCurrentVersion, shutdownGraceSecondsFromEnv } from '../worker/deployment';
 import { installRuntime, logLineWriter, logRefusedPayload } from '../worker/observability';
+import { installedTracing } from '../worker/tracing';
 import { applyConnectionSchedules } from '../client/schedules';
 import { intakeLogTo, orderWebhookUrl, startIntakeServer } from '../client/intake';
 import { databaseFromEnv } from '../store/from-env';
@@ -70,7 +71,8 @@ async function main(): Promise<void> {
   const connectionsChoice = chooseConnectionsFile(env);
   const data = dataDir();
   installRuntime('stack');
-  const stops: (() => Promise<unknown>)[] = [];
+  // Stopped last: the spans of everything stopped before it go out.
+  const stops: (() => Promise<unknown>)[] = [async () => installedTracing()?.shutdown()];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };

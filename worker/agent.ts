@@ -19,6 +19,7 @@ import { createAgentWorker } from './workers';
 import { agentPlacement, agentRefusal } from '../domain';
 import { verifyKeyFromEnv } from '../temporal/agent-grant';
 import { installRuntime, logRefusedPayload } from './observability';
+import { installedTracing } from './tracing';
 import { runUntilStopped } from './process';
 import { shutdownGraceSecondsFromEnv } from './deployment';
 import { sizingFromEnv, warnIfMallocUntuned } from './sizing';
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
     await connection.close();
     await closeDatabase();
+    await installedTracing()?.shutdown(); // the spans still pending go out before the process ends
   }
 }
 

@@ -7,6 +7,7 @@ import { createEngineWorkers } from './workers';
 import { sizingFromEnv, warnIfMallocUntuned } from './sizing';
 import { currentVersionOf, deploymentFromEnv, setCurrentVersion, shutdownGraceSecondsFromEnv, type DeploymentVersion } from './deployment';
 import { installRuntime, logRefusedPayload } from './observability';
+import { installedTracing } from './tracing';
 import { runUntilStopped } from './process';
 
 async function main(): Promise<void> {
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   const running = Promise.all([central.run(), isync.run()]);
   await announceVersion(version, client.connection, settings.namespace);
   await running;
+  await installedTracing()?.shutdown(); // the spans still pending go out before the process ends
   await Runtime.instance().shutdown();
 }
 

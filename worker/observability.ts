@@ -1,13 +1,15 @@
 /**
- * Structured logs and Prometheus metrics for a worker process.
+ * Structured logs, Prometheus metrics and traces for a worker process.
  *   LOG_LEVEL            TRACE | DEBUG | INFO | WARN | ERROR (default INFO)
  *   METRICS_BIND_ADDRESS where the Temporal runtime serves Prometheus metrics, e.g. 0.0.0.0:9464
  *                        (unset: no metrics endpoint); the engine's own are recorded on the same
- *                        runtime by the activities (activities/metrics.ts)
+ *                        runtime by the activities (activities/metrics.ts) and the workflows (workflows/pass-metrics.ts)
+ *   OTEL_EXPORTER_OTLP_ENDPOINT  where traces go over OTLP/HTTP (unset: no tracing; worker/tracing.ts)
  */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { formatLogLine, type LogFields } from './log-line';
 import { configuredSecretValues } from '../config/config';
+import { installTracing, shownTracesUrl } from './tracing';
 
 const LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 /** How often the list of secrets is read again: the connections file is watched, a connection may come in later. */
@@ -59,6 +61,7 @@ export function installRuntime(component: string, env: NodeJS.ProcessEnv = proce
     logger,
     ...(bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress } } } } : {}),
   });
+  if (installTracing(component, env)) logger.info(`Traces go over OTLP to ${shownTracesUrl(env)}`);
 }
 
 /** A payload the codec refused is a security event: one WARN line in this process's log (after `installRuntime`). */

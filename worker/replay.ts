@@ -7,6 +7,7 @@ import type { DataConverter } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import * as proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import { workerTracing } from './tracing';
 
 export type { History };
 
@@ -42,8 +43,12 @@ export async function replayHistories(
     }
   }
   const results: ReplayOutcome[] = [];
+  // The bundle's OpenTelemetry interceptor hands its spans to the `exporter` sink, which a replay never calls but must know.
   // One history at a time, in the order given: the nth result is the nth history's.
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, dataConverter, replayName: 'history-replay' }, remembered())) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: bundle, dataConverter, replayName: 'history-replay', sinks: workerTracing().sinks },
+    remembered(),
+  )) {
     const { name, history } = given[results.length]!;
     results.push(result.error ? { name, error: withEventDescribed(result.error, history) } : { name });
   }

@@ -17,6 +17,7 @@ import { GRANT_VERIFY_KEY_VARIABLE } from '../temporal/agent-grant';
 import { agentEndpointHandler } from './agent-operations';
 import { createActivities, type ActivityDeps } from '../activities';
 import { activityInterceptors } from '../activities/interceptors';
+import { workerTracing } from './tracing';
 import { cachedWorkflowBundle, engineBuildId, type WorkflowBundle } from './workflow-bundle';
 import type { DeploymentVersion, WorkerDeployment } from './deployment';
 import { DEFAULT_SIZING, type WorkerSizing } from './sizing';
@@ -84,7 +85,7 @@ export async function createCentralWorker(setup: WorkerSetup): Promise<Worker> {
     dataConverter,
     workflowBundle: { codePath: bundle.codePath },
     activities: createActivities(deps),
-    interceptors: { activity: activityInterceptors },
+    ...traced(),
     maxCachedWorkflows: (setup.sizing ?? DEFAULT_SIZING).workflowCacheSize,
     maxConcurrentWorkflowTaskExecutions: (setup.sizing ?? DEFAULT_SIZING).workflowTaskSlots,
     maxConcurrentActivityTaskExecutions: (setup.sizing ?? DEFAULT_SIZING).centralActivitySlots,
@@ -92,6 +93,16 @@ export async function createCentralWorker(setup: WorkerSetup): Promise<Worker> {
     ...shutdownTimes(setup.shutdownGraceSeconds),
     ...versioned(versionOf(setup, bundle), 'central'),
   });
+}
+
+/**
+ * The activity interceptors and, for tracing (worker/tracing.ts), the workflow spans' sink: every
+ * worker registers it, since the bundle's OpenTelemetry interceptor hands its spans to it.
+ */
+function traced(): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  const tracing = workerTracing();
+  // OpenTelemetry's first: a refused input still shows as a failed span.
+  return { interceptors: { activity: [...tracing.activity, ...activityInterceptors], nexus: tracing.nexus }, sinks: tracing.sinks };
 }
 
 /** The deployment version a worker polls as, if it uses Worker Versioning. */
@@ -123,7 +134,7 @@ export async function createISyncWorker(
     taskQueue: ISYNC_TASK_QUEUE,
     dataConverter,
     activities: createActivities(deps),
-    interceptors: { activity: activityInterceptors },
+    ...traced(),
     maxConcurrentActivityTaskExecutions: (sizing ?? DEFAULT_SIZING).isyncActivitySlots,
     ...shutdownTimes(shutdownGraceSeconds),
     ...versioned(version, 'isync'),
@@ -162,7 +173,7 @@ export async function createAgentWorker(
     connection,
     dataConverter,
     activities: createActivities(deps),
-    interceptors: { activity: activityInterceptors },
+    ...traced(),
     // The connection's guard keeps the source's own request limits; slots only bound waiting tasks.
     maxConcurrentActivityTaskExecutions: (sizing ?? DEFAULT_SIZING).agentActivitySlots,
     ...shutdownTimes(shutdownGraceSeconds),

@@ -1,8 +1,13 @@
 /**
- * No refused payload (contracts/refused-payload.ts) becomes a workflow's input: a start ends the run
- * refused, a signal is dropped, an update or query is refused, and an activity's refused result is
- * that activity failing, so the order's own failure handling says what happened. Bundled with every
- * workflow (worker/workflow-bundle.ts); it adds no command, so histories replay as before.
+ * The interceptors bundled with every workflow (worker/workflow-bundle.ts). None adds a command, so
+ * histories replay as before:
+ *  - OpenTelemetry's (@temporalio/interceptors-opentelemetry): a span for the run, each activity,
+ *    signal and child, continuing the trace the starter's headers carry; the spans leave through the
+ *    worker's `exporter` sink, which drops them when the worker does not trace (worker/tracing.ts);
+ *  - no refused payload (contracts/refused-payload.ts) becomes a workflow's input: a start ends the run
+ *    refused, a signal is dropped, an update or query is refused, and an activity's refused result is
+ *    that activity failing, so the order's own failure handling says what happened;
+ *  - each product pass that ends is counted (workflows/pass-metrics.ts).
  */
 import {
   ActivityFailure,
@@ -19,7 +24,13 @@ import {
   type WorkflowInterceptorsFactory,
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
+import {
+  OpenTelemetryInboundInterceptor,
+  OpenTelemetryInternalsInterceptor,
+  OpenTelemetryOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import { isRefusedPayload, REFUSED_PAYLOAD_ERROR_TYPE, REFUSED_PAYLOAD_FIELD, refusedAmong, type RefusedPayload } from '../contracts/refused-payload';
+import { CountPasses } from './pass-metrics';
 
 const refusal = (what: string, refused: RefusedPayload) =>
   ApplicationFailure.create({
@@ -78,4 +89,9 @@ class RefuseOutbound implements WorkflowOutboundCallsInterceptor {
   }
 }
 
-export const interceptors: WorkflowInterceptorsFactory = () => ({ inbound: [new RefuseInbound()], outbound: [new RefuseOutbound()] });
+// OpenTelemetry's first: the outermost, so a refused start or result still shows as a failed span.
+export const interceptors: WorkflowInterceptorsFactory = () => ({
+  inbound: [new OpenTelemetryInboundInterceptor(), new RefuseInbound(), new CountPasses()],
+  outbound: [new OpenTelemetryOutboundInterceptor(), new RefuseOutbound()],
+  internals: [new OpenTelemetryInternalsInterceptor()],
+});
