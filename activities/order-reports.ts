@@ -40,12 +40,16 @@ export function orderReportActivities(ctx: ActivityContext) {
       });
     },
 
-    /** A person cancelled the order before it was raised: it needs nobody any more, and Stock2Shop stops offering it. */
-    async writeBackOrderCancelled(input: OrderWriteBack & { reason: string }): Promise<void> {
+    /**
+     * A person cancelled the order before it was raised, or skipped it (handled outside the engine): it
+     * needs nobody any more, and Stock2Shop stops offering it (the skip of its queue item).
+     */
+    async writeBackOrderCancelled(input: OrderWriteBack & { reason: string; skipped?: boolean }): Promise<void> {
       return asActivity(async () => {
         const connection = ctx.connectionById(input.connectionId);
+        const how = input.skipped ? 'is skipped: handled outside the engine; it is never raised' : 'is cancelled; it is never raised';
         // The reason (a person's words, or Stock2Shop's) goes to Stock2Shop only.
-        await ctx.orderNeedsNobody(connection, input.channelOrderCode, 'is cancelled; it is never raised');
+        await ctx.orderNeedsNobody(connection, input.channelOrderCode, how);
         await ctx.stock2shopOf(connection).writeOrderCancelled(input.channelOrderCode, connection.stock2shop.sourceId, input.reason);
       });
     },

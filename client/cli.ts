@@ -19,6 +19,7 @@ import { registerOrders } from './commands/orders';
 import { registerProblems, registerStatus } from './commands/status';
 import { registerPatchCommands } from './commands/patches';
 import { registerDatabase } from './commands/db';
+import { acceptConnectionOption } from './commands/connection-argument';
 
 export function buildCli(context: CliContext): Command {
   const program = new Command('s2s')
@@ -37,6 +38,7 @@ export function buildCli(context: CliContext): Command {
   registerClients(program, context);
   registerPatchCommands(program, context);
   registerDatabase(program, context);
+  acceptConnectionOption(program);
   return program;
 }
 

@@ -10,7 +10,7 @@ export function isDeliveryChannel(value: unknown): value is OrderDeliveryChannel
   return (ORDER_DELIVERY_CHANNELS as readonly unknown[]).includes(value);
 }
 
-export type OrderState = 'received' | 'raising' | 'raised' | 'needs_attention' | 'failed' | 'cancelled';
+export type OrderState = 'received' | 'raising' | 'raised' | 'needs_attention' | 'failed' | 'cancelled' | 'skipped';
 
 export interface OrderStatus {
   connectionId: string;
@@ -29,6 +29,8 @@ export interface OrderStatus {
   reason?: string;
   /** Cancelled by a person (`order cancel`, or a cancel in the Web UI): it is never raised. */
   cancelled?: { reason: string; by: string };
+  /** Skipped by a person (`order skip`): handled outside the engine (keyed in by hand); it is never raised. */
+  skipped?: { reason: string; by: string };
   /** The content hash of the order as it was raised: a later change is reported, not applied. */
   raisedContentHash?: string;
   /** What arrived after the raise and was not applied (a change, a cancel), each reported to Stock2Shop. */
@@ -75,6 +77,16 @@ export interface CancelRequest {
  * (by the validator, leaving no trace) once the order is raised or while its raise is under way.
  */
 export const cancelUpdate = defineUpdate<{ cancelled: true }, [CancelRequest]>('cancel');
+
+/** Why the order was handled outside the engine, and who did it (`--by`, else the OS user). */
+export type SkipRequest = CancelRequest;
+/**
+ * A person handled the order outside the engine (keyed it in by hand): it ends as skipped, Stock2Shop
+ * is told (the skip of its queue item), and it is never raised. Taken only while the order waits (for
+ * a fix, or for its source); refused by the validator, leaving no trace, once it is raised or while it
+ * is being read or raised.
+ */
+export const skipUpdate = defineUpdate<{ skipped: true }, [SkipRequest]>('skip');
 export const statusQuery = defineQuery<OrderStatus>('status');
 
 export type ProductSyncState = 'starting' | 'syncing' | 'reconciling' | 'done';

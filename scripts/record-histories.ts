@@ -29,6 +29,7 @@ import { RECORDED_HISTORIES } from '../test/helpers/replay';
 import { orderHelpers, recording, save, withEngine } from './histories/recording';
 import { recordOrderPaths } from './histories/order-paths';
 import { recordConfinedPaths } from './histories/confined';
+import { recordSkipPaths } from './histories/order-skip';
 import { recordAcrossPatches, recordContinueAsNewOfOrders, recordRetryAtTheEndOfTheWait } from './histories/across-patches';
 import { activityStepNames, patchIdsOf } from '../test/helpers/history-reading';
 
@@ -288,6 +289,7 @@ async function main(): Promise<void> {
     'order-continue-as-new': recordContinueAsNewOfOrders,
     'end-of-wait': recordRetryAtTheEndOfTheWait,
     confined: recordConfinedPaths,
+    'order-skip': recordSkipPaths,
   };
   // HISTORY_PHASES=order-paths,across-patches runs only those phases (while working on them).
   const chosen = process.env.HISTORY_PHASES ? process.env.HISTORY_PHASES.split(',') : Object.keys(phases);

@@ -22,6 +22,7 @@ import {
   isDeliveryChannel,
   orderDeliveredSignal,
   retryUpdate,
+  skipUpdate,
   sourceAvailableSignal,
   statusQuery,
   type CancelRequest,
@@ -29,6 +30,7 @@ import {
   type OrderStatus,
   type RaiseOrderCarry,
   type RaiseOrderInput,
+  type SkipRequest,
 } from '../contracts/workflows';
 import { raiseCall } from './agent-calls';
 import { activityFailureType, causeMessage, describeFailure, isNeedsAttention, isSourceUnreachable, raiseEvidenceOf, whatEndedIt } from './failures';
@@ -91,6 +93,13 @@ class OrderRun {
   private raiseInFlight = false;
   private fixWaitEnded = false;
   private cancelRequest: CancelRequest | undefined;
+  /** A person handled the order outside the engine (patch 'order-skip'): the run ends as skipped. */
+  private skipRequest: SkipRequest | undefined;
+  /** A skip accepted while the failure is being written back ends the run once Stock2Shop has it, so the skip is told last. */
+  private skipDeferred = false;
+  private failureWriteBackInFlight = false;
+  /** What the run waits for in a condition, with nothing in flight: only then is a skip taken. */
+  private resting: 'fix' | 'source' | undefined;
   /**
    * A create that may have reached the source, remembered from the raise's failures until a find proves
    * the order absent: from then on no path says "not raised" (the order may be there).
@@ -160,9 +169,22 @@ class OrderRun {
       },
       { validator: (request) => this.refuseCancel(request) },
     );
+    setHandler(
+      skipUpdate,
+      (request) => {
+        // Before the patch there was no skip: the recorder's code before it takes one as a cancel.
+        if (this.patches.has('order-skip')) this.skipRequest = { reason: request.reason.trim(), by: request.by.trim() };
+        else this.cancelRequest = request;
+        if (this.failureWriteBackInFlight) this.skipDeferred = true;
+        else this.body.cancel();
+        return { skipped: true as const };
+      },
+      { validator: (request) => this.refuseSkip(request) },
+    );
   }
 
   private refuseRetry(): void {
+    if (this.skipRequest) throw new Error(`Order ${this.shown} is skipped (by ${this.skipRequest.by}: ${this.skipRequest.reason}); it is never raised`);
     // The wait ran out in an earlier activation of this task: the order is failing, a retry would be a promise not kept.
     if (this.fixWaitEnded) throw new Error(`Order ${this.shown} stopped waiting for a fix (30 days passed); announce it again from Stock2Shop to start over`);
     if (this.waitingForFix) return;
@@ -178,9 +200,26 @@ class OrderRun {
       throw new Error(`Order ${this.shown} is already raised as ${this.status.sourceOrderCode}; cancel it in ${this.sourceLabel} by hand`);
     }
     if (this.status.state === 'cancelled' || this.cancelRequest) throw new Error(`Order ${this.shown} is cancelled already`);
+    if (this.skipRequest) throw new Error(`Order ${this.shown} is skipped already (by ${this.skipRequest.by}: ${this.skipRequest.reason})`);
     if (this.raiseInFlight) {
       throw new Error(`Order ${this.shown} is being raised in ${this.sourceLabel} now (attempt ${this.status.attempts}); ask again once it is raised or waits`);
     }
+  }
+
+  /** A skip is taken only while the order waits, for a fix or for its source, with no read or raise of it under way. */
+  private refuseSkip(request: SkipRequest): void {
+    if (typeof request?.reason !== 'string' || request.reason.trim() === '') throw new Error('A skip needs a reason');
+    if (typeof request.by !== 'string' || request.by.trim() === '') throw new Error('A skip needs who handled the order');
+    if (this.status.sourceOrderCode !== undefined) {
+      throw new Error(`Order ${this.shown} is already raised as ${this.status.sourceOrderCode}; there is nothing to skip`);
+    }
+    if (this.skipRequest) throw new Error(`Order ${this.shown} is skipped already (by ${this.skipRequest.by}: ${this.skipRequest.reason})`);
+    if (this.status.state === 'cancelled' || this.cancelRequest) throw new Error(`Order ${this.shown} is cancelled; it is never raised`);
+    if (this.fixWaitEnded) throw new Error(`Order ${this.shown} stopped waiting for a fix (30 days passed); it is closing as failed`);
+    if (this.retryRequested) throw new Error(`Order ${this.shown}: a retry is on its way; ask again if it needs a person once more`);
+    if (this.resting !== undefined || this.failureWriteBackInFlight) return;
+    const where = this.raiseInFlight ? `being raised in ${this.sourceLabel} now` : 'being raised now (read from Stock2Shop, or sent to its source)';
+    throw new Error(`Order ${this.shown} is ${where} (attempt ${this.status.attempts}); a skip is taken only while it waits for a fix or for its source`);
   }
 
   /**
@@ -214,6 +253,7 @@ class OrderRun {
     try {
       return await this.body.run(() => this.main());
     } catch (error) {
+      if (isCancellation(error) && this.skipRequest) return await this.endSkipped(this.skipRequest);
       if (!isCancellation(error) || !this.patches.has('order-cancels-and-changes')) throw error;
       return await this.endCancelled(error);
     }
@@ -239,11 +279,14 @@ class OrderRun {
       const { reason } = outcome;
       this.status.reason = reason;
       setCurrentDetails(`${outcome.state === 'failed' ? 'Failed' : 'Needs attention'}: ${reason}. Send 'retry' after the fix.`);
+      this.failureWriteBackInFlight = true;
       await central.writeBackOrderFailure({ connectionId: this.connectionId, channelOrderCode: this.code, reason }).catch((writeBackError: unknown) => {
         if (isCancellation(writeBackError)) throw writeBackError;
         // The order's own state stays visible here and in the Web UI even when Stock2Shop cannot be told.
         log.warn('Could not write the failure reason back to Stock2Shop', { channelOrderCode: this.shown, error: String(writeBackError) });
       });
+      this.failureWriteBackInFlight = false;
+      if (this.skipDeferred) this.body.cancel();
       reread = await this.waitForFixOrCorrection(Date.now() + WAIT_FOR_FIX_MS);
     }
   }
@@ -359,7 +402,9 @@ class OrderRun {
   private async waitForSource(windowEnd: number, alreadyWoken: boolean): Promise<boolean> {
     this.sourceAvailable = alreadyWoken;
     this.patches.has('order-continue-as-new');
-    const satisfied = await condition(() => this.sourceAvailable || this.longHistory(), Math.max(1, Math.min(SOURCE_WAIT_FALLBACK_MS, windowEnd - Date.now())));
+    const satisfied = await this.rest('source', () =>
+      condition(() => this.sourceAvailable || this.longHistory(), Math.max(1, Math.min(SOURCE_WAIT_FALLBACK_MS, windowEnd - Date.now()))),
+    );
     if (satisfied && !this.sourceAvailable) await this.continueAsNew({ for: 'source', windowEnd, sourceAvailable: false });
     this.status.waitingForSource = false;
     setCurrentDetails(`Raising order ${this.shown} (attempt ${this.status.attempts}, ${this.sourceAvailable ? 'the source answers again' : 'trying again'})`);
@@ -374,7 +419,8 @@ class OrderRun {
     this.patches.has('order-continue-as-new');
     for (;;) {
       const remaining = deadline - Date.now();
-      const woken = remaining > 0 && (await condition(() => this.retryRequested || this.recheckRequested || this.longHistory(), remaining));
+      const woken =
+        remaining > 0 && (await this.rest('fix', () => condition(() => this.retryRequested || this.recheckRequested || this.longHistory(), remaining)));
       if (woken && !this.retryRequested && !this.recheckRequested) await this.continueAsNew({ for: 'fix', deadline });
       // A retry accepted in the very task in which the wait ran out is honoured (patch 'honour-accepted-retry').
       if (!woken && !(this.patches.has('honour-accepted-retry') && this.retryRequested)) {
@@ -402,6 +448,16 @@ class OrderRun {
       nonRetryable: true,
       details: [this.status],
     });
+  }
+
+  /** A wait in a condition, with nothing of the order in flight: a skip may end it. */
+  private async rest<T>(waitingFor: 'fix' | 'source', wait: () => Promise<T>): Promise<T> {
+    this.resting = waitingFor;
+    try {
+      return await wait();
+    } finally {
+      this.resting = undefined;
+    }
   }
 
   /** Temporal suggests continuing as new, and this run has the patch 'order-continue-as-new' (asked at the waits, never in a condition). */
@@ -489,6 +545,19 @@ class OrderRun {
       writeBackOrderCancelled({ connectionId: this.connectionId, channelOrderCode: this.code, reason: this.status.reason! }),
     );
     if (byTemporal) throw cancellation;
+    return this.status;
+  }
+
+  /** Handled outside the engine (`order skip`): Stock2Shop is told (its queue item skipped), and the order is never raised. */
+  private async endSkipped(request: SkipRequest): Promise<OrderStatus> {
+    this.status.skipped = request;
+    this.status.reason = `skipped by ${request.by}: ${request.reason} (handled outside the engine)`;
+    this.status.waitingForSource = undefined;
+    this.setState('skipped');
+    setCurrentDetails(`Skipped by ${request.by}: ${request.reason}; handled outside the engine, never raised`);
+    await CancellationScope.nonCancellable(() =>
+      writeBackOrderCancelled({ connectionId: this.connectionId, channelOrderCode: this.code, reason: this.status.reason!, skipped: true }),
+    );
     return this.status;
   }
 

@@ -1,48 +1,57 @@
-/** `order submit|status|retry|cancel` and `orders`: one order, and the orders that need a person. */
+/** `order submit|status` and `orders`: one order, and the orders that need a person; `order retry|cancel|skip` in order-actions.ts. */
 import { existsSync, readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { escapeOrderCode, escapeUnsafeCharacters, raiseOrderWorkflowId, unescapeOrderCode } from '../../domain';
+import type { Client } from '@temporalio/client';
+import { escapeOrderCode, raiseOrderWorkflowId } from '../../domain';
 import { parseStock2ShopOrder } from '../../domain/stock2shop';
-import { cancelUpdate, retryUpdate, statusQuery, type OrderStatus } from '../../contracts/workflows';
+import type { OrderStatus } from '../../contracts/workflows';
 import { ChannelOrderCodeKey, ConnectionIdKey, OrderStateKey } from '../../contracts/search-attributes';
-import { deliverOrder } from '../../temporal/deliver-order';
+import { deliverOrder, type DeliveryOutcome } from '../../temporal/deliver-order';
 import { findConnection, UsageError, type CliContext } from '../cli-context';
+import { codeArgument, describeOrder, orderStatus, ordersNeedingAPersonQuery, shown } from './order-common';
+import { registerOrderActions } from './order-actions';
 
-/** Text for the terminal: no control, bidi or invisible character of a code or reason reaches it raw. */
-const shown = escapeUnsafeCharacters;
+export { describeOrder, ordersNeedingAPersonQuery };
 
 export function registerOrders(program: Command, context: CliContext): void {
   const order = program.command('order').description('orders (Stock2Shop → source)');
   registerSubmit(order, context);
   registerStatus(order, context);
-  registerRetry(order, context);
-  registerCancel(order, context);
+  registerOrderActions(order, context);
   registerNeedingAPerson(program, context);
 }
 
 function registerSubmit(order: Command, context: CliContext): void {
   order
-    .command('submit <codeOrFile>')
+    .command('submit <connectionId> [codeOrFile]')
+    .usage('[options] <connectionId> <codeOrFile>')
     .description(
       'announce an order Stock2Shop holds (its channel_order_code): the engine reads it from Stock2Shop, like the webhook. ' +
         "With a file (Stock2Shop JSON; the demo's form), the order is first placed in the Stock2Shop simulator, then announced",
     )
-    .requiredOption('-c, --connection <connectionId>', 'the connection to raise it in')
-    .action(async (codeOrFile: string, options: { connection: string }) => {
-      const connection = findConnection(context, options.connection);
+    .action(async (connectionId: string, codeOrFile: string | undefined) => {
+      // `submit order.json` alone: the one argument is the order, and no connection was named.
+      if (codeOrFile === undefined) {
+        throw new UsageError(
+          "required option '-c, --connection <connectionId>' not specified: order submit <connectionId> <codeOrFile> (or --connection <connectionId> <codeOrFile>)",
+        );
+      }
+      const connection = findConnection(context, connectionId);
       const code = isOrderFile(codeOrFile) ? await placeInSimulator(codeOrFile, connection.stock2shop.sourceId, context) : codeArgument(codeOrFile);
-      const outcome = await deliverOrder(await context.client(), connection, code, { via: 'cli' });
-      const workflowId = raiseOrderWorkflowId(connection.id, code);
-      const said = { already_raised: 'already raised, not raised again', cancelled: 'cancelled, never raised', delivered: 'delivered' } as const;
-      context.out(`${workflowId}: ${said[outcome]}`);
+      const client = await context.client();
+      const outcome = await deliverOrder(client, connection, code, { via: 'cli' });
+      context.out(`${raiseOrderWorkflowId(connection.id, code)}: ${await deliveredAs(client, connection.id, code, outcome)}`);
     });
 }
 
-/** An order code as typed: Stock2Shop's own, or as the engine shows it (`WEB-\u202E1001`, copied from a reason or a workflow id). */
-function codeArgument(typed: string): string {
-  return unescapeOrderCode(typed.trim());
+/** What a delivery found; a closed run that was skipped says so (its result, kept in history: no worker needed). */
+async function deliveredAs(client: Client, connectionId: string, code: string, outcome: DeliveryOutcome): Promise<string> {
+  if (outcome === 'delivered') return 'delivered';
+  if (outcome === 'cancelled') return 'cancelled, never raised';
+  const handle = client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code));
+  const closed = (await handle.describe()).status.name === 'COMPLETED' ? ((await handle.result()) as OrderStatus) : undefined;
+  if (closed?.state === 'skipped' && closed.skipped) return shown(`skipped by ${closed.skipped.by} (${closed.skipped.reason}), never raised`);
+  return 'already raised, not raised again';
 }
 
 /** A path to a file (or anything on disk, which then says why it is not an order file) rather than an order code. */
@@ -51,8 +60,10 @@ function isOrderFile(argument: string): boolean {
 }
 
 /** The simulator's URL: STOCK2SHOP_URL, or where `npm start` runs it. */
+/** The simulator's own root: its control API sits beside the published API (`STOCK2SHOP_URL` ends in `/v1`). */
 function simulatorUrl(): string {
-  return process.env.STOCK2SHOP_URL ?? `http://127.0.0.1:${process.env.STOCK2SHOP_PORT ?? '8082'}`;
+  const api = process.env.STOCK2SHOP_URL;
+  return api ? new URL(api).origin : `http://127.0.0.1:${process.env.STOCK2SHOP_PORT ?? '8082'}`;
 }
 
 /**
@@ -91,84 +102,19 @@ function registerStatus(order: Command, context: CliContext): void {
     });
 }
 
-function registerRetry(order: Command, context: CliContext): void {
-  order
-    .command('retry <connectionId> <channelOrderCode>')
-    .description('raise an order again after its cause was fixed')
-    .action(async (connectionId: string, typed: string) => {
-      findConnection(context, connectionId);
-      const code = codeArgument(typed);
-      const client = await context.client();
-      const current = await orderStatus(client, connectionId, code);
-      const handle = client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code));
-      if ((await handle.describe()).status.name !== 'RUNNING') {
-        throw new UsageError(
-          shown(
-            current.state === 'raised'
-              ? `Order ${escapeOrderCode(code)} is already raised as ${current.sourceOrderCode}; there is nothing to retry`
-              : `Order ${escapeOrderCode(code)} stopped waiting for a fix (${current.reason ?? current.state}); announce it again from Stock2Shop to start over`,
-          ),
-        );
-      }
-      try {
-        const accepted = await handle.executeUpdate(retryUpdate);
-        context.out(`${handle.workflowId}: retry accepted (attempt ${accepted.attempt})`);
-      } catch (error) {
-        if (error instanceof WorkflowUpdateFailedError) throw new UsageError(shown(error.cause?.message ?? error.message));
-        throw error;
-      }
-    });
-}
-
-function registerCancel(order: Command, context: CliContext): void {
-  order
-    .command('cancel <connectionId> <channelOrderCode>')
-    .description(
-      'cancel an order that must not be raised: it ends as cancelled, Stock2Shop is told, and neither the poll nor the webhook ' +
-        'raises it again. Refused for an order that is raised or being raised (cancel it in the source by hand)',
-    )
-    .requiredOption('--reason <text>', 'why, as Stock2Shop will show it')
-    .option('--by <name>', 'who cancels it (default: the OS user)')
-    .action(async (connectionId: string, typed: string, options: { reason: string; by?: string }) => {
-      findConnection(context, connectionId);
-      if (options.reason.trim() === '') throw new UsageError('--reason needs a text');
-      const code = codeArgument(typed);
-      const client = await context.client();
-      const current = await orderStatus(client, connectionId, code);
-      const handle = client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code));
-      if ((await handle.describe()).status.name !== 'RUNNING') {
-        throw new UsageError(
-          shown(
-            current.state === 'raised'
-              ? `Order ${escapeOrderCode(code)} is already raised as ${current.sourceOrderCode}; cancel it in the source by hand`
-              : `Order ${escapeOrderCode(code)} is closed (${current.reason ?? current.state}); there is nothing to cancel`,
-          ),
-        );
-      }
-      const by = options.by ?? userInfo().username;
-      try {
-        await handle.executeUpdate(cancelUpdate, { args: [{ reason: options.reason.trim(), by }] });
-      } catch (error) {
-        if (error instanceof WorkflowUpdateFailedError) throw new UsageError(shown(error.cause?.message ?? error.message));
-        throw error;
-      }
-      context.out(shown(`${handle.workflowId}: cancelled by ${by}; Stock2Shop is told, and it is never raised`));
-    });
-}
-
 function registerNeedingAPerson(program: Command, context: CliContext): void {
   program
-    .command('orders')
+    .command('orders [connectionId]')
     .summary('list the orders that need a person: waiting for a fix, or closed as failed')
     .description(
       'list the orders that need a person: those waiting for a fix (needs attention, or failed) and those closed as failed. ' +
         'One visibility query on the OrderState search attribute, kept current by each order; in the Web UI, filter with ' +
-        'OrderState="needs_attention" (or OrderState="failed"). `order status <connectionId> <code>` says why an order waits',
+        'OrderState="needs_attention" (or OrderState="failed"). With a connection id, only that connection. ' +
+        '`order status <connectionId> <code>` says why an order waits; `order retry --all` and `order skip --all` act on them together',
     )
-    .option('-c, --connection <connectionId>', 'only this connection')
-    .action(async (options: { connection?: string }) => {
+    .action(async (scope: string | undefined) => {
       const client = await context.client();
-      const connectionId = options.connection === undefined ? undefined : findConnection(context, options.connection).id;
+      const connectionId = scope === undefined ? undefined : findConnection(context, scope).id;
       const lines: string[] = [];
       for await (const execution of client.workflow.list({ query: ordersNeedingAPersonQuery(connectionId) })) {
         const attributes = execution.typedSearchAttributes;
@@ -190,28 +136,6 @@ function registerNeedingAPerson(program: Command, context: CliContext): void {
     });
 }
 
-/**
- * The orders that need a person, as one visibility query: open orders whose `OrderState` search
- * attribute says they wait for a fix, and orders closed as failed. An open order started before
- * raiseOrder kept `OrderState` has none until its next state change.
- */
-export function ordersNeedingAPersonQuery(connectionId?: string): string {
-  const scope = connectionId === undefined ? '' : ` AND ConnectionId = '${connectionId}'`;
-  return (
-    `WorkflowType = 'raiseOrder' AND ((ExecutionStatus = 'Running' AND ${OrderStateKey.name} IN ('needs_attention', 'failed')) ` +
-    `OR ExecutionStatus = 'Failed')${scope}`
-  );
-}
-
-async function orderStatus(client: Client, connectionId: string, code: string): Promise<OrderStatus> {
-  try {
-    return await client.workflow.getHandle(raiseOrderWorkflowId(connectionId, code)).query(statusQuery);
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new UsageError(`No order ${escapeOrderCode(code)} has been delivered to ${connectionId}`);
-    throw error;
-  }
-}
-
 /** An order file's JSON; a file that is missing, unreadable or not JSON is a UsageError in one line (never a raw ENOENT). */
 export function readOrderFile(file: string): unknown {
   let text: string;
@@ -229,19 +153,4 @@ export function readOrderFile(file: string): unknown {
   } catch {
     throw new UsageError(`${file} is not valid JSON`);
   }
-}
-
-export function describeOrder(status: OrderStatus): string {
-  const deliveries = Object.values(status.deliveries).reduce((a, b) => a + b, 0);
-  const detail =
-    status.state === 'raised'
-      ? ` as ${status.sourceOrderCode}${status.alreadyExisted ? ' (found already in the source)' : ''}${status.writeBackPending ? ', write-back to Stock2Shop pending' : ''}` +
-        (status.notApplied ? `; ${status.notApplied.join('; ')}` : '')
-      : status.state === 'cancelled' && status.cancelled
-        ? ` by ${status.cancelled.by} (${status.cancelled.reason}); never raised`
-        : status.reason
-          ? `: ${status.reason}`
-          : '';
-  const line = `${status.connectionId}/${escapeOrderCode(status.channelOrderCode)}: ${status.state.replace('_', ' ')}${detail} (attempts ${status.attempts}, deliveries ${deliveries})`;
-  return shown(line);
 }

@@ -78,9 +78,14 @@ export const RECORDED_HISTORIES = [
   'order-across-order-cancels-and-changes',
   'order-across-order-continue-as-new',
   'order-across-honour-accepted-retry',
+  'order-across-order-skip',
   'source-watch-across-wake-waiters-together',
   'source-watch-across-watch-waits-before-first-probe',
   'product-sync-across-product-pages-in-runs',
+  // `order skip` (the `skip` Update, patch 'order-skip'): handled outside the engine, never raised.
+  'order-skipped-while-waiting-for-fix',
+  'order-skipped-while-waiting-for-source',
+  'order-skipped-while-failure-written-back',
   // A confined agent: its calls through the Nexus endpoint of its client's namespace.
   'order-confined-raised-at-once',
   'product-sync-confined',
