@@ -16,9 +16,8 @@ export function acceptConnectionOption(command: Command): void {
   for (const sub of command.commands) acceptConnectionOption(sub);
   const declared = command.registeredArguments;
   if (declared[0]?.name() !== CONNECTION_ARGUMENT) return;
-  if (command.options.some((option) => option.attributeName() === 'connection')) {
-    throw new Error(`${command.name()}: a command whose first argument is the connection gets --connection from acceptConnectionOption`);
-  }
+  // A command with a --connection of its own means something else by it: left as it is.
+  if (command.options.some((option) => option.attributeName() === 'connection')) return;
   const required = declared.map((argument) => argument.required);
   // The help keeps the arguments as declared; commander checks none of them itself any more (below, once --connection is placed).
   command.usage(command.usage());
