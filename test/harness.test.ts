@@ -5,6 +5,7 @@ import { startDevServer, startTimeSkippingServer, testDataConverter } from './he
 import * as activities from './fixtures/activities';
 import { greetingWorkflow, retriedAfterTwoDays } from './fixtures/workflows';
 import { cachedWorkflowBundle } from '../worker/workflow-bundle';
+import { workerTracing } from '../worker/tracing';
 import { ConnectionIdKey } from '../contracts/search-attributes';
 
 const fixtureWorkflows = require.resolve('./fixtures/workflows');
@@ -18,6 +19,8 @@ test('a workflow with a real activity completes on the real dev server', async (
       workflowBundle: await cachedWorkflowBundle(fixtureWorkflows, testDataConverter.failureConverterPath),
       dataConverter: testDataConverter,
       activities,
+      // The bundle carries the tracing workflow interceptor: its spans go to this sink (discarded with tracing off).
+      sinks: workerTracing().sinks,
     });
     const handle = await env.client.workflow.start(greetingWorkflow, {
       taskQueue: 'harness',
@@ -44,6 +47,8 @@ test('on the time-skipping server, a retry after a 2-day backoff completes in se
       workflowBundle: await cachedWorkflowBundle(fixtureWorkflows, testDataConverter.failureConverterPath),
       dataConverter: testDataConverter,
       activities,
+      // The bundle carries the tracing workflow interceptor: its spans go to this sink (discarded with tracing off).
+      sinks: workerTracing().sinks,
     });
     const wallStart = Date.now();
     const serverStart = await env.currentTimeMs();
