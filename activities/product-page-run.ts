@@ -43,6 +43,7 @@ const ResumePointSchema = z.object({
   ignored: CountSchema,
   invalid: CountSchema,
   invalidRecords: z.array(z.object({ code: z.string(), field: z.string(), reason: z.string() })),
+  selected: z.array(z.object({ code: z.string(), outcome: z.enum(['pushed', 'sent_as_deleted', 'ignored', 'invalid']) })).optional(),
 });
 
 /** The resume point in an earlier attempt's last heartbeat details (`{ resume: … }`), if any. */
@@ -54,9 +55,17 @@ export function resumePointOf(heartbeatDetails: unknown): SyncProductPagesResult
 export async function syncProductPageRun(input: SyncProductPagesInput, deps: PageRunDeps, resume?: SyncProductPagesResult): Promise<SyncProductPagesResult> {
   const now = deps.now ?? Date.now;
   const started = now();
-  let progress: SyncProductPagesResult = resume ?? { nextCursor: input.cursor, pages: 0, ...emptyCounts(), invalidRecords: [] };
-  // A resume point at the catalog's end (or at the page limit): the earlier attempt finished its pages.
-  if (resume && (resume.nextCursor === null || resume.pages >= input.maxPages)) return resume;
+  let progress: SyncProductPagesResult = resume ?? {
+    nextCursor: input.cursor,
+    pages: 0,
+    ...emptyCounts(),
+    invalidRecords: [],
+    ...(input.onlyCodes ? { selected: [] } : {}),
+  };
+  // A one-off push stops reading once every code it asked for was found.
+  const allFound = () => input.onlyCodes !== undefined && input.onlyCodes.every((code) => progress.selected?.some((s) => s.code === code));
+  // A resume point at the catalog's end (or at the page limit, or with every code found): the earlier attempt finished its pages.
+  if (resume && (resume.nextCursor === null || resume.pages >= input.maxPages || allFound())) return resume;
 
   const beat = (details: Record<string, unknown>) => deps.heartbeat({ ...details, resume: progress });
   let listing: Promise<ProductPage> | undefined = deps.listPage(progress.nextCursor);
@@ -80,9 +89,12 @@ export async function syncProductPageRun(input: SyncProductPagesInput, deps: Pag
       nextCursor: done.nextCursor,
       pages: progress.pages + 1,
       invalidRecords: [...progress.invalidRecords, ...done.invalidRecords].slice(0, MAX_LISTED_INVALID_RECORDS),
+      ...(done.selected ? { selected: [...(progress.selected ?? []), ...done.selected] } : {}),
     };
     deps.onPageDone?.(done, progress);
     beat({ cursor: done.nextCursor, stage: 'page done', pages: progress.pages });
+    // The page listed ahead is dropped: the push goes no further than where its last code was found.
+    if (allFound()) listing = undefined;
   }
   return progress;
 }

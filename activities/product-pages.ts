@@ -13,7 +13,7 @@ import { SOURCE_MAPPINGS } from '../domain/sources';
 import type { Stock2ShopQueueItem } from '../domain/stock2shop';
 import type { ProductPage, Stock2ShopClient } from '../connectors';
 import { RejectedBySourceError, STOCK2SHOP_MAX_PUSH } from '../connectors';
-import { emptyCounts, type SyncProductPageInput, type SyncProductPageResult } from '../contracts/activities';
+import { emptyCounts, type SelectedProduct, type SyncProductPageInput, type SyncProductPageResult, type SyncProductPagesInput } from '../contracts/activities';
 import { STOCK2SHOP_REFUSED_PREFIX, type ProblemLedger, type ProductStateStore, type PushedProduct } from '../store/product-state';
 
 export interface ProductPageDeps {
@@ -29,8 +29,14 @@ export interface ProductPageDeps {
   heartbeat: (details: Record<string, unknown>) => void;
 }
 
-export async function syncOneProductPage(input: SyncProductPageInput, deps: ProductPageDeps): Promise<SyncProductPageResult> {
+export async function syncOneProductPage(
+  input: SyncProductPageInput & Pick<SyncProductPagesInput, 'onlyCodes'>,
+  deps: ProductPageDeps,
+): Promise<SyncProductPageResult> {
   const { connection, store } = deps;
+  // A one-off push: only these records, pushed whatever their stored hash, and no pass to mark them seen in.
+  const only = input.onlyCodes ? new Set(input.onlyCodes) : undefined;
+  const selected: SelectedProduct[] = [];
   const page = await deps.listPage();
   deps.heartbeat({ cursor: input.cursor, stage: 'listed', records: page.records.length });
 
@@ -45,15 +51,18 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
 
   for (const record of page.records) {
     const mapped = mapping.mapProduct(record, context);
+    if (only && !only.has(mapped.code)) continue;
     seen.push(mapped.code);
     if (mapped.outcome === 'ignored') {
       result.ignored += 1;
       clean.push(mapped.code);
+      selected.push({ code: mapped.code, outcome: 'ignored' });
       continue;
     }
     if (mapped.outcome === 'invalid') {
       result.invalid += 1;
       result.invalidRecords.push({ code: mapped.code, field: mapped.field, reason: mapped.reason });
+      selected.push({ code: mapped.code, outcome: 'invalid' });
       continue;
     }
     const hash = productContentHash(mapped.item);
@@ -63,12 +72,13 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
     });
   }
   // One read for the whole page: what was last pushed of each of its products.
-  const lastPushed = input.full
-    ? new Map<string, string>()
-    : await store.lastPushedHashes(
-        connection.id,
-        candidates.map((c) => c.pushed.code),
-      );
+  const lastPushed =
+    input.full || only
+      ? new Map<string, string>()
+      : await store.lastPushedHashes(
+          connection.id,
+          candidates.map((c) => c.pushed.code),
+        );
   for (const candidate of candidates) {
     if (lastPushed.get(candidate.pushed.code) === candidate.pushed.hash) {
       result.unchanged += 1;
@@ -76,23 +86,7 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
     } else changed.push(candidate);
   }
 
-  for (let start = 0; start < changed.length; start += STOCK2SHOP_MAX_PUSH) {
-    const { accepted, refused } = await pushFindingRefused(deps.stock2shop, changed.slice(start, start + STOCK2SHOP_MAX_PUSH));
-    await store.recordPushed(
-      connection.id,
-      accepted.map((c) => c.pushed),
-    );
-    for (const { item, pushed } of accepted) {
-      if (item.source.product_active === 'false') result.deleted += 1;
-      else result.pushed += 1;
-      clean.push(pushed.code);
-    }
-    for (const { entry, reason } of refused) {
-      result.invalid += 1;
-      result.invalidRecords.push({ code: entry.pushed.code, field: '(Stock2Shop)', reason: `${STOCK2SHOP_REFUSED_PREFIX}${reason}` });
-    }
-    deps.heartbeat({ cursor: input.cursor, stage: 'pushed', pushed: start + accepted.length + refused.length, of: changed.length });
-  }
+  await pushChanged(changed, deps, input.cursor, { result, clean, selected });
   if (deps.problems) {
     // Closed first: a code both clean and rejected on one page (a repeated record) stays open.
     await deps.problems.closeProblems(connection.id, 'product', clean);
@@ -101,11 +95,43 @@ export async function syncOneProductPage(input: SyncProductPageInput, deps: Prod
       result.invalidRecords.map((r) => ({ kind: 'product' as const, code: r.code, field: r.field, reason: r.reason })),
     );
   }
+  if (only) return { ...result, selected };
   await store.markSeen(connection.id, input.passId, seen);
   return result;
 }
 
 type ChangedProduct = { item: Stock2ShopQueueItem; pushed: PushedProduct };
+
+/** What a page's pushes add up to: its counts, the codes that synced clean, what became of each selected code. */
+interface PageTally {
+  result: SyncProductPageResult;
+  clean: string[];
+  selected: SelectedProduct[];
+}
+
+/** Pushes the changed products in batches of up to 1,000, each batch remembered as pushed as soon as Stock2Shop took it. */
+async function pushChanged(changed: ChangedProduct[], deps: ProductPageDeps, cursor: string | null, { result, clean, selected }: PageTally): Promise<void> {
+  for (let start = 0; start < changed.length; start += STOCK2SHOP_MAX_PUSH) {
+    const { accepted, refused } = await pushFindingRefused(deps.stock2shop, changed.slice(start, start + STOCK2SHOP_MAX_PUSH));
+    await deps.store.recordPushed(
+      deps.connection.id,
+      accepted.map((c) => c.pushed),
+    );
+    for (const { item, pushed } of accepted) {
+      const deleted = item.source.product_active === 'false';
+      if (deleted) result.deleted += 1;
+      else result.pushed += 1;
+      clean.push(pushed.code);
+      selected.push({ code: pushed.code, outcome: deleted ? 'sent_as_deleted' : 'pushed' });
+    }
+    for (const { entry, reason } of refused) {
+      result.invalid += 1;
+      result.invalidRecords.push({ code: entry.pushed.code, field: '(Stock2Shop)', reason: `${STOCK2SHOP_REFUSED_PREFIX}${reason}` });
+      selected.push({ code: entry.pushed.code, outcome: 'invalid' });
+    }
+    deps.heartbeat({ cursor, stage: 'pushed', pushed: start + accepted.length + refused.length, of: changed.length });
+  }
+}
 
 /**
  * Pushes a batch; when Stock2Shop refuses it as invalid (4xx), splits it in halves until the items

@@ -61,6 +61,14 @@ export interface SyncProductPageInput {
 export interface SyncProductPageResult extends ProductCounts {
   nextCursor: string | null;
   invalidRecords: InvalidRecord[];
+  /** Asked for `onlyCodes`: what became of each of them found on these pages (an older agent leaves it out). */
+  selected?: SelectedProduct[];
+}
+
+/** A product a one-off push asked for, found in the source: what it came to. */
+export interface SelectedProduct {
+  code: string;
+  outcome: 'pushed' | 'sent_as_deleted' | 'ignored' | 'invalid';
 }
 
 /** A pass's summary lists this many bad records; the counts cover them all. */
@@ -73,6 +81,12 @@ export interface SyncProductPagesInput extends SyncProductPageInput {
   firstPage?: number;
   /** At the catalog's end, run the pass's removed-products step too (`removal` in the result): one round trip less. */
   reconcileAtEnd?: boolean;
+  /**
+   * A one-off push (`sync push`): only the records of these codes are mapped and pushed, whatever
+   * their stored hash, nothing is marked seen, and the run stops once all are found. The rest of
+   * each page is read only to find them (the sources have no lookup by code).
+   */
+  onlyCodes?: string[];
 }
 
 /** How the failure of a page starts: "page 12 (after cursor 11000) failed: ". */

@@ -1,7 +1,7 @@
 // What the workflows agree on with those who start and ask them: signals, updates and queries, their
 // inputs and results, apart from the workflow code so clients and activities import no workflow internals.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { InvalidRecord, ProductCounts } from './activities';
+import type { InvalidRecord, ProductCounts, SelectedProduct } from './activities';
 
 const ORDER_DELIVERY_CHANNELS = ['webhook', 'poll', 'cli'] as const;
 export type OrderDeliveryChannel = (typeof ORDER_DELIVERY_CHANNELS)[number];
@@ -151,6 +151,34 @@ export interface ProductSyncSummary extends ProductCounts {
   invalidRecords: InvalidRecord[];
   /** Another pass of the connection was running: this one did nothing. */
   skippedFor?: string;
+  /** One line for a person reading the Web UI. */
+  summary: string;
+}
+
+/** `sync push`: these products now, whatever their stored hash, in a pass of their own. */
+export interface PushProductsInput {
+  connectionId: string;
+  /** The SKUs (the source's product codes), each once. */
+  codes: string[];
+  /** While another pass of the connection runs: wait for it to end (true), or push nothing and say which (false). */
+  waitForPass: boolean;
+}
+
+export interface PushProductsResult extends ProductCounts {
+  connectionId: string;
+  sourceKind: string;
+  /** `refused`: another pass was running and the push was not asked to wait; nothing was read or pushed. */
+  outcome: 'done' | 'refused';
+  /** The pass that was running: the reason for a refusal, or the one waited for. */
+  runningPass?: string;
+  /** How long the push waited for other passes to end (ms). */
+  waitedMs: number;
+  pages: number;
+  /** What became of each code found in the source, in the order they were asked for. */
+  found: SelectedProduct[];
+  /** The codes asked for that the source does not have. */
+  notInSource: string[];
+  invalidRecords: InvalidRecord[];
   /** One line for a person reading the Web UI. */
   summary: string;
 }

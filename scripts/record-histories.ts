@@ -29,6 +29,7 @@ import { RECORDED_HISTORIES } from '../test/helpers/replay';
 import { orderHelpers, recording, save, withEngine } from './histories/recording';
 import { recordOrderPaths } from './histories/order-paths';
 import { recordConfinedPaths } from './histories/confined';
+import { recordProductPushPaths } from './histories/product-push';
 import { recordSkipPaths } from './histories/order-skip';
 import { recordAcrossPatches, recordContinueAsNewOfOrders, recordRetryAtTheEndOfTheWait } from './histories/across-patches';
 import { activityStepNames, patchIdsOf } from '../test/helpers/history-reading';
@@ -289,6 +290,7 @@ async function main(): Promise<void> {
     'order-continue-as-new': recordContinueAsNewOfOrders,
     'end-of-wait': recordRetryAtTheEndOfTheWait,
     confined: recordConfinedPaths,
+    'product-push': recordProductPushPaths,
     'order-skip': recordSkipPaths,
   };
   // HISTORY_PHASES=order-paths,across-patches runs only those phases (while working on them).

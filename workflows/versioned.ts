@@ -8,12 +8,13 @@
  *    drain, so every change to their command sequence goes behind `patched()` (docs/versioning.md).
  */
 import { setWorkflowOptions } from '@temporalio/workflow';
-import { pollOrders, productSync, raiseOrder, reviewLateDelivery, watchSource } from './index';
+import { pollOrders, productSync, pushProducts, raiseOrder, reviewLateDelivery, watchSource } from './index';
 
 export * from './index';
 
 setWorkflowOptions({ versioningBehavior: 'PINNED' }, productSync);
 setWorkflowOptions({ versioningBehavior: 'PINNED' }, pollOrders);
 setWorkflowOptions({ versioningBehavior: 'PINNED' }, reviewLateDelivery);
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, pushProducts);
 setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, raiseOrder);
 setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, watchSource);

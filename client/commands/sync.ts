@@ -1,4 +1,4 @@
-/** `sync run`, `sync watch`, `sync pause|resume|trigger`: product syncs. */
+/** `sync run`, `sync watch`, `sync history`, `sync push`, `sync pause|resume|trigger`: product syncs. */
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { CENTRAL_TASK_QUEUE, manualProductSyncWorkflowId, productSyncScheduleId } from '../../domain';
@@ -6,13 +6,17 @@ import { progressQuery } from '../../contracts/workflows';
 import { connectionPriority } from '../../temporal/priority';
 import { renderProgress } from '../progress';
 import { findConnection, UsageError, type CliContext } from '../cli-context';
+import { registerSyncHistory } from './sync-history';
+import { registerSyncPush } from './sync-push';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function registerSync(program: Command, context: CliContext): void {
-  const sync = program.command('sync').description('product syncs (source → Stock2Shop)');
+  const sync = program.command('sync').description('product syncs (source → Stock2Shop): run, watch, history, push, pause, resume, trigger');
   registerSyncRun(sync, context);
   registerSyncWatch(sync, context);
+  registerSyncHistory(sync, context);
+  registerSyncPush(sync, context);
   registerScheduleControls(sync, context);
 }
 

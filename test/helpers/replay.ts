@@ -91,6 +91,10 @@ export const RECORDED_HISTORIES = [
   'product-sync-confined',
   'order-confined-waited-for-source-outage-and-raised',
   'source-watch-confined-woke-waiting-order',
+  // `sync push` (pushProducts): a one-off push of a few SKUs, through the pass claim.
+  'product-push-confined-found-and-missing',
+  'product-push-refused-for-running-pass',
+  'product-push-isync-waited-for-pass',
 ] as const;
 
 /** What each recorded history exercised that its events do not show: the queries asked of it, the patches it started before. */
