@@ -87,14 +87,15 @@ export async function setCurrentVersion(
 }
 
 /**
- * For a single-process stack (`npm start`), where no other version's workers can be running: syncs
- * and polls pinned to another version would wait for it forever (and a waiting sync holds back the
- * connection's next passes), so they are ended. Both are safe to end: the next pass pushes whatever
- * changed, the next poll delivers whatever waits. Orders and source watches move by themselves.
+ * For a single-process stack (`npm start`), where no other version's workers can be running: syncs,
+ * one-off pushes and polls pinned to another version would wait for it forever (and a waiting sync or
+ * push holds the connection's pass claim), so they are ended. All are safe to end: the next pass pushes
+ * whatever changed, a push can be asked again, the next poll delivers whatever waits. Orders and
+ * source watches move by themselves.
  */
 export async function endRunsPinnedToOtherVersions(client: Client, version: DeploymentVersion): Promise<string[]> {
   const ended: string[] = [];
-  const query = `WorkflowType IN ('productSync', 'pollOrders') AND ExecutionStatus = 'Running'`;
+  const query = `WorkflowType IN ('productSync', 'pushProducts', 'pollOrders') AND ExecutionStatus = 'Running'`;
   for await (const execution of client.workflow.list({ query })) {
     const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
     const { raw } = await handle.describe();
