@@ -2,6 +2,8 @@
 import type { Connection as GrpcConnection, Client } from '@temporalio/client';
 import type { Connection } from '../domain';
 import type { ConnectionsReading } from '../config/config';
+import type { SessionCoordinator } from '../connectors';
+import type { ConnectionCheckFiles } from '../store/connection-checks';
 import type { ProblemLedger } from '../store/product-state';
 
 export interface CliContext {
@@ -22,6 +24,10 @@ export interface CliContext {
   problems?: () => ProblemLedger;
   /** Colour the output (a terminal without NO_COLOR). */
   color?: boolean;
+  /** Where `connections check` keeps each connection's last check (for `status`); none: not kept. */
+  connectionChecks?: () => ConnectionCheckFiles;
+  /** The Stock2Shop sessions `connections check` logs in with: the central workers' shared one (the shared database), or its own. */
+  stock2shopSessions?: () => { coordinator: SessionCoordinator; shared: boolean };
 }
 
 /** A mistake of the user's: printed as one line, exit code 2. */

@@ -4,9 +4,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { Client, Connection as GrpcConnection } from '@temporalio/client';
-import { ConfigurationError, connectionsFilePath, readConnectionsFile } from '../config/config';
+import { join } from 'node:path';
+import { ConfigurationError, connectionsFilePath, dataDir, readConnectionsFile } from '../config/config';
+import { ConnectionCheckFiles } from '../store/connection-checks';
+import { sessionCoordinatorFromEnv } from '../worker/stock2shop-clients';
 import { problemLedgerOf, type ProblemLedger } from '../store/product-state';
-import { closeDatabase, productStoreFromEnv } from '../store/from-env';
+import { closeDatabase, databaseFromEnv, productStoreFromEnv } from '../store/from-env';
 import { dataConverterFromEnv } from '../temporal/connect';
 import { connectionOptions, temporalSettingsFromEnv } from '../temporal/settings';
 import { NamespaceSetupError } from './namespace-setup';
@@ -98,6 +101,9 @@ if (require.main === module) {
       warned = true;
       return connections;
     },
+    connectionChecks: () => new ConnectionCheckFiles(join(dataDir(), 'connection-checks')),
+    // With the shared database, the central workers' Stock2Shop tokens: a check then ends none of them.
+    stock2shopSessions: () => ({ coordinator: sessionCoordinatorFromEnv('central'), shared: databaseFromEnv() !== undefined }),
     // The store the workers use: DATABASE_URL's Postgres, else the files under DATA_DIR.
     problems: () => {
       ledger ??= problemLedgerOf(productStoreFromEnv());

@@ -10,6 +10,7 @@ import { describeSetupReport, NamespaceSetupError, parseRetentionDays, setupName
 import { applyConnectionSchedules, pruneSchedules } from '../schedules';
 import { connectionsFileError } from '../../config/config';
 import { findConnection, UsageError, type CliContext } from '../cli-context';
+import { registerConnectionsCheck } from './connections-check';
 
 export function registerSetup(program: Command, context: CliContext): void {
   program
@@ -51,8 +52,9 @@ export function registerSetup(program: Command, context: CliContext): void {
 }
 
 export function registerConnections(program: Command, context: CliContext): void {
-  program
+  const connections = program
     .command('connections')
+    .summary('list the configured connections; `connections check <connectionId>`: live checks of one')
     .description('list the configured connections (a connections file with mistakes: every one, on stderr)')
     .action(() => {
       // The check of the file: all or nothing, every mistake named (the other commands serve the good connections).
@@ -62,6 +64,7 @@ export function registerConnections(program: Command, context: CliContext): void
         context.out(`${c.id}\t${c.sourceKind}\tevery ${c.syncIntervalMinutes} min\t${c.endpoint}\t${c.name}`);
       }
     });
+  registerConnectionsCheck(connections, context);
 }
 
 export function registerSchedules(program: Command, context: CliContext): void {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { gatherStatus, renderProblemLines, renderStatusDetail, renderStatusLines } from '../status';
 import { findConnection, problemLedger, type CliContext } from '../cli-context';
 import { ordersNeedingAPersonQuery } from './orders';
+import { lastCheckLines } from './connections-check';
 import type { Problem, ProblemLedger } from '../../store/product-state';
 import { openProblem, type TextSealer } from '../../store/sealed-problems';
 import { keyRingsFromEnvironment } from '../../temporal/data-converter';
@@ -63,6 +64,7 @@ export function registerStatus(program: Command, context: CliContext): void {
       if (options.json) context.out(JSON.stringify(statuses, null, 2));
       else if (connectionId !== undefined) for (const line of renderStatusDetail(statuses[0]!, { color: context.color })) context.out(line);
       else for (const line of renderStatusLines(statuses, { color: context.color })) context.out(line);
+      if (!options.json) for (const line of lastCheckLines(context, connections)) context.out(line);
     });
 }
 
