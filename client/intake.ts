@@ -4,7 +4,7 @@
  *   POST /webhooks/orders/<source_id>   signed by Stock2Shop with that source's secret (webhook-request.ts);
  *                           body {"instruction":"add_order","source_id":<source_id>,"channel_order_code":"…"}
  *                           (an `order` in the body is ignored but for its channel_order_code)
- *     202 {"workflowId":"raise-order/<connectionId>/<code>","outcome":"delivered"|"already_raised"}
+ *     202 {"workflowId":"raise-order/<connectionId>/<code>","outcome":"delivered"|"already_raised"|"cancelled"|"skipped"}
  *     401 unsigned, wrong signature, stale or future timestamp, a call already accepted (a replay)
  *     413 too large · 408 too slow · 503 too much in flight (or Temporal unreachable): send again later
  *     400 not JSON, names no order, or no source in the path · 422 an instruction or source this engine does not raise

@@ -21,8 +21,11 @@ import type { LateDeliveryInput } from '../contracts/activities';
 import { ChannelOrderCodeKey, ConnectionIdKey, SourceKindKey } from '../contracts/search-attributes';
 import { connectionPriority } from './priority';
 
-/** delivered: to a running order, or one started now; already_raised / cancelled: its run closed so (and a late delivery is reviewed). */
-export type DeliveryOutcome = 'delivered' | 'already_raised' | 'cancelled';
+/**
+ * delivered: to a running order, or one started now; already_raised (a late delivery is reviewed),
+ * cancelled, skipped (handled outside the engine, `order skip`): its run closed so, never raised again.
+ */
+export type DeliveryOutcome = 'delivered' | 'already_raised' | 'cancelled' | 'skipped';
 
 export async function deliverOrder(
   client: Client,
@@ -60,14 +63,14 @@ export async function deliverOrder(
     }
     const closed = await closedRunOf(client, workflowId);
     if (closed === 'failed') continue;
-    if (closed === 'cancelled') return 'cancelled';
+    if (closed === 'cancelled' || closed === 'skipped') return closed;
     await reviewLateDelivery(client, { connectionId: connection.id, channelOrderCode });
     return closed === 'terminated' ? 'cancelled' : 'already_raised';
   }
   return 'delivered';
 }
 
-type ClosedRun = 'raised' | 'cancelled' | 'terminated' | 'failed';
+type ClosedRun = 'raised' | 'cancelled' | 'skipped' | 'terminated' | 'failed';
 
 /** How the order's last run closed (a strongly consistent describe, and its result when it completed). */
 async function closedRunOf(client: Client, workflowId: string): Promise<ClosedRun> {
@@ -84,7 +87,7 @@ async function closedRunOf(client: Client, workflowId: string): Promise<ClosedRu
   if (statusName === 'TERMINATED') return 'terminated';
   if (statusName !== 'COMPLETED') return 'failed';
   const result = (await handle.result()) as OrderStatus;
-  return result.state === 'cancelled' ? 'cancelled' : 'raised';
+  return result.state === 'cancelled' ? 'cancelled' : result.state === 'skipped' ? 'skipped' : 'raised';
 }
 
 /** Starts the review of a delivery to a closed order, or joins the one under way. */

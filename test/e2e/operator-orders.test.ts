@@ -11,7 +11,8 @@ import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { CENTRAL_TASK_QUEUE, raiseOrderWorkflowId } from '../../domain';
+import { CENTRAL_TASK_QUEUE, lateDeliveryWorkflowId, raiseOrderWorkflowId } from '../../domain';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { pollOrders } from '../../workflows';
 import { statusQuery, type OrderStatus } from '../../contracts/workflows';
 import { cliAgainst, runCliProcess } from '../helpers/cli';
@@ -84,7 +85,7 @@ describe('order skip, order retry --all, order skip --all', () => {
     // The cause fixed: a new run would raise it now. The webhook, the poll and `order submit` deliver it again: nothing starts.
     stack.omni.addItem({ STOCKCODE: 'HAND-01', DESCRIPTION: 'Arrived', EXTRADTLS8: 'ACTIVE', SELLINGPRICE1: 10, OAvailable: 5 });
     const { runId } = await handleOf('WEB-SK-1').describe();
-    assert.equal(await stack.placeOrder(ghost('WEB-SK-1', 'HAND-01')), 'already_raised');
+    assert.equal(await stack.placeOrder(ghost('WEB-SK-1', 'HAND-01')), 'skipped', 'the webhook is told it was skipped, not raised');
     await env.client.workflow.execute(pollOrders, {
       taskQueue: CENTRAL_TASK_QUEUE,
       workflowId: `order-poll/${OMNI_CONNECTION_ID}/after-skip`,
@@ -96,6 +97,8 @@ describe('order skip, order retry --all, order skip --all', () => {
     const after = await handleOf('WEB-SK-1').describe();
     assert.deepEqual([after.runId, after.status.name], [runId, 'COMPLETED'], 'the same run, closed');
     assert.equal(documentsFor('WEB-SK-1').length, 0, 'never raised');
+    // Not reviewed as a change after a raise: there was none.
+    await assert.rejects(env.client.workflow.getHandle(lateDeliveryWorkflowId(OMNI_CONNECTION_ID, 'WEB-SK-1')).describe(), WorkflowNotFoundError);
 
     // What a person asks of it afterwards is refused, saying why.
     assert.deepEqual(await cli('order', 'skip', 'acme-omni', 'WEB-SK-1', '--reason', 'again'), {
