@@ -165,7 +165,8 @@ async function handleOrder(handling: OrderHandling, request: IncomingMessage, re
   if (!signatureMatches(secret, signed, read.body)) return refuse({ status: 401, reason: 'wrong signature' });
   // Recorded before anything is delivered, so two copies sent at once cannot both pass.
   const callKey = `${sourceId}:${signed.signature}`;
-  if (!(await handling.nonces.firstSighting(callKey, (Number(signed.timestamp) + SIGNATURE_TOLERANCE_SECONDS) * 1000))) {
+  // Kept a minute past the tolerance: the last second of it, and clocks a little apart, find it still.
+  if (!(await handling.nonces.firstSighting(callKey, (Number(signed.timestamp) + SIGNATURE_TOLERANCE_SECONDS + 60) * 1000))) {
     return refuse({ status: 401, reason: 'replay: this signed call was already accepted' });
   }
 

@@ -110,7 +110,10 @@ export class Stock2ShopSession {
         `${this.describes} was refused; a fixed token cannot be renewed: name a username and password instead`,
       );
     }
-    return this.remember(await this.options.coordinator.renew(this.userKey, rejected, () => this.logIn()));
+    const renewed = await this.options.coordinator.renew(this.userKey, rejected, () => this.logIn());
+    // The coordinator's answer is the shared token now, whatever generation this process held.
+    this.held = renewed;
+    return this.remember(renewed);
   }
 
   private held: SharedToken | undefined;
@@ -137,7 +140,7 @@ export class Stock2ShopSession {
           'without sharing its token (an agent, or a central worker without the shared database); give each its own Stock2Shop user (docs/deploy.md)',
       );
     }
-    this.loginTimes.push(now);
+
     const transport = createTransport('stock2shop', {
       baseURL: this.options.endpoint,
       ...(this.options.timeoutMs === undefined ? {} : { timeoutMs: this.options.timeoutMs }),
@@ -151,6 +154,8 @@ export class Stock2ShopSession {
       body: { system_user_auth: { username: login.username, password: login.password } },
       schema: AuthenticateAnswer,
     });
+    // Counted once it succeeded: a Stock2Shop that is down is no fight over the user.
+    this.loginTimes.push(Date.now());
     this.options.onLogin?.(login.username);
     return token;
   }

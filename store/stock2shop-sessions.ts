@@ -38,8 +38,25 @@ export class PostgresSessionCoordinator implements SessionCoordinator {
     return rows[0] ? this.opened(rows[0]) : null;
   }
 
-  async renew(userKey: string, stale: SharedToken | null, login: () => Promise<string>): Promise<SharedToken> {
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  /** One renewal per user at a time in this process (one pool client), the advisory lock across processes. */
+  renew(userKey: string, stale: SharedToken | null, login: () => Promise<string>): Promise<SharedToken> {
+    const run = () => this.renewUnderLock(userKey, stale, login);
+    const result = (this.chains.get(userKey) ?? Promise.resolve()).then(run, run);
+    this.chains.set(
+      userKey,
+      result.catch(() => undefined),
+    );
+    return result;
+  }
+
+  private async renewUnderLock(userKey: string, stale: SharedToken | null, login: () => Promise<string>): Promise<SharedToken> {
     await this.ready();
+    // Before any login: a token that could not be kept would end everyone's and help nobody.
+    if (this.sealer.sealText(OWNER, 'probe') === undefined) {
+      throw new Error('the central key ring (PAYLOAD_CODEC_KEYS) is needed to share a Stock2Shop token between workers');
+    }
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -53,7 +70,8 @@ export class PostgresSessionCoordinator implements SessionCoordinator {
         await client.query('COMMIT');
         return now;
       }
-      const next = { token: await login(), generation: (now?.generation ?? 0) + 1, obtainedAt: Date.now() };
+      // The row's generation even when its token cannot be opened here (a key rotation): it only moves on.
+      const next = { token: await login(), generation: (rows[0]?.generation ?? 0) + 1, obtainedAt: Date.now() };
       const sealed = this.sealer.sealText(OWNER, next.token);
       if (sealed === undefined) throw new Error('the central key ring (PAYLOAD_CODEC_KEYS) is needed to share a Stock2Shop token between workers');
       await client.query(

@@ -70,7 +70,8 @@ export class PostgresWebhookNonces implements WebhookNonces {
     );
     if (Date.now() - this.lastSweepMs > 60_000) {
       this.lastSweepMs = Date.now();
-      await this.pool.query('DELETE FROM webhook_nonces WHERE expires_at <= now()');
+      // Outside the call's answer: a failed sweep must not make a recorded call look undelivered.
+      void this.pool.query('DELETE FROM webhook_nonces WHERE expires_at <= now()').catch(() => undefined);
     }
     return result.rowCount === 1;
   }

@@ -102,3 +102,34 @@ test('two processes logging in as one user without sharing its token stop with a
   assert.match((error as Error).message, /another process logs in as this user/);
   assert.ok(loginsSoFar() - before <= 8, `logins stopped: ${loginsSoFar() - before}`);
 });
+
+test('logins that fail while Stock2Shop is down are not counted as a fight over the user', async () => {
+  const session = new Stock2ShopSession({ endpoint: sim.apiUrl, login, coordinator: new MemorySessionCoordinator() });
+  const client = createStock2ShopClient({ endpoint: sim.apiUrl, session, timeoutMs: 2000 });
+  await sim.setFaults({ errorRate: 1, status: 503 });
+  for (let i = 0; i < 4; i++) await assert.rejects(client.queueSummary());
+  await sim.clearFaults();
+  await client.queueSummary();
+});
+
+test('a process whose key cannot open the shared token still moves on to the newest login, never back', async () => {
+  const pool = postgres.pool(await postgres.freshDatabase());
+  await migrate(pool);
+  const ring = (id: string) => `${id}:${Buffer.alloc(32, id.length).toString('base64')}`;
+  const processOf = (keyId: string) => {
+    const session = new Stock2ShopSession({
+      endpoint: sim.apiUrl,
+      login,
+      coordinator: new PostgresSessionCoordinator(pool, new EncryptionCodec(parseKeyRing(ring(keyId)))),
+    });
+    return createStock2ShopClient({ endpoint: sim.apiUrl, session });
+  };
+  // A rolling key rotation: A seals with the old key, B with a new one neither can read of the other.
+  const [a, b] = [processOf('old'), processOf('rotated')];
+  await a.queueSummary();
+  await b.queueSummary();
+  await a.queueSummary();
+  await b.queueSummary();
+  const { rows } = await pool.query<{ generation: number }>('SELECT generation FROM stock2shop_sessions');
+  assert.ok(rows[0]!.generation >= 3, `the generation only goes up: ${rows[0]!.generation}`);
+});
