@@ -68,6 +68,8 @@ export interface Transport {
   /** Query parameters sent on every call (e.g. Omni's credentials). */
   readonly defaultParams?: QueryParams;
   readonly extractMessage?: (body: unknown) => string | undefined;
+  /** Waited for before each call, before its deadline starts (a rate limit's turn). */
+  readonly beforeCall?: () => Promise<void>;
 }
 
 export function createTransport(
@@ -78,6 +80,7 @@ export function createTransport(
     login?: string;
     defaultParams?: QueryParams;
     extractMessage?: (body: unknown) => string | undefined;
+    beforeCall?: () => Promise<void>;
   },
 ): Transport {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -92,6 +95,7 @@ export function createTransport(
     ...(options.login === undefined ? {} : { login: options.login }),
     ...(options.defaultParams === undefined ? {} : { defaultParams: options.defaultParams }),
     ...(options.extractMessage === undefined ? {} : { extractMessage: options.extractMessage }),
+    ...(options.beforeCall === undefined ? {} : { beforeCall: options.beforeCall }),
   };
   return transport;
 }
@@ -130,6 +134,8 @@ export function classifyOptions(transport: Transport, extra: Partial<ClassifyOpt
  * (TransientError / AuthenticationError / RejectedBySourceError / MalformedAnswerError), scrubbed of credentials.
  */
 export async function requestJson<S extends z.ZodType>(transport: Transport, call: JsonCall<S>): Promise<z.output<S>> {
+  // The deadline is the call's, not its wait for a turn: a queued call is not "no answer".
+  await transport.beforeCall?.();
   const deadline = AbortSignal.timeout(transport.timeoutMs);
   const cancellation = ambientCancellation();
   let text: unknown;

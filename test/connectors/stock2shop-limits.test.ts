@@ -133,3 +133,18 @@ test('a process whose key cannot open the shared token still moves on to the new
   const { rows } = await pool.query<{ generation: number }>('SELECT generation FROM stock2shop_sessions');
   assert.ok(rows[0]!.generation >= 3, `the generation only goes up: ${rows[0]!.generation}`);
 });
+
+test('a call waiting for its turn under the account limit is not timed out by that wait', async () => {
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  // Under the account's 3/s, so that nothing is refused for rate: the wait is the gate's own.
+  const connection = connectionAt(2.5);
+  const gate = stock2shopGates('central', 1, () => [connection])(connection);
+  const session = new Stock2ShopSession({ endpoint: sim.apiUrl, login, coordinator: new MemorySessionCoordinator() });
+  const client = createStock2ShopClient({ endpoint: sim.apiUrl, session, gate, timeoutMs: 1000 });
+  // 9 calls at 2.5 a second take 3.6 s, over three times the calls' own deadline: every one answered.
+  const results = await Promise.allSettled(Array.from({ length: 9 }, () => client.queueSummary()));
+  assert.deepEqual(
+    results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
+    [],
+  );
+});
