@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import axios, { type AxiosInstance, type Method } from 'axios';
+import axios, { type AxiosInstance, type AxiosRequestConfig, type Method } from 'axios';
 import { z } from 'zod';
 import { MalformedAnswerError, type ConnectorError, type SystemName } from './errors';
 import { classifyHttpFailure, formatPath, type ClassifyOptions } from './classify';
@@ -68,8 +68,11 @@ export interface Transport {
   /** Query parameters sent on every call (e.g. Omni's credentials). */
   readonly defaultParams?: QueryParams;
   readonly extractMessage?: (body: unknown) => string | undefined;
-  /** Waited for before each call, before its deadline starts (a rate limit's turn). */
-  readonly beforeCall?: () => Promise<void>;
+  /**
+   * The call's deadline is started by the transport's own request interceptor (`startDeadline` on the
+   * request's config), once the call had its turn under a rate limit: a queued call is not "no answer".
+   */
+  readonly deadlineAfterTurn?: boolean;
 }
 
 export function createTransport(
@@ -80,7 +83,7 @@ export function createTransport(
     login?: string;
     defaultParams?: QueryParams;
     extractMessage?: (body: unknown) => string | undefined;
-    beforeCall?: () => Promise<void>;
+    deadlineAfterTurn?: boolean;
   },
 ): Transport {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -95,7 +98,7 @@ export function createTransport(
     ...(options.login === undefined ? {} : { login: options.login }),
     ...(options.defaultParams === undefined ? {} : { defaultParams: options.defaultParams }),
     ...(options.extractMessage === undefined ? {} : { extractMessage: options.extractMessage }),
-    ...(options.beforeCall === undefined ? {} : { beforeCall: options.beforeCall }),
+    ...(options.deadlineAfterTurn ? { deadlineAfterTurn: true } : {}),
   };
   return transport;
 }
@@ -134,9 +137,12 @@ export function classifyOptions(transport: Transport, extra: Partial<ClassifyOpt
  * (TransientError / AuthenticationError / RejectedBySourceError / MalformedAnswerError), scrubbed of credentials.
  */
 export async function requestJson<S extends z.ZodType>(transport: Transport, call: JsonCall<S>): Promise<z.output<S>> {
-  // The deadline is the call's, not its wait for a turn: a queued call is not "no answer".
-  await transport.beforeCall?.();
-  const deadline = AbortSignal.timeout(transport.timeoutMs);
+  const deadline = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const startDeadline = () => {
+    timer ??= setTimeout(() => deadline.abort(new DOMException('deadline', 'TimeoutError')), transport.timeoutMs);
+  };
+  if (!transport.deadlineAfterTurn) startDeadline();
   const cancellation = ambientCancellation();
   let text: unknown;
   try {
@@ -145,12 +151,15 @@ export async function requestJson<S extends z.ZodType>(transport: Transport, cal
       url: call.path,
       params: { ...transport.defaultParams, ...call.params },
       data: call.body,
-      signal: cancellation ? AbortSignal.any([deadline, cancellation]) : deadline,
+      signal: cancellation ? AbortSignal.any([deadline.signal, cancellation]) : deadline.signal,
       ...(call.body === undefined ? {} : { headers: { 'Content-Type': 'application/json' } }),
-    });
+      startDeadline,
+    } as AxiosRequestConfig);
     text = response.data;
   } catch (error) {
-    throw classifyHttpFailure(transport.system, call.operation, error, classifyOptions(transport, { deadlineExceeded: deadline.aborted }));
+    throw classifyHttpFailure(transport.system, call.operation, error, classifyOptions(transport, { deadlineExceeded: deadline.signal.aborted }));
+  } finally {
+    clearTimeout(timer);
   }
   const parsed = parseJsonBody(transport, call.operation, text);
   const result = call.schema.safeParse(parsed);

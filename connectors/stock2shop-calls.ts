@@ -1,6 +1,6 @@
 /**
- * What every call to Stock2Shop goes through, whatever its path (its turn under the account's rate
- * limit is taken before, `Transport.beforeCall`, so that waiting is not counted against its deadline): the session's token as the `token` query parameter, one renewal when Stock2Shop refuses the
+ * What every call to Stock2Shop goes through, whatever its path: its turn under the account's rate
+ * limit (its deadline starting only then: `Transport.deadlineAfterTurn`), the session's token as the `token` query parameter, one renewal when Stock2Shop refuses the
  * token as invalid (401, for a user's session; a fixed token is refused as it is), and a wait of a
  * second (the account's gate slowed to the announced `x-S2S-RateLimit`) when it answers 429 without
  * `Retry-After`, as Stock2Shop does: tried again up to three times before the activity's retry takes over.
@@ -24,7 +24,7 @@ interface CallState {
   renewed?: boolean;
   limited?: number;
 }
-type Config = InternalAxiosRequestConfig & { stock2shop?: CallState };
+type Config = InternalAxiosRequestConfig & { stock2shop?: CallState; startDeadline?: () => void };
 
 export function announcedLimit(value: unknown): number | undefined {
   const match = /\d+(\.\d+)?/.exec(String(value ?? ''));
@@ -33,6 +33,9 @@ export function announcedLimit(value: unknown): number | undefined {
 
 export function attachSession(transport: Transport, session: Stock2ShopSession, gate?: Stock2ShopGate): void {
   transport.http.interceptors.request.use(async (config: Config) => {
+    // The turn right before the send (no gap for calls to bunch up in), and the deadline only from then.
+    await gate?.take();
+    config.startDeadline?.();
     const state = (config.stock2shop ??= {});
     state.token = await session.token();
     config.params = { ...(config.params as Record<string, unknown>), token: state.token.token };
@@ -53,8 +56,7 @@ export function attachSession(transport: Transport, session: Stock2ShopSession, 
     if (status === 429 && retryAfter === undefined && (state.limited ?? 0) < MAX_RATE_LIMITED_TRIES) {
       state.limited = (state.limited ?? 0) + 1;
       gate?.limited(announcedLimit(error.response?.headers[RATE_LIMIT_HEADER]));
-      if (gate) await gate.take();
-      else await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (!gate) await new Promise((resolve) => setTimeout(resolve, 1000));
       return transport.http.request(config);
     }
     throw error;

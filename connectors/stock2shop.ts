@@ -94,7 +94,7 @@ export function createStock2ShopClient(options: Stock2ShopClientOptions): Stock2
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     secrets: () => session.seenTokens,
     login: session.describes,
-    ...(options.gate ? { beforeCall: () => options.gate!.take() } : {}),
+    deadlineAfterTurn: true,
   });
   attachSession(transport, session, options.gate);
   const merged = { ...DEFAULT_PATHS, ...options.paths };
