@@ -37,7 +37,15 @@ export {
   type Stock2ShopOrderContract,
   type Stock2ShopOrderContractInput,
 } from './stock2shop-order-contract';
-export { MemorySessionCoordinator, Stock2ShopSession, type SessionCoordinator, type SharedToken, type Stock2ShopLogin } from './stock2shop-session';
+export {
+  KeyedQueue,
+  MemorySessionCoordinator,
+  Stock2ShopSession,
+  supersedes,
+  type SessionCoordinator,
+  type SharedToken,
+  type Stock2ShopLogin,
+} from './stock2shop-session';
 export { announcedLimit, RATE_LIMIT_HEADER, type Stock2ShopGate } from './stock2shop-calls';
 export { createHttpClient, DEFAULT_TIMEOUT_MS, type HttpClientOptions } from './http';
 

@@ -35,29 +35,42 @@ export interface SessionCoordinator {
   renew(userKey: string, stale: SharedToken | null, login: () => Promise<string>): Promise<SharedToken>;
 }
 
+/** Runs the tasks of one key one after another (a failed one does not stop the next); keys run side by side. */
+export class KeyedQueue {
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const result = (this.chains.get(key) ?? Promise.resolve()).then(task, task);
+    this.chains.set(
+      key,
+      result.catch(() => undefined),
+    );
+    return result;
+  }
+}
+
+/** The shared token `now` already replaces the one a caller found invalid (`stale`; null: it had none). */
+export function supersedes(now: SharedToken, stale: SharedToken | null): boolean {
+  return stale === null || now.generation > stale.generation;
+}
+
 /** One process's coordinator: a chain per user, so logins of one user never overlap. */
 export class MemorySessionCoordinator implements SessionCoordinator {
   private readonly tokens = new Map<string, SharedToken>();
-  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedQueue();
 
   async current(userKey: string): Promise<SharedToken | null> {
     return this.tokens.get(userKey) ?? null;
   }
 
   renew(userKey: string, stale: SharedToken | null, login: () => Promise<string>): Promise<SharedToken> {
-    const run = async (): Promise<SharedToken> => {
+    return this.queue.run(userKey, async () => {
       const now = this.tokens.get(userKey) ?? null;
-      if (now && (stale === null || now.generation > stale.generation)) return now;
+      if (now && supersedes(now, stale)) return now;
       const next = { token: await login(), generation: (now?.generation ?? 0) + 1, obtainedAt: Date.now() };
       this.tokens.set(userKey, next);
       return next;
-    };
-    const result = (this.chains.get(userKey) ?? Promise.resolve()).then(run, run);
-    this.chains.set(
-      userKey,
-      result.catch(() => undefined),
-    );
-    return result;
+    });
   }
 }
 

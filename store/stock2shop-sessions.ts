@@ -6,7 +6,7 @@
  * otherwise invalidate the others'). The token is kept sealed with the central key ring.
  */
 import type { Pool } from 'pg';
-import type { SessionCoordinator, SharedToken } from '../connectors';
+import { KeyedQueue, supersedes, type SessionCoordinator, type SharedToken } from '../connectors';
 
 export interface TokenSealer {
   sealText(owner: string, text: string): string | undefined;
@@ -38,17 +38,11 @@ export class PostgresSessionCoordinator implements SessionCoordinator {
     return rows[0] ? this.opened(rows[0]) : null;
   }
 
-  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedQueue();
 
   /** One renewal per user at a time in this process (one pool client), the advisory lock across processes. */
   renew(userKey: string, stale: SharedToken | null, login: () => Promise<string>): Promise<SharedToken> {
-    const run = () => this.renewUnderLock(userKey, stale, login);
-    const result = (this.chains.get(userKey) ?? Promise.resolve()).then(run, run);
-    this.chains.set(
-      userKey,
-      result.catch(() => undefined),
-    );
-    return result;
+    return this.queue.run(userKey, () => this.renewUnderLock(userKey, stale, login));
   }
 
   private async renewUnderLock(userKey: string, stale: SharedToken | null, login: () => Promise<string>): Promise<SharedToken> {
@@ -66,7 +60,7 @@ export class PostgresSessionCoordinator implements SessionCoordinator {
         [userKey],
       );
       const now = rows[0] ? this.opened(rows[0]) : null;
-      if (now && (stale === null || now.generation > stale.generation)) {
+      if (now && supersedes(now, stale)) {
         await client.query('COMMIT');
         return now;
       }
