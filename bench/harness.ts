@@ -391,6 +391,7 @@ export interface BenchStack {
   label: string;
   /** The temp dir: temporal.sqlite, temporal.log, connections.json, data/, the workers' logs. */
   dir: string;
+  /** Its `metricsUrl` is the server's Prometheus endpoint (a free port of its own). */
   devServer: RunningDevServer;
   /** The bench's client, with the engine's data converter (the workers' payload keys). */
   client: Client;
@@ -579,8 +580,11 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     if (connections.length !== entries.length) throw new Error(`the connections file holds ${entries.length} connections, ${connections.length} load`);
 
     // Temporal.
-    const [port, uiPort] = [await freePort(), await freePort()];
-    devServer = await startTrackedDevServer({ dbFile: options.temporalDbFile ?? join(dir, 'temporal.sqlite'), logFile: logs.devServer, port, uiPort, untuned: options.untuned ?? false }, options.startDevServer);
+    const [port, uiPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+    devServer = await startTrackedDevServer(
+      { dbFile: options.temporalDbFile ?? join(dir, 'temporal.sqlite'), logFile: logs.devServer, port, uiPort, metricsPort, untuned: options.untuned ?? false },
+      options.startDevServer,
+    );
     const server = devServer;
     // A confined Omni connection's namespace and endpoint, as `clients add` makes them.
     for (const connection of connections) {
@@ -735,7 +739,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     };
     sampler = stack.sampler;
     say(
-      `stack ${label}: Temporal ${server.address}${options.untuned ? ' (untuned)' : ''} (pid ${server.process.pid}), ` +
+      `stack ${label}: Temporal ${server.address}${options.untuned ? ' (untuned)' : ''} (pid ${server.process.pid}, metrics ${server.metricsUrl ?? 'not exposed'}), ` +
         `${simulators.map((s) => `${s.kind} simulator ${s.name} (${s.sim.catalog().length} items)`).join(', ')}, Stock2Shop ${stock2shop.url}; ` +
         `${connections.length} connections; temp dir ${dir}`,
     );

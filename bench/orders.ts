@@ -9,14 +9,17 @@
  *   --keep     keep the temp dirs (SQLite files, worker logs, profiles)
  *   --profile  after the rows (outside their time budget): a burst on the stock stack, the same with the
  *              dev server's SQLite file on tmpfs (no fsync), and one with the central worker and the
- *              agents under node's --cpu-prof; the top costs go into the report
+ *              agents under node's --cpu-prof, all on the confined path; the top costs go into the report
  *   --rows     only these rows (default all six)
  *
  * The stack (bench/harness.ts): a fresh Temporal dev server as `npm start` configures it (the dispatch
- * tuning, SQLite file on disk), two Omni simulators (one for every row, one that goes down in row 4), the
- * central worker and one agents process (an agent per Omni connection, the default 20 activity slots
- * each), a connection per use: `omni-raised` (requestLimits 32 at once / 1000 per s), `omni-default`
- * (the default limits), `omni-outage` (raised limits, its own simulator), `omni-open` (raised limits).
+ * tuning, SQLite file on disk; its Prometheus endpoint on a free port), two Omni simulators (one for
+ * every row, one that goes down in row 4), the central worker and one agents process (an agent per Omni
+ * connection, the default 20 activity slots each), a connection per use, each confined as `npm start`
+ * runs an Omni connection (`"agent": {}`: its agent in its client's own namespace, each raise a Nexus
+ * operation): `omni-raised` (requestLimits 32 at once / 1000 per s), `omni-default` (the default
+ * limits), `omni-outage` (raised limits, its own simulator), `omni-open` (raised limits); and for row 8
+ * `omni-central` (raised limits, not confined: its agent on its queue in the central namespace).
  * An order is placed in the Stock2Shop simulator and delivered with `deliverOrder` (as the webhook does);
  * it is raised when Stock2Shop shows its source order code (the write-back's time is the raise's).
  *
@@ -27,7 +30,9 @@
  *
  * Rows (3 repeats each, min / median / max, unless said):
  *   1. 1,000 orders at once, raised limits: orders/s from the first delivery to the last raised; CPU per
- *      order (dev server + central + agents, during the burst) and per process; raw orders/s.
+ *      order (dev server + central + agents, during the burst) and per process (the central worker's
+ *      own against its goal); raw orders/s; what one order costs the server (the dev server's counters
+ *      scraped around each burst, history events by type: bench/orders/server-cost.ts).
  *   2. 20 orders/s for 60 s, raised limits: delivery → raised p50 and p99; raw at that rate for 5 s.
  *   3. 100 orders at once, default limits (4 at once, 20 requests/s): engine orders/s ÷ raw orders/s.
  *   4. Omni refusing every connection for 60 s while 200 orders arrive (once): lost, duplicated,
@@ -36,11 +41,12 @@
  *      worker and the agents (sampled 3 times, 5 s apart).
  *   6. the histories of raiseOrder runs of rows 1, 2, 4 and 5: events per run, largest payload.
  *   7. orders at once while Stock2Shop answers slowly.
- *   8. the confined path (an agent in its client's namespace, through its Nexus endpoint) against
- *      today's: bursts of 100 alternated, CPU per order and orders/s of each.
+ *   8. the confined path (an agent in its client's namespace, through its Nexus endpoint) against the
+ *      central-queue path: bursts of 100 alternated, CPU per order, orders/s and the server's cost per
+ *      order of each (in the same table as row 1's).
  *
  * Time budget: the whole program stays under 10 minutes (`budgetSeconds`, 580 s). A burst that has not
- * ended after twice the goal's time (1,000 orders: 40 s), a steady window whose orders are not all
+ * ended after twice the goal's time (1,000 orders: 50 s), a steady window whose orders are not all
  * raised 15 s after it, and any row that would eat the time of the rows after it are cut: the figure is
  * then a bound (`< 21 orders/s`, `p50 ≥ 30 s`), measured once, the goal missed; row 1 then measures the
  * burst at a tenth of the size (completed, 3 repeats). A cut row leaves orders in flight: the next row

@@ -30,6 +30,11 @@ export interface DevServerOptions {
    * benchmarks use it to show the design does not depend on tuning.
    */
   untuned?: boolean;
+  /**
+   * The port of the server's Prometheus `/metrics` endpoint (`--metrics-port`), bound to `ip`. Unset:
+   * the CLI's own default (a random free port, not told to anyone).
+   */
+  metricsPort?: number;
 }
 
 /**
@@ -74,6 +79,8 @@ export function dynamicConfigArgs(config: Readonly<Record<string, number | boole
 export interface RunningDevServer {
   address: string;
   uiUrl: string;
+  /** `http://<ip>:<metricsPort>/metrics` when `metricsPort` was given. */
+  metricsUrl?: string;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -90,6 +97,7 @@ export async function startDevServerProcess(options: DevServerOptions): Promise<
   const log = openSync(options.logFile, 'a');
   const args = ['server', 'start-dev', '--db-filename', options.dbFile, '--log-level', 'warn'];
   args.push('--ip', ip, '--port', String(port), '--ui-ip', ip, '--ui-port', String(uiPort));
+  if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   for (const attribute of SEARCH_ATTRIBUTES) args.push('--search-attribute', attribute);
   args.push(...dynamicConfigArgs(ENGINE_DYNAMIC_CONFIG));
   if (!options.untuned) {
@@ -126,6 +134,7 @@ export async function startDevServerProcess(options: DevServerOptions): Promise<
   return {
     address,
     uiUrl: `http://localhost:${uiPort}`,
+    ...(options.metricsPort !== undefined ? { metricsUrl: `http://${ip}:${options.metricsPort}/metrics` } : {}),
     process: child,
     async stop() {
       if (child.exitCode !== null) return;

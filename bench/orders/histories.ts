@@ -15,6 +15,8 @@ export interface HistoryFigures {
   events: { median: number; max: number };
   workflowTasks: { median: number; max: number };
   activityTasks: { median: number; max: number };
+  /** Nexus operations scheduled (the confined path's raise). */
+  nexusOperations: { median: number; max: number };
   localActivities: { median: number; max: number };
   historyBytes: { median: number; max: number };
   largestPayloadBytes: number;
@@ -40,6 +42,7 @@ async function historyFigures(stack: BenchStack, connectionId: string, codes: st
       events: events.length,
       workflowTasks: events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length,
       activityTasks: events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length,
+      nexusOperations: events.filter((e) => e.eventType === EventType.EVENT_TYPE_NEXUS_OPERATION_SCHEDULED).length,
       localActivities: events.filter((e) => localActivityTypeOf(e) !== undefined).length,
       bytes: temporal.api.history.v1.History.encode(history).finish().length,
       largest,
@@ -54,6 +57,7 @@ async function historyFigures(stack: BenchStack, connectionId: string, codes: st
     events: mm(perRun.map((r) => r.events)),
     workflowTasks: mm(perRun.map((r) => r.workflowTasks)),
     activityTasks: mm(perRun.map((r) => r.activityTasks)),
+    nexusOperations: mm(perRun.map((r) => r.nexusOperations)),
     localActivities: mm(perRun.map((r) => r.localActivities)),
     historyBytes: mm(perRun.map((r) => r.bytes)),
     largestPayloadBytes: largest.largest.bytes,
@@ -73,7 +77,7 @@ export async function readHistories(run: Run, row: string, connectionId: string,
   const h = await historyFigures(run.stack, connectionId, picked);
   run.histories![row] = h;
   say(
-    `row 6, ${row}: ${h.runs} raiseOrder histories: events median ${h.events.median} max ${h.events.max}; workflow tasks ${h.workflowTasks.median}, activities ${h.activityTasks.median}; ` +
+    `row 6, ${row}: ${h.runs} raiseOrder histories: events median ${h.events.median} max ${h.events.max}; workflow tasks ${h.workflowTasks.median}, activities ${h.activityTasks.median}, Nexus operations ${h.nexusOperations.median}; ` +
       `history ${h.historyBytes.median} B; largest payload ${h.largestPayloadBytes} B (${h.largestPayloadWhere}), largest event ${h.largestEventBytes} B`,
   );
 }
@@ -107,13 +111,14 @@ export function historiesMarkdown(histories: Record<string, HistoryFigures>): st
     '**6. histories** of raiseOrder runs (`fetchHistory`, payloads as stored: encrypted), read at the end of each row (once):',
     '',
     markdownTable(
-      ['runs of', 'read', 'events (median / max)', 'workflow tasks', 'activity tasks', 'local activities', 'history bytes', 'largest payload', 'largest event'],
+      ['runs of', 'read', 'events (median / max)', 'workflow tasks', 'activity tasks', 'Nexus operations', 'local activities', 'history bytes', 'largest payload', 'largest event'],
       Object.entries(histories).map(([row, h]) => [
         row,
         String(h.runs),
         `${h.events.median} / ${h.events.max}`,
         `${h.workflowTasks.median} / ${h.workflowTasks.max}`,
         `${h.activityTasks.median} / ${h.activityTasks.max}`,
+        `${h.nexusOperations.median} / ${h.nexusOperations.max}`,
         `${h.localActivities.median} / ${h.localActivities.max}`,
         `${h.historyBytes.median} / ${h.historyBytes.max}`,
         `${h.largestPayloadBytes} B (${h.largestPayloadWhere})`,

@@ -10,7 +10,8 @@ import type { Connection } from '../../domain';
 import type { PreparedOrder, RaiseInSourceResult } from '../../contracts/activities';
 import { deliverOrder } from '../../temporal/deliver-order';
 import type { TreeSample } from '../proc';
-import { mapLimit } from '../harness';
+import { mapLimit, sleep } from '../harness';
+import { countersBetween, scrapeServerCounters, type ServerCounters } from '../server-metrics';
 import { linesFor, placeOrder, raisedBy, type Run } from './kit';
 
 /** CPU seconds of each process between two samples. */
@@ -70,15 +71,24 @@ export interface EngineBurst {
   raisedCodes: string[];
   /** The burst on the monotonic clock (µs), as CPU profiles time their samples. */
   monotonicUs: { from: number; to: number };
+  /** With `serverMetrics`: the dev server's counters over the burst (null when it could not be scraped). */
+  server?: ServerCounters | null;
 }
+
+/** After the last order is raised, its run still completes (a workflow task); the counters wait this long for it. */
+const SETTLE_MS = 300;
 
 /**
  * Engine: `codes` placed, then delivered as the webhook does (`deliveryConcurrency` at once); first
  * delivery → last raised, or cut at `deadline` (the run is then dirty: orders still in flight).
+ * `serverMetrics`: the dev server's counters scraped right before the CPU sample that opens the burst
+ * and again after the one that closes it (and `SETTLE_MS` later, so the last runs' completions count):
+ * the scrapes' own cost falls outside the CPU window.
  */
-export async function engineBurst(run: Run, connection: Connection, codes: string[], deadline: number): Promise<EngineBurst> {
+export async function engineBurst(run: Run, connection: Connection, codes: string[], deadline: number, { serverMetrics = false }: { serverMetrics?: boolean } = {}): Promise<EngineBurst> {
   const { stack } = run;
   codes.forEach((code, i) => placeOrder(run, connection, code, linesFor(run, i)));
+  const countersBefore = serverMetrics ? await scrapeServerCounters(stack.devServer.metricsUrl) : null;
   const before = stack.sampler.sampleNow();
   const t0 = Date.now();
   const monotonicFrom = Number(process.hrtime.bigint() / 1000n);
@@ -86,8 +96,15 @@ export async function engineBurst(run: Run, connection: Connection, codes: strin
   const deliveredSeconds = (Date.now() - t0) / 1000;
   const { at, complete } = await raisedBy(run, codes, deadline);
   const after = stack.sampler.sampleNow();
-  if (!complete) run.dirty = true;
+  const monotonicTo = Number(process.hrtime.bigint() / 1000n);
   const end = complete ? Math.max(...at.values()) : Date.now();
+  if (!complete) run.dirty = true;
+  let server: ServerCounters | null | undefined;
+  if (serverMetrics) {
+    await sleep(SETTLE_MS);
+    const countersAfter = await scrapeServerCounters(stack.devServer.metricsUrl);
+    server = countersBefore && countersAfter ? countersBetween(countersBefore, countersAfter) : null;
+  }
   const seconds = (end - t0) / 1000;
   return {
     orders: codes.length,
@@ -99,6 +116,7 @@ export async function engineBurst(run: Run, connection: Connection, codes: strin
     cpu: cpuBetween(before, after),
     codes,
     raisedCodes: [...at.keys()],
-    monotonicUs: { from: monotonicFrom, to: Number(process.hrtime.bigint() / 1000n) },
+    monotonicUs: { from: monotonicFrom, to: monotonicTo },
+    ...(serverMetrics ? { server: server ?? null } : {}),
   };
 }

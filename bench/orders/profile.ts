@@ -1,7 +1,9 @@
 /**
- * --profile: where the time goes, outside the rows' budget. Bursts on a stock stack and on one with the
- * dev server's SQLite file on tmpfs, and one under node's --cpu-prof, read into self time by category
- * and by function.
+ * --profile: where the time goes, outside the rows' budget. Bursts on the confined path (`omni-raised`,
+ * as `npm start` runs an Omni connection) on a stock stack and on one with the dev server's SQLite file
+ * on tmpfs, and one with the central worker and the agents process (the confined agent's Nexus handler,
+ * its backing runs' workflow threads and the raise) under node's --cpu-prof, read into self time by
+ * category and by function.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -10,6 +12,9 @@ import { markdownTable } from '../report';
 import { codesOf, f1, type Run } from './kit';
 import { engineBurst, type EngineBurst } from './pipeline';
 import { newStack, warmUp } from './stack';
+
+/** Confined (stack.ts), so the agents' profile holds the Nexus handler and the backing runs. */
+const PROFILED_CONNECTION = 'omni-raised';
 
 interface ProfileCost {
   name: string;
@@ -41,6 +46,7 @@ function categoryOf(url: string, functionName: string): string {
   if (functionName === '(program)') return 'V8 / native (program)';
   if (/payload-codec|internal\/crypto|node:crypto/.test(url) || /^(encrypt|decrypt|createCipheriv|createDecipheriv)/.test(functionName)) return 'payload codec (AES-GCM)';
   if (/workflow-bundles|\/workflows\/|@temporalio\/workflow/.test(url)) return 'workflow code + SDK workflow runtime (sandbox)';
+  if (/@temporalio\/nexus|nexus-rpc|\/worker\/agent-operations|\/temporal\/agent-grant/.test(url)) return "Nexus handler (SDK + the agent's operations, grant check)";
   if (/protobufjs|@temporalio\/proto/.test(url)) return 'protobuf (JS)';
   if (/@temporalio\/core-bridge/.test(url)) return 'SDK core bridge (JS side)';
   if (/@temporalio\/worker/.test(url)) return 'SDK worker (JS)';
@@ -155,7 +161,7 @@ export async function profileRun(run: Run): Promise<ProfileRun> {
   const n = run.sizes.profileOrders;
   const variants: VariantRun[] = [];
   const burst = async (name: string, prefix: string) => {
-    const e = await engineBurst(run, run.stack.connection('omni-raised'), codesOf(prefix, n), Date.now() + 5 * 60_000);
+    const e = await engineBurst(run, run.stack.connection(PROFILED_CONNECTION), codesOf(prefix, n), Date.now() + 5 * 60_000);
     variants.push(variantOf(name, e));
     say(`profile, ${name}: ${n} orders at once: ${e.complete ? '' : '< '}${f1(e.ordersPerSecond)} orders/s; CPU ms/order ${Object.entries(e.cpu).map(([p, s]) => `${p} ${f1((s * 1000) / n)}`).join(', ')}`);
     return e;
@@ -203,7 +209,7 @@ export async function profileRun(run: Run): Promise<ProfileRun> {
 export function profileMarkdown(p: ProfileRun | undefined): string[] {
   if (!p) return ["- `--profile` adds a burst with the SQLite file on tmpfs and the central worker's and agents' CPU profiles."];
   const out: string[] = [
-    '- Variants (--profile, outside the budget, one burst each):',
+    `- Variants (--profile, outside the budget, one burst each on the confined path, \`${PROFILED_CONNECTION}\`):`,
     '',
     markdownTable(
       ['variant', 'orders', 'orders/s', 'CPU ms per order (dev server / central / agents / bench)'],
