@@ -11,7 +11,9 @@
  *   - Temporal: the `productSync` workflow on the dev server as `npm start` runs it, the central worker
  *     and an Omni agent (heap-capped, as deployed) as their own processes; then the same on an
  *     untuned dev server (Temporal passes only: raw does not touch the server).
- * Each figure is repeated 3 times (min / median / max). The connections keep their default request
+ * Each figure is repeated 3 times (min / median / max). The fixed cost of a pass, per kind: Temporal −
+ * raw on a catalog of one page (400 records), 5 paired passes, full and incremental; the goal rows give
+ * it as a share of each pass. The connections keep their default request
  * limits (4 at once, 20 a second); iSync lists 500 records a page (its maximum), Omni 1,000.
  * `--quick` uses 1k and 10k catalogs. The last line is the result as JSON (`BENCH_PRODUCTS_JSON {…}`).
  */
@@ -56,6 +58,14 @@ interface PassFigures {
 }
 
 const MAX_TEMPORAL_OVER_RAW = 1.25;
+
+/**
+ * A catalog of one page for either kind (Omni lists 1,000 records a page, iSync 500): the pass on it is
+ * the fixed cost of a pass plus one page, and raw does that one page.
+ */
+const ONE_PAGE_ITEMS = 400;
+/** Paired passes (raw, then Temporal) on the one-page catalog, each of full and incremental. */
+const FIXED_COST_REPEATS = 5;
 
 /** The bench connections: one per kind and size, each with its own simulator. */
 function specsFor(sizes: number[]): { simulators: BenchSimulatorSpec[]; connections: BenchConnectionSpec[] } {
@@ -161,6 +171,43 @@ function changeCatalog(stack: BenchStack, connection: Connection, count: number,
 
 const ratioSpread = (numerator: number[], denominator: number[]) => spreadOf(numerator.map((n, i) => n / denominator[i]!));
 
+/** The one-page catalogs, a connection of each kind with its own simulator. */
+function onePageSpecs(firstSourceId: number): { simulators: BenchSimulatorSpec[]; connections: BenchConnectionSpec[] } {
+  const kinds = ['omni', 'isync'] as const;
+  return {
+    simulators: kinds.map((kind) => ({ name: `${kind}-one-page`, kind, items: ONE_PAGE_ITEMS })),
+    connections: kinds.map((kind, i) => ({
+      id: `${kind}-one-page`,
+      kind,
+      simulator: `${kind}-one-page`,
+      sourceId: firstSourceId + i,
+      pageSize: kind === 'omni' ? 1000 : 500,
+      extra: { syncIntervalMinutes: 1440 },
+    })),
+  };
+}
+
+/**
+ * The fixed cost of a pass, per kind: Temporal − raw on a catalog of one page, paired pass by pass
+ * (raw, then Temporal), full and incremental (1 % changed). Raw does the page's work and nothing else;
+ * what Temporal adds is what a pass pays whatever its size (the workflow's start, its tasks, the pass
+ * claim and profile read, the end of the pass, the result to the caller) plus one page's dispatch.
+ */
+interface FixedCost {
+  kind: string;
+  connectionId: string;
+  items: number;
+  /** Pages the Temporal pass read (1 when the catalog is one page). */
+  pages: number;
+  /** ms. */
+  full: Spread;
+  incremental: Spread;
+  fullPasses: PassFigures;
+  incrementalPasses: PassFigures;
+}
+
+const pairedMs = (f: PassFigures) => spreadOf(f.seconds.temporal.values.map((t, i) => (t - f.seconds.raw.values[i]!) * 1000));
+
 async function measure(
   connection: Connection,
   items: number,
@@ -206,16 +253,22 @@ export async function runProductSyncBenchmarks(options: ProductSyncBenchOptions 
   const incremental: PassFigures[] = [];
   const untuned: PassFigures[] = [];
   const histories: HistoryFigures[] = [];
+  const fixedCosts: FixedCost[] = [];
   let agentPeakRss = 0;
 
   // ------------------------------------------------------------------ the dev server as npm start runs it
   {
     const { simulators, connections } = specsFor(sizes);
+    const onePage = onePageSpecs(2001 + connections.length);
+    simulators.push(...onePage.simulators);
+    connections.push(...onePage.connections);
+    const onePageIds = new Set(onePage.connections.map((c) => c.id));
     // The agent runs as deployed (README): with its heap cap.
     const agents = { execArgv: [`--max-old-space-size=${AGENT_HEAP_LIMIT_MB}`] };
     const stack = await startBenchStack({ label: 'products', keep: options.keep ?? false, simulators, connections, agents, sampleEveryMs: 500 });
     try {
       for (const connection of stack.connections) {
+        if (onePageIds.has(connection.id)) continue;
         const items = stack.simulatorOf(connection).sim.catalog().length;
         const ways = waysThrough(stack, connection);
         // Warm-up: connections, JIT, and the state every incremental pass starts from.
@@ -230,6 +283,7 @@ export async function runProductSyncBenchmarks(options: ProductSyncBenchOptions 
           agentPeakRss = Math.max(agentPeakRss, stack.sampler.peakRss('agents', windowStart));
         }
       }
+      for (const id of onePageIds) fixedCosts.push(await fixedCostOf(stack, stack.connection(id)));
     } finally {
       await stack.stop();
     }
@@ -254,7 +308,20 @@ export async function runProductSyncBenchmarks(options: ProductSyncBenchOptions 
     }
   }
 
-  return reportOf({ full, incremental, untuned, histories, agentPeakRss, largest, seconds: (Date.now() - started) / 1000, quick: options.quick ?? false });
+  return reportOf({ full, incremental, untuned, histories, fixedCosts, agentPeakRss, largest, seconds: (Date.now() - started) / 1000, quick: options.quick ?? false });
+}
+
+async function fixedCostOf(stack: BenchStack, connection: Connection): Promise<FixedCost> {
+  const items = stack.simulatorOf(connection).sim.catalog().length;
+  const ways = waysThrough(stack, connection);
+  for (const way of ['raw', 'temporal'] as const) await ways[way](true);
+  const fullPasses = await measure(connection, items, ways, FIXED_COST_REPEATS, ['raw', 'temporal'], () => undefined, true);
+  const pages = ways.lastTemporal()?.pages ?? 0;
+  const onePercent = Math.max(1, Math.round(items / 100));
+  const incrementalPasses = await measure(connection, items, ways, FIXED_COST_REPEATS, ['raw', 'temporal'], (round) => changeCatalog(stack, connection, onePercent, round), false);
+  const cost: FixedCost = { kind: connection.sourceKind, connectionId: connection.id, items, pages, full: pairedMs(fullPasses), incremental: pairedMs(incrementalPasses), fullPasses, incrementalPasses };
+  say(`${connection.id}: fixed cost per pass (Temporal − raw, ${items} records, ${pages} page(s)): full ${formatSpread(cost.full, ' ms', 0)}, incremental ${formatSpread(cost.incremental, ' ms', 0)}`);
+  return cost;
 }
 
 function reportOf(x: {
@@ -262,6 +329,7 @@ function reportOf(x: {
   incremental: PassFigures[];
   untuned: PassFigures[];
   histories: HistoryFigures[];
+  fixedCosts: FixedCost[];
   agentPeakRss: number;
   largest: number;
   seconds: number;
@@ -271,12 +339,22 @@ function reportOf(x: {
   const r = (spread: Spread) => formatSpread(spread, '×');
   const goals: GoalRow[] = [];
   const label = (f: PassFigures) => `${f.kind === 'omni' ? 'Omni' : 'iSync'} ${f.items / 1000}k`;
+  const kindName = (kind: string) => (kind === 'omni' ? 'Omni' : 'iSync');
+  /** The pass's fixed cost (its kind's one-page pass), its share of this pass's Temporal time, and the ratio without it. */
+  const fixedText = (f: PassFigures, which: 'full' | 'incremental') => {
+    const fc = x.fixedCosts.find((c) => c.kind === f.kind);
+    if (!fc) return '';
+    const ms = fc[which].median;
+    const temporalMs = f.seconds.temporal.median * 1000;
+    const without = (temporalMs - ms) / (f.seconds.raw.median * 1000);
+    return `; fixed cost per pass ${formatSpread(fc[which], ' ms', 0)} (${((ms / temporalMs) * 100).toFixed(0)} % of this pass's Temporal time; without it ${without.toFixed(2)}×)`;
+  };
 
   for (const f of x.full) {
     goals.push({
       benchmark: `full product sync, ${label(f)}`,
       goal: `Temporal ÷ raw ≤ ${MAX_TEMPORAL_OVER_RAW}×`,
-      measured: `${r(f.temporalOverRaw)} (Temporal ${s(f.seconds.temporal)}, raw ${s(f.seconds.raw)})`,
+      measured: `${r(f.temporalOverRaw)} (Temporal ${s(f.seconds.temporal)}, raw ${s(f.seconds.raw)})${fixedText(f, 'full')}`,
       verdict: verdict(f.temporalOverRaw.median <= MAX_TEMPORAL_OVER_RAW),
     });
   }
@@ -293,7 +371,7 @@ function reportOf(x: {
     goals.push({
       benchmark: `incremental pass, 1 % changed, ${label(f)}`,
       goal: `pushed = changed; Temporal ÷ raw ≤ ${MAX_TEMPORAL_OVER_RAW}×`,
-      measured: `pushed ${f.pushed!.temporal.join('/')} of ${f.changed!.join('/')} changed; ${r(f.temporalOverRaw)}; ÷ raw-inline ${r(f.temporalOverRawInline)}`,
+      measured: `pushed ${f.pushed!.temporal.join('/')} of ${f.changed!.join('/')} changed; ${r(f.temporalOverRaw)}; ÷ raw-inline ${r(f.temporalOverRawInline)}${fixedText(f, 'incremental')}`,
       verdict: verdict(pushedEqualsChanged && f.temporalOverRaw.median <= MAX_TEMPORAL_OVER_RAW),
     });
   }
@@ -326,6 +404,25 @@ function reportOf(x: {
     'Full passes on an **untuned** dev server (its stock 50 ms dispatch steps and SQLite settings), against the raw passes above:',
     '',
     markdownTable(['catalog', 'raw', 'Temporal', 'Temporal ÷ raw'], x.untuned.map((f) => [label(f), s(f.seconds.raw), s(f.seconds.temporal), r(f.temporalOverRaw)])),
+    '',
+    `**Fixed cost per pass**: Temporal − raw on a catalog of one page (${ONE_PAGE_ITEMS} records: one page for Omni, which lists 1,000 a page, and for iSync, 500), ` +
+      `${FIXED_COST_REPEATS} passes each way, paired (raw, then Temporal, on the same catalog state), median (min–max) of the differences; ` +
+      "raw does that page's work and nothing else, so the difference is what a pass pays whatever its size (the workflow's start and tasks, the pass claim and the connection profile, " +
+      "the end of the pass, the result to the caller) plus one page's dispatch as an activity. The goal rows above give it as a share of each pass and the ratio without it.",
+    '',
+    markdownTable(
+      ['kind', 'catalog (pages read by the Temporal pass)', 'full: raw', 'full: Temporal', 'full: fixed cost', 'incremental (1 % changed): raw', 'incremental: Temporal', 'incremental: fixed cost'],
+      x.fixedCosts.map((c) => [
+        kindName(c.kind),
+        `${c.items} records (${c.pages})`,
+        formatSpread(spreadOf(c.fullPasses.seconds.raw.values.map((v) => v * 1000)), ' ms', 0),
+        formatSpread(spreadOf(c.fullPasses.seconds.temporal.values.map((v) => v * 1000)), ' ms', 0),
+        formatSpread(c.full, ' ms', 0),
+        formatSpread(spreadOf(c.incrementalPasses.seconds.raw.values.map((v) => v * 1000)), ' ms', 0),
+        formatSpread(spreadOf(c.incrementalPasses.seconds.temporal.values.map((v) => v * 1000)), ' ms', 0),
+        formatSpread(c.incremental, ' ms', 0),
+      ]),
+    ),
     '',
     `History of the product passes (newest run back through continue-as-new): ${x.histories.map((h) => `${h.workflowId}: ${h.runs} run(s), ≤ ${h.maxEventsPerRun} events a run, largest payload ${(h.largestPayloadBytes / 1024).toFixed(1)} KB`).join('; ')}.`,
   ].join('\n');
