@@ -9,7 +9,7 @@ import type { Connection } from '../../domain';
 import { say, sleep } from '../harness';
 import { formatSpread, spreadOf, verdict, type GoalRow, type Spread } from '../report';
 import { codesOf, f0, f1, GOALS, rowDeadline, type OrderBenchSizes, type Run } from './kit';
-import { engineBurst, engineCpu, ENGINE_PROCESSES, rawBurst, type EngineBurst } from './pipeline';
+import { engineBurst, engineCpu, ENGINE_PROCESSES, rawBurst, SETTLE_MS, type EngineBurst } from './pipeline';
 import { cleanStack } from './stack';
 import { readHistories } from './histories';
 import { idleCostOf, serverCostOf, type ServerCost } from './server-cost';
@@ -45,6 +45,8 @@ export interface BurstRow {
 async function burstSeries(run: Run, connection: Connection, n: number, prefix: string, rowEnd: number, cutAfterMs: number, row: string): Promise<BurstSeries> {
   const engine: EngineBurst[] = [];
   const raw: number[] = [];
+  // What ran before (a warm-up) reaches the server's counters before the first burst's scrape.
+  await sleep(SETTLE_MS);
   for (let rep = 1; rep <= run.sizes.repeats; rep += 1) {
     const r = await rawBurst(run, connection, codesOf(`R${prefix}${rep}`, n));
     raw.push(r.ordersPerSecond);

@@ -9,7 +9,7 @@
 import { say, sleep } from '../harness';
 import { formatSpread, spreadOf, verdict, type GoalRow, type Spread } from '../report';
 import { codesOf, f1, rowDeadline, type Run } from './kit';
-import { engineBurst, engineCpu, type EngineBurst } from './pipeline';
+import { engineBurst, engineCpu, SETTLE_MS, type EngineBurst } from './pipeline';
 import { serverCostOf, type ServerCost } from './server-cost';
 
 /** The confined path may cost this much more CPU per order than the central-queue path. */
@@ -55,6 +55,8 @@ export async function confinedRow(run: Run): Promise<ConfinedRow> {
   const confined: EngineBurst[] = [];
   // A first central-queue burst, untimed (the warm-up ran the confined connection): its agent's queue and the first calls.
   await engineBurst(run, run.stack.connection(CENTRAL_CONNECTION), codesOf(`CW${run.stacksStarted}`, 10), Date.now() + 60_000);
+  // Its tail reaches the server's counters before the first burst's scrape.
+  await sleep(SETTLE_MS);
   let burstsLeft = 2 * run.sizes.repeats;
   let complete = true;
   rounds: for (let rep = 1; rep <= run.sizes.repeats; rep += 1) {

@@ -75,15 +75,21 @@ export interface EngineBurst {
   server?: ServerCounters | null;
 }
 
-/** After the last order is raised, its run still completes (a workflow task); the counters wait this long for it. */
-const SETTLE_MS = 300;
+/**
+ * The dev server's counters reach its /metrics about once a second (measured: a request shows 0.7–0.9 s
+ * later), and after the last order is raised its run still completes (a workflow task): the scrape
+ * after a burst waits this long. A caller leaves as long a quiet time before a burst, so that the scrape
+ * before it holds everything earlier.
+ */
+export const SETTLE_MS = 1500;
 
 /**
  * Engine: `codes` placed, then delivered as the webhook does (`deliveryConcurrency` at once); first
  * delivery → last raised, or cut at `deadline` (the run is then dirty: orders still in flight).
  * `serverMetrics`: the dev server's counters scraped right before the CPU sample that opens the burst
- * and again after the one that closes it (and `SETTLE_MS` later, so the last runs' completions count):
- * the scrapes' own cost falls outside the CPU window.
+ * and again `SETTLE_MS` after the one that closes it (the server's own reporting delay; the last runs'
+ * completions): the scrapes' own cost falls outside the CPU window, and the counters' window holds the
+ * burst and 1.5 s of the stack idle after it.
  */
 export async function engineBurst(run: Run, connection: Connection, codes: string[], deadline: number, { serverMetrics = false }: { serverMetrics?: boolean } = {}): Promise<EngineBurst> {
   const { stack } = run;

@@ -12,7 +12,7 @@ import { mapLimit, say, sleep } from '../harness';
 import { markdownTable } from '../report';
 import { countersBetween, scrapeServerCounters, sumCounters, type ServerCounters } from '../server-metrics';
 import type { Run } from './kit';
-import { ENGINE_PROCESSES, type EngineBurst } from './pipeline';
+import { ENGINE_PROCESSES, SETTLE_MS, type EngineBurst } from './pipeline';
 
 /** raiseOrder runs (and their backing runs) read per path for the event counts. */
 const HISTORIES_PER_PATH = 10;
@@ -100,6 +100,8 @@ export async function serverCostOf(run: Run, label: string, path: OrderPath, con
 /** The same counters over `seconds` with no order in flight, per second: what the window costs whatever the orders. */
 export async function idleCostOf(run: Run, seconds: number): Promise<ServerCost> {
   const { stack } = run;
+  // What ran before (the warm-up) reaches the counters first.
+  await sleep(SETTLE_MS);
   const before = await scrapeServerCounters(stack.devServer.metricsUrl);
   const cpuBefore = stack.sampler.sampleNow();
   await sleep(seconds * 1000);
@@ -197,7 +199,8 @@ export function serverCostMarkdown(costs: ServerCost[]): string[] {
   const backingMissing = costs.filter((c) => c.path === 'confined' && c.history?.backingRuns === 0).map((c) => c.label);
   return [
     '**What one order costs the server**, per order, each path side by side. The dev server runs with its Prometheus endpoint (`temporal server start-dev --metrics-port`); ' +
-      "its counters are scraped right before and right after each burst (after the CPU samples, so a scrape's own cost is not in the CPU), summed over the path's bursts and divided by the orders raised in them. " +
+      `its counters are scraped right before each burst and ${SETTLE_MS / 1000} s after its last order was raised (the server publishes its counters about once a second; ` +
+      "the scrapes come after the CPU samples, so their own cost is not in the CPU), summed over the path's bursts and divided by the orders raised in them. " +
       '`service_requests` on the frontend are the gRPC calls of every client: Poll*/Respond* come from the workers (central worker and agents), SignalWithStartWorkflowExecution from the deliveries (the bench, as the webhook calls it); ' +
       "the history and matching services' own requests are hops inside the server. `state_transition_count` is recorded once per write of a workflow's state, so its count is the state transitions. " +
       "Everything in the window counts, the other connections' idle pollers included; namespace temporal_system (the server's own internal workers) is kept out of the figures and given in the last row. " +
