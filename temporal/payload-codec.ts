@@ -8,6 +8,7 @@ import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/co
 import { temporal } from '@temporalio/proto';
 import { REFUSED_PAYLOAD_FIELD, refusalSentence } from '../contracts/refused-payload';
 import { connectionOfWorkflowId } from '../domain/connection';
+import { nexusAnswerOwner } from './nexus-answer-owner';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
@@ -170,11 +171,14 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   /**
-   * Whose a payload without a context is (a Nexus handler's failure): the central side's, or in a
+   * Whose a payload without a context is: a Nexus handler's answer, the connection it answers for;
+   * else (a Nexus handler's refusal) the central side's, or in a
    * process holding one client's ring only (an agent), that client's. An agent must never fail to
    * answer: a refusal it cannot encode would stop its worker.
    */
   private ownerWithout(context: SerializationContext | undefined): string {
+    const answering = context ? undefined : nexusAnswerOwner();
+    if (answering !== undefined) return answering;
     if (context || this.rings.central || this.rings.byConnection.size !== 1) return ownerOf(context);
     return [...this.rings.byConnection.keys()][0]!;
   }

@@ -15,7 +15,7 @@ import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporal
 import { agentPlacement, agentRefusal, CENTRAL_TASK_QUEUE, connectionTaskQueue, ISYNC_TASK_QUEUE } from '../domain';
 import { GRANT_VERIFY_KEY_VARIABLE } from '../temporal/agent-grant';
 import { agentEndpointHandler } from './agent-operations';
-import { createActivities, type ActivityDeps } from '../activities';
+import { createActivities, createAgentCalls, type ActivityDeps } from '../activities';
 import { activityInterceptors } from '../activities/interceptors';
 import { workerTracing } from './tracing';
 import { cachedWorkflowBundle, engineBuildId, type WorkflowBundle } from './workflow-bundle';
@@ -169,10 +169,11 @@ export async function createAgentWorker(
   const refusal = agentRefusal(configured);
   if (refusal) throw new Error(refusal);
   const placement = options.legacyQueue ? undefined : agentPlacement(configured);
+  const calls = createAgentCalls(deps);
   const common = {
     connection,
     dataConverter,
-    activities: createActivities(deps),
+    activities: calls.activities,
     ...traced(),
     // The connection's guard keeps the source's own request limits; slots only bound waiting tasks.
     maxConcurrentActivityTaskExecutions: (sizing ?? DEFAULT_SIZING).agentActivitySlots,
@@ -194,6 +195,8 @@ export async function createAgentWorker(
         connection: () => deps.connections().find((c) => c.id === connectionId) ?? configured,
         verifyKey,
         refused: (line) => log.warn(line),
+        quickRaise: calls.quickRaise,
+        note: (line) => log.warn(line),
       }),
     ],
   });

@@ -12,15 +12,24 @@ const needsAttentionTypes: readonly string[] = NEEDS_ATTENTION_ERROR_TYPES;
  * operation, as that operation's failure around the activity's.
  */
 function activityCause(error: unknown): Error | undefined {
-  if (error instanceof NexusOperationFailure) return error.cause instanceof ActivityFailure ? error.cause.cause : error.cause;
+  if (error instanceof NexusOperationFailure) {
+    if (error.cause instanceof ActivityFailure) return error.cause.cause;
+    return quickRaiseFailure(error) ?? error.cause;
+  }
   if (error instanceof ActivityFailure) return error.cause;
   if (error instanceof ApplicationFailure || error instanceof TimeoutFailure) return error;
   return undefined;
 }
 
+/** A confined agent's quick raise (answered at once, without a backing run) failed: its failure, carried inside the operation's. */
+function quickRaiseFailure(error: NexusOperationFailure): Error | undefined {
+  const cause = error.cause;
+  return cause instanceof ApplicationFailure && cause.type === 'OperationError' && cause.cause ? cause.cause : undefined;
+}
+
 /** A confined agent's endpoint refused the request itself (a grant it cannot verify: keys that do not match): no retry cures it. */
 function refusedByEndpoint(error: unknown): boolean {
-  if (!(error instanceof NexusOperationFailure)) return false;
+  if (!(error instanceof NexusOperationFailure) || quickRaiseFailure(error)) return false;
   return !(error.cause instanceof ActivityFailure || error.cause instanceof TimeoutFailure || error.cause instanceof CancelledFailure);
 }
 

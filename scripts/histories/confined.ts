@@ -22,11 +22,23 @@ export async function recordConfinedPaths(): Promise<void> {
   const options = { omniItems: [KETTLE], omniConnection: { agent: {}, sourceProbeSeconds: 1 }, guardTiming: { probeIntervalMs: 200 } };
   await withEngine(env, options, async (stack) => {
     const { handleOf, until, raised } = orderHelpers(env, stack);
-    recording.step = 'a confined order raised at once';
+    recording.step = 'a confined order raised at once, answered by the endpoint synchronously (the quick raise)';
     await stack.placeOrder(makeOrder('WEB-C-1', [{ sku: 'KETTLE-01', qty: 2, price: 304.34 }]));
     await raised('WEB-C-1', { attempts: 1 });
     assert.deepEqual(operationsOf(await handleOf('WEB-C-1').fetchHistory()), ['raiseInSource']);
-    await save('order-confined-raised-at-once', handleOf('WEB-C-1'));
+    assert.ok(!(await handleOf('WEB-C-1').fetchHistory()).events?.some((event) => event.nexusOperationStartedEventAttributes), 'answered synchronously');
+    await save('order-confined-raised-quickly', handleOf('WEB-C-1'));
+
+    recording.step = 'a confined order raised at once by its backing run (Omni slower than the quick raise waits)';
+    await stack.omni.setFaults({ latencyMs: 4000 });
+    await stack.placeOrder(makeOrder('WEB-C-3', [{ sku: 'KETTLE-01', qty: 1, price: 304.34 }]));
+    await raised('WEB-C-3', { attempts: 1 });
+    await stack.omni.setFaults({ latencyMs: 0 });
+    assert.ok(
+      (await handleOf('WEB-C-3').fetchHistory()).events?.some((event) => event.nexusOperationStartedEventAttributes),
+      'answered asynchronously',
+    );
+    await save('order-confined-raised-at-once', handleOf('WEB-C-3'));
 
     recording.step = 'a confined product pass';
     const pass = await env.client.workflow.start('productSync', {

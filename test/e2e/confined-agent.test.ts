@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { msToTs } from '@temporalio/common/lib/time';
@@ -52,6 +52,11 @@ describe('a confined agent, reached through its namespace’s Nexus endpoint', (
     await env?.teardown();
   });
 
+  const backingRun = (code: string) =>
+    new Client({ connection: env.client.connection, namespace: placement.namespace, dataConverter: engineDataConverter(keys.rings) }).workflow.getHandle(
+      agentCallWorkflowId('raise', OMNI_CONNECTION_ID, code),
+    );
+
   const settled = (code: string) =>
     waitFor(async () => {
       const status = await engine.workflow.getHandle(raiseOrderWorkflowId(OMNI_CONNECTION_ID, code)).query<OrderStatus>('status');
@@ -68,9 +73,10 @@ describe('a confined agent, reached through its namespace’s Nexus endpoint', (
     assert.ok(events.some((event) => event.nexusOperationScheduledEventAttributes?.operation === 'raiseInSource'));
     const activityTypes = events.map((event) => event.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
     assert.ok(!activityTypes.includes('raiseInSource'), `no raise on a queue of the central namespace: ${activityTypes.join(', ')}`);
-    const clientSide = new Client({ connection: env.client.connection, namespace: placement.namespace, dataConverter: engineDataConverter(keys.rings) });
-    const backing = await clientSide.workflow.getHandle(agentCallWorkflowId('raise', OMNI_CONNECTION_ID, 'WEB-CONF-1')).describe();
-    assert.equal(backing.status.name, 'COMPLETED');
+    // Answered at once by the agent's handler: no backing run, no workflow task in the client's namespace.
+    assert.ok(events.some((event) => event.nexusOperationCompletedEventAttributes));
+    assert.ok(!events.some((event) => event.nexusOperationStartedEventAttributes), 'a synchronous answer: the operation never ran asynchronously');
+    await assert.rejects(backingRun('WEB-CONF-1').describe(), WorkflowNotFoundError);
   });
 
   test('a product pass lists and pushes through the endpoint', async () => {
@@ -160,5 +166,42 @@ describe('a confined agent, reached through its namespace’s Nexus endpoint', (
       'the refusals to be logged',
     );
     assert.match(agent.output(), /its grant was not made by the central side for this request/);
+  });
+
+  test('a raise Omni answers slowly: a create sent is waited for and reported as created; past the budget the raise goes on in its backing run, once', async () => {
+    const before = stack.omni.orders().length;
+    try {
+      // Each call 2 s: the create goes out before the quick raise's 3 s and answers before its 7 s.
+      await stack.omni.setFaults({ latencyMs: 2000 });
+      await stack.placeOrder(makeOrder('WEB-CONF-SLOW-1', [{ sku: 'KETTLE-01', qty: 1, price: 349.99 }]));
+      const answered = await settled('WEB-CONF-SLOW-1');
+      assert.equal(answered.state, 'raised', JSON.stringify(answered));
+      assert.equal(answered.alreadyExisted, false, 'created by this raise, and said so');
+      await assert.rejects(backingRun('WEB-CONF-SLOW-1').describe(), WorkflowNotFoundError);
+      // Each call 4 s: no create by 3 s, so nothing is sent by the handler and its backing run raises it.
+      await stack.omni.setFaults({ latencyMs: 4000 });
+      await stack.placeOrder(makeOrder('WEB-CONF-SLOW-2', [{ sku: 'TOASTER-02', qty: 1, price: 499 }]));
+      const backed = await settled('WEB-CONF-SLOW-2');
+      assert.equal(backed.state, 'raised', JSON.stringify(backed));
+      assert.equal(backed.alreadyExisted, false);
+      assert.equal((await backingRun('WEB-CONF-SLOW-2').describe()).status.name, 'COMPLETED');
+    } finally {
+      await stack.omni.setFaults({ latencyMs: 0 });
+    }
+    assert.equal(stack.omni.orders().length, before + 2, 'each order once in Omni');
+    assert.match(
+      agent.output(),
+      /the raise of order WEB-CONF-SLOW-2 of connection acme-omni goes on in its backing run: no answer from Omni Accounts within 3000 ms/,
+    );
+    assert.doesNotMatch(agent.output(), /the raise of order WEB-CONF-SLOW-1 /);
+  });
+
+  test('a raise that needs a person, answered at once, tells the order the source’s own reason', async () => {
+    await stack.placeOrder(makeOrder('WEB-CONF-NOPE', [{ sku: 'NOT-IN-OMNI-9', qty: 1, price: 10 }]));
+    const status = await settled('WEB-CONF-NOPE');
+    assert.equal(status.state, 'needs_attention', JSON.stringify(status));
+    assert.match(status.reason ?? '', /NOT-IN-OMNI-9/);
+    assert.doesNotMatch(status.reason ?? '', /Refused|OperationError|endpoint/);
+    await assert.rejects(backingRun('WEB-CONF-NOPE').describe(), WorkflowNotFoundError);
   });
 });

@@ -88,6 +88,7 @@ export const RECORDED_HISTORIES = [
   'order-skipped-while-failure-written-back',
   // A confined agent: its calls through the Nexus endpoint of its client's namespace.
   'order-confined-raised-at-once',
+  'order-confined-raised-quickly',
   'product-sync-confined',
   'order-confined-waited-for-source-outage-and-raised',
   'source-watch-confined-woke-waiting-order',
