@@ -90,7 +90,8 @@ export async function serverCostOf(run: Run, label: string, path: OrderPath, con
   const perOrder = orders > 0 && scrapes.every((s) => s) ? scaled(sumCounters(scrapes as ServerCounters[]), 1 / orders) : null;
   const cpuMsPerOrder: Record<string, number> = {};
   for (const b of bursts) for (const [name, s] of Object.entries(b.cpu)) cpuMsPerOrder[name] = (cpuMsPerOrder[name] ?? 0) + (s * 1000) / Math.max(1, orders);
-  const raisedCodes = bursts.at(-1)?.raisedCodes ?? [];
+  // Spread over every burst of the series, as the counters are.
+  const raisedCodes = bursts.flatMap((b) => b.raisedCodes);
   const history = await historyEvents(run, connection, raisedCodes);
   const cost: ServerCost = { label, path, connectionId: connection.id, bursts: bursts.length, orders, complete: bursts.every((b) => b.complete), cpuMsPerOrder, perOrder, history };
   say(`server per order, ${label}: ${summaryLine(cost)}`);
@@ -204,12 +205,17 @@ export function serverCostMarkdown(costs: ServerCost[]): string[] {
       '`service_requests` on the frontend are the gRPC calls of every client: Poll*/Respond* come from the workers (central worker and agents), SignalWithStartWorkflowExecution from the deliveries (the bench, as the webhook calls it); ' +
       "the history and matching services' own requests are hops inside the server. `state_transition_count` is recorded once per write of a workflow's state, so its count is the state transitions. " +
       "Everything in the window counts, the other connections' idle pollers included; namespace temporal_system (the server's own internal workers) is kept out of the figures and given in the last row. " +
-      `History events are the mean of ${HISTORIES_PER_PATH} runs of the path's last burst, by event type. ` +
+      `History events are the mean of ${HISTORIES_PER_PATH} runs spread over the path's bursts, by event type. ` +
       (costs.some((c) => c.path === 'idle')
         ? 'The idle column is the same stack with no order in flight, per second: what any window costs whatever its orders (the pollers, the server\'s own timers and refreshes); a figure per order is worth reading beside it.'
         : '') +
       (missing.length ? ` The server's counters could not be scraped for: ${missing.join(', ')}.` : '') +
-      (backingMissing.length ? ` No backing run was found in the client's namespace for: ${backingMissing.join(', ')}.` : ''),
+      (backingMissing.length
+        ? ` No run backing the raise was found in the client's namespace for: ${backingMissing.join(', ')}` +
+          (costs.filter((c) => backingMissing.includes(c.label)).every((c) => (c.history?.raiseOrder.NEXUS_OPERATION_STARTED ?? 0) === 0)
+            ? ' (their raiseOrder histories hold no NEXUS_OPERATION_STARTED: the agent answered each operation at once, without a backing run).'
+            : '.')
+        : ''),
     '',
     markdownTable([costs.some((c) => c.path === 'idle') ? 'per order (idle: per second)' : 'per order', 'from', ...costs.map((c) => `${c.label}${c.complete ? '' : ' (cut: per raised order)'}`)], rows),
     '',
