@@ -42,7 +42,7 @@ import { generateKeyRingText, parseKeyRing } from '../temporal/payload-codec';
 import { engineDataConverter } from '../temporal/data-converter';
 import { loadConnections, resolveSecrets } from '../config/config';
 import { currentVersionOf, DEFAULT_DEPLOYMENT_NAME } from '../worker/deployment';
-import { sizingFromEnv, workerProcessEnv, type WorkerSizing } from '../worker/sizing';
+import { sizingFromEnv, WORKER_NODE_OPTIONS, workerProcessEnv, type WorkerSizing } from '../worker/sizing';
 import { makeOrder } from '../test/helpers/orders';
 import { ProcessSampler } from './proc';
 
@@ -630,7 +630,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       starts += 1;
       const log = join(dir, `central-${starts}.log`);
       logs.central = log;
-      const child = spawnNode('central worker', ['worker/central.ts'], workerEnv, log, { execArgv: centralOptions.execArgv ?? [] });
+      const child = spawnNode('central worker', ['worker/central.ts'], workerEnv, log, { execArgv: [...WORKER_NODE_OPTIONS, ...(centralOptions.execArgv ?? [])] });
       central = child;
       const started = Date.now();
       await waitUntil(`the central worker to make its version current (see ${log})`, 180_000, async () => {
@@ -659,7 +659,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       const running = groups.map((ids, i) => {
         const log = join(dir, `agents-${i + 1}-${starts}.log`);
         const slots = agentOptions.slots === undefined ? [] : ['--slots', String(agentOptions.slots)];
-        return { log, child: spawnNode(`agents ${i + 1}`, ['bench/agents.ts', ...slots, ...ids], workerEnv, log, { execArgv: agentOptions.execArgv ?? [] }) };
+        return { log, child: spawnNode(`agents ${i + 1}`, ['bench/agents.ts', ...slots, ...ids], workerEnv, log, { execArgv: [...WORKER_NODE_OPTIONS, ...(agentOptions.execArgv ?? [])] }) };
       });
       agents = running.map((r) => r.child);
       logs.agents = running.map((r) => r.log);

@@ -56,7 +56,7 @@ export async function checkAgent(client: Client, connection: Connection): Promis
   const start =
     connection.sourceKind === 'omni'
       ? `start it on the client's server: node --import tsx worker/agent.ts ${connection.id}`
-      : 'start the central worker: node --import tsx worker/central.ts';
+      : 'start the central worker: node --require ./worker/workflow-threads.cjs --import tsx worker/central.ts';
   if (!latest) return fail(name, `nothing polls ${where}`, start);
   if (now - latest.at > ALIVE_MS) return fail(name, `nothing has polled ${where} since ${ago(now - latest.at)} (${latest.identity})`, start);
   return pass(name, `${where} polled ${ago(now - latest.at)} by ${latest.identity}`);

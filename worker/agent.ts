@@ -22,7 +22,7 @@ import { installRuntime, logRefusedPayload } from './observability';
 import { installedTracing } from './tracing';
 import { runUntilStopped } from './process';
 import { shutdownGraceSecondsFromEnv } from './deployment';
-import { sizingFromEnv, warnIfMallocUntuned } from './sizing';
+import { sizingFromEnv, warnIfUntuned } from './sizing';
 
 async function main(): Promise<void> {
   const connectionId = process.argv[2] ?? process.env.AGENT_CONNECTION_ID;
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
         legacy = await createAgentWorker({ ...setup, namespace: legacyNamespace }, connectionId, { legacyQueue: true });
         logger.info(`connection ${connectionId}: also draining its old queue in namespace ${legacyNamespace} (AGENT_LEGACY_NAMESPACE)`);
       }
-      warnIfMallocUntuned(logger);
+      warnIfUntuned(logger, { workflows: false });
       if (held.lost() === undefined) await Promise.all([worker.run(), legacy?.run()]);
     } finally {
       await held.stop();

@@ -4,7 +4,7 @@ import { activityDepsFromConfig, connectWorker } from './runtime';
 import { connectClient, dataConverterFromEnv } from '../temporal/connect';
 import { temporalSettingsFromEnv } from '../temporal/settings';
 import { createEngineWorkers } from './workers';
-import { sizingFromEnv, warnIfMallocUntuned } from './sizing';
+import { sizingFromEnv, warnIfUntuned } from './sizing';
 import { currentVersionOf, deploymentFromEnv, setCurrentVersion, shutdownGraceSecondsFromEnv, type DeploymentVersion } from './deployment';
 import { installRuntime, logRefusedPayload } from './observability';
 import { installedTracing } from './tracing';
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     sizing: sizingFromEnv(),
   };
   const { central, isync, version } = await createEngineWorkers(setup);
-  warnIfMallocUntuned(Runtime.instance().logger);
+  warnIfUntuned(Runtime.instance().logger, { workflows: true });
   const running = Promise.all([central.run(), isync.run()]);
   await announceVersion(version, client.connection, settings.namespace);
   await running;

@@ -69,6 +69,21 @@ export const AGENT_HEAP_LIMIT_MB = 128;
  */
 export const WORKER_GLIBC_TUNABLES = 'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072';
 
+/**
+ * The node options a worker process starts with (before `--import tsx`): the workflow threads without
+ * the SDK's per-promise stack traces (`worker/workflow-threads.cjs`; `WORKFLOW_STACK_TRACES=on` keeps them).
+ */
+export const WORKER_NODE_OPTIONS = ['--require', './worker/workflow-threads.cjs'] as const;
+
+/** Whether this process was started with `WORKER_NODE_OPTIONS`'s preload (its workflow threads then run without per-promise stack traces). */
+export function workflowStackTracesAdvice(execArgv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  if (env.WORKFLOW_STACK_TRACES === 'on' || execArgv.some((arg) => arg.endsWith('workflow-threads.cjs'))) return undefined;
+  return (
+    'the workflow threads record a stack trace at every promise (the SDK default), about a third of this worker\'s CPU per order; ' +
+    `start it with node ${WORKER_NODE_OPTIONS.join(' ')} (docs/deploy.md), or set WORKFLOW_STACK_TRACES=on to keep them on purpose`
+  );
+}
+
 /** `env` for a worker process: glibc's malloc tuned as deployed unless `env` already sets GLIBC_TUNABLES. */
 export function workerProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { GLIBC_TUNABLES: WORKER_GLIBC_TUNABLES, ...env };
@@ -93,8 +108,10 @@ export function runtimeGlibcVersion(): string | undefined {
   return report.header?.glibcVersionRuntime;
 }
 
-/** At a deployed worker's start: the advice above, if it applies, as a warning. */
-export function warnIfMallocUntuned(logger: { warn(message: string): void }): void {
-  const advice = mallocTuningAdvice(process.env, runtimeGlibcVersion());
-  if (advice) logger.warn(advice);
+/** At a deployed worker's start: the advice above, if it applies, as a warning (the stack traces' only where most of the work is workflows: the central worker). */
+export function warnIfUntuned(logger: { warn(message: string): void }, { workflows }: { workflows: boolean }): void {
+  const stackTraces = workflows ? workflowStackTracesAdvice(process.execArgv, process.env) : undefined;
+  for (const advice of [mallocTuningAdvice(process.env, runtimeGlibcVersion()), stackTraces]) {
+    if (advice) logger.warn(advice);
+  }
 }

@@ -158,6 +158,7 @@ function sourceOf(operation: string): string {
   if (/^(Poll|Respond|Record)/.test(operation)) return 'workers';
   if (operation === 'SignalWithStartWorkflowExecution') return 'the deliveries';
   if (operation === 'StartWorkflowExecution') return "the agent's Nexus handler (its backing run)";
+  if (operation === 'DescribeWorkflowExecution') return "the agent's Nexus handler (is a backing run of the order under way?)";
   if (operation === 'StartNexusOperation' || operation === 'CompleteNexusOperation') return 'the server (its Nexus call, the completion callback)';
   return '';
 }

@@ -21,6 +21,7 @@ import { deliverOrder, type DeliveryOutcome } from '../../temporal/deliver-order
 import type { Stock2ShopOrder } from '../../domain/stock2shop';
 import { TEST_KEY_RING_TEXT, testDataConverter } from './temporal';
 import { generateGrantKeys, GRANT_SIGNING_KEY_VARIABLE, GRANT_VERIFY_KEY_VARIABLE, signingKeyFromEnv, verifyKeyFromEnv } from '../../temporal/agent-grant';
+import { WORKER_NODE_OPTIONS } from '../../worker/sizing';
 
 export const OMNI_CONNECTION_ID = 'acme-omni';
 export const ISYNC_CONNECTION_ID = 'bravo-isync';
@@ -259,7 +260,7 @@ export async function startStack(env: TestWorkflowEnvironment, options: StackOpt
     },
     spawnWorker(kind, extraEnv = {}) {
       const entry = kind === 'central' ? 'worker/central.ts' : 'worker/agent.ts';
-      const args = ['--import', 'tsx', entry, ...(kind === 'agent' ? [OMNI_CONNECTION_ID] : [])];
+      const args = [...WORKER_NODE_OPTIONS, '--import', 'tsx', entry, ...(kind === 'agent' ? [OMNI_CONNECTION_ID] : [])];
       // An agent's machine holds the connection's variables with its own Stock2Shop user's values (docs/deploy.md).
       const agentUser = kind === 'agent' ? { ACME_S2S_USER: STOCK2SHOP_AGENT_USER.username, ACME_S2S_PASSWORD: STOCK2SHOP_AGENT_USER.password } : {};
       const child = spawn(process.execPath, args, { cwd: projectRoot, env: { ...processEnv, ...agentUser, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,7 +1,11 @@
 /** A worker on glibc without the malloc tuning of docs/deploy.md says what to set; with it, or elsewhere, it says nothing. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mallocTuningAdvice, runtimeGlibcVersion, WORKER_GLIBC_TUNABLES } from '../../worker/sizing';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { mallocTuningAdvice, runtimeGlibcVersion, WORKER_GLIBC_TUNABLES, WORKER_NODE_OPTIONS, workflowStackTracesAdvice } from '../../worker/sizing';
+
+const projectRoot = join(__dirname, '..', '..');
 
 test('on glibc without GLIBC_TUNABLES the advice names the variable, its value and the docs', () => {
   const advice = mallocTuningAdvice({}, '2.36');
@@ -25,4 +29,12 @@ test('the tunables are the three glibc reads, each a whole number', () => {
 
 test("this machine's glibc is read from node's report (Linux on glibc: a version)", { skip: process.platform !== 'linux' }, () => {
   assert.match(runtimeGlibcVersion() ?? '', /^\d+\.\d+/);
+});
+
+test('a central worker started without the workflow-threads preload says how to start it; with it, or WORKFLOW_STACK_TRACES=on, nothing', () => {
+  const advice = workflowStackTracesAdvice(['--import', 'tsx'], {});
+  assert.match(advice ?? '', /node --require \.\/worker\/workflow-threads\.cjs .*docs\/deploy\.md.*WORKFLOW_STACK_TRACES=on/);
+  assert.equal(workflowStackTracesAdvice([...WORKER_NODE_OPTIONS, '--import', 'tsx'], {}), undefined);
+  assert.equal(workflowStackTracesAdvice(['--import', 'tsx'], { WORKFLOW_STACK_TRACES: 'on' }), undefined);
+  assert.ok(existsSync(join(projectRoot, WORKER_NODE_OPTIONS[1])), 'the preload is where the option names it');
 });
