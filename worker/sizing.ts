@@ -79,7 +79,7 @@ export const WORKER_NODE_OPTIONS = ['--require', './worker/workflow-threads.cjs'
 export function workflowStackTracesAdvice(execArgv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
   if (env.WORKFLOW_STACK_TRACES === 'on' || execArgv.some((arg) => arg.endsWith('workflow-threads.cjs'))) return undefined;
   return (
-    'the workflow threads record a stack trace at every promise (the SDK default), about a third of this worker\'s CPU per order; ' +
+    "the workflow threads record a stack trace at every promise (the SDK default), about a third of this worker's CPU per order; " +
     `start it with node ${WORKER_NODE_OPTIONS.join(' ')} (docs/deploy.md), or set WORKFLOW_STACK_TRACES=on to keep them on purpose`
   );
 }
