@@ -156,6 +156,8 @@ describe('the command line', () => {
       assert.equal(twice.code, 2);
       assert.match(twice.lines[0]!, /A manual pass of acme-omni is running already \(product-sync\/acme-omni\/manual\)/);
       const schedule = env.client.schedule.getHandle('product-sync/acme-omni');
+      // A scheduled pass still running (the first test's, on a loaded machine) would make the schedule skip the trigger itself (overlap SKIP).
+      await waitFor(async () => ((await schedule.describe()).info.runningActions.length === 0 ? true : undefined), 'no scheduled pass of acme-omni running');
       const before = (await schedule.describe()).info.numActionsTaken;
       await schedule.trigger();
       const scheduled = await waitFor(async () => {
