@@ -9,7 +9,7 @@
  * One trace per order delivered by the webhook (the intake's span, the client's signal-with-start, the
  * order's run, its activities: the source's answer to the raise, the write-back) and one per product
  * pass (its run and activities, on the central worker and on the agent). The workflows' spans are made
- * in the workflow bundle (workflows/interceptors.ts) and handed out through the `exporter` sink.
+ * in the workflow bundle of a process that traces (workflows/tracing-interceptors.ts) and handed out through the `exporter` sink.
  *
  * No personal data leaves in a span: before export, every span keeps only plain attributes (the ids of
  * the workflow, run and activity, the workflow info's counts; not the memo, search attributes or a

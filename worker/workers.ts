@@ -17,7 +17,7 @@ import { GRANT_VERIFY_KEY_VARIABLE } from '../temporal/agent-grant';
 import { agentEndpointHandler } from './agent-operations';
 import { createActivities, createAgentCalls, type ActivityDeps } from '../activities';
 import { activityInterceptors } from '../activities/interceptors';
-import { workerTracing } from './tracing';
+import { installedTracing, workerTracing } from './tracing';
 import { cachedWorkflowBundle, engineBuildId, type WorkflowBundle } from './workflow-bundle';
 import type { DeploymentVersion, WorkerDeployment } from './deployment';
 import { DEFAULT_SIZING, type WorkerSizing } from './sizing';
@@ -43,7 +43,10 @@ const workflowEntries = { unversioned: require.resolve('../workflows'), versione
 
 /** This checkout's workflow bundle, as the central worker runs it: its build id is the version a deployment gets. */
 export function engineWorkflowBundle(dataConverter: DataConverter, { versioned }: { versioned: boolean }): Promise<WorkflowBundle> {
-  return cachedWorkflowBundle(workflowEntries[versioned ? 'versioned' : 'unversioned'], dataConverter.failureConverterPath);
+  // The workflows' own spans only where this process exports traces (worker/tracing.ts).
+  return cachedWorkflowBundle(workflowEntries[versioned ? 'versioned' : 'unversioned'], dataConverter.failureConverterPath, {
+    traced: installedTracing() !== undefined,
+  });
 }
 
 /** The code an activity worker runs besides the workflow bundle: its activities and the payload codec. */
@@ -143,7 +146,7 @@ export async function createISyncWorker(
 
 /** The code of a confined agent's namespace: the runs that back the central side's Nexus requests. */
 export function agentWorkflowBundle(dataConverter: DataConverter): Promise<WorkflowBundle> {
-  return cachedWorkflowBundle(require.resolve('../workflows/agent'), dataConverter.failureConverterPath);
+  return cachedWorkflowBundle(require.resolve('../workflows/agent'), dataConverter.failureConverterPath, { traced: installedTracing() !== undefined });
 }
 
 export interface AgentWorkerOptions {

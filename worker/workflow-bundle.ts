@@ -52,9 +52,15 @@ export function bundleSourceFiles(entries: string[]): string[] {
 }
 
 /** Bundled with every workflow: no refused payload becomes a workflow's input (workflows/interceptors.ts). */
-const workflowInterceptorModules = [require.resolve('../workflows/interceptors')];
+const engineInterceptorModule = require.resolve('../workflows/interceptors');
+/** Bundled, first, only for a worker that traces (workflows/tracing-interceptors.ts says why). */
+const tracingInterceptorModule = require.resolve('../workflows/tracing-interceptors');
 
-function cacheKey(workflowsPath: string, failureConverterPath: string | undefined): string {
+function interceptorModules(traced: boolean): string[] {
+  return traced ? [tracingInterceptorModule, engineInterceptorModule] : [engineInterceptorModule];
+}
+
+function cacheKey(workflowsPath: string, failureConverterPath: string | undefined, workflowInterceptorModules: string[]): string {
   const hash = createHash('sha256');
   // Dependency versions: the SDK (webpack's workflow runtime) and the whole lock file.
   hash.update(readFileSync(join(projectRoot, 'node_modules/@temporalio/worker/package.json')));
@@ -92,8 +98,21 @@ export function buildIdOf(code: string | Buffer): string {
  * bundle can contain and the dependency versions: each test file and each worker start then skips
  * webpack, which costs seconds on a small machine.
  */
-export async function cachedWorkflowBundle(workflowsPath: string, failureConverterPath?: string): Promise<WorkflowBundle> {
-  const codePath = join(cacheDir, `${cacheKey(workflowsPath, failureConverterPath)}.js`);
+export async function cachedWorkflowBundle(
+  workflowsPath: string,
+  failureConverterPath?: string,
+  { traced = false }: { traced?: boolean } = {},
+): Promise<WorkflowBundle> {
+  // Tracing adds only the trace's headers to what a run sends, never a command: a traced worker is the same version as an untraced one.
+  if (traced) {
+    const { buildId } = await cachedWorkflowBundle(workflowsPath, failureConverterPath);
+    return { ...(await bundleOnce(workflowsPath, failureConverterPath, interceptorModules(true))), buildId };
+  }
+  return bundleOnce(workflowsPath, failureConverterPath, interceptorModules(false));
+}
+
+async function bundleOnce(workflowsPath: string, failureConverterPath: string | undefined, workflowInterceptorModules: string[]): Promise<WorkflowBundle> {
+  const codePath = join(cacheDir, `${cacheKey(workflowsPath, failureConverterPath, workflowInterceptorModules)}.js`);
   if (existsSync(codePath)) return { codePath, buildId: buildIdOf(readFileSync(codePath)) };
   const { code } = await bundleWorkflowCode({
     workflowsPath,

@@ -24,11 +24,6 @@ import {
   type WorkflowInterceptorsFactory,
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
-import {
-  OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
-  OpenTelemetryOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import { isRefusedPayload, REFUSED_PAYLOAD_ERROR_TYPE, REFUSED_PAYLOAD_FIELD, refusedAmong, type RefusedPayload } from '../contracts/refused-payload';
 import { CountPasses } from './pass-metrics';
 
@@ -89,9 +84,8 @@ class RefuseOutbound implements WorkflowOutboundCallsInterceptor {
   }
 }
 
-// OpenTelemetry's first: the outermost, so a refused start or result still shows as a failed span.
+// OpenTelemetry's (workflows/tracing-interceptors.ts, bundled before this module when the worker traces) are the outermost.
 export const interceptors: WorkflowInterceptorsFactory = () => ({
-  inbound: [new OpenTelemetryInboundInterceptor(), new RefuseInbound(), new CountPasses()],
-  outbound: [new OpenTelemetryOutboundInterceptor(), new RefuseOutbound()],
-  internals: [new OpenTelemetryInternalsInterceptor()],
+  inbound: [new RefuseInbound(), new CountPasses()],
+  outbound: [new RefuseOutbound()],
 });

@@ -4,10 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { bundleSourceFiles, engineBuildId } from '../../worker/workflow-bundle';
+import { bundleSourceFiles, cachedWorkflowBundle, engineBuildId } from '../../worker/workflow-bundle';
 import { engineWorkflowBundle } from '../../worker/workers';
 import { testDataConverter } from '../helpers/temporal';
 import { variantWorkflowBundle } from '../helpers/variant-bundle';
@@ -71,4 +71,13 @@ test('a deployment version covers the activity code too: a change to a file the 
   assert.equal(engineBuildId(bundle, activitiesIn('export const help = () => 1;\n')), first, 'the same code elsewhere: the same version');
   assert.notEqual(engineBuildId(bundle, activitiesIn('export const help = () => 2;\n')), first, 'an activity change: a new version');
   assert.notEqual(engineBuildId({ ...bundle, buildId: 'def456' }, activitiesIn('export const help = () => 1;\n')), first, 'a workflow change: a new version');
+});
+
+test("OpenTelemetry's workflow interceptors are bundled only for a worker that traces, and do not change the version", async () => {
+  const plain = await cachedWorkflowBundle(require.resolve('../../workflows'), testDataConverter.failureConverterPath);
+  const traced = await cachedWorkflowBundle(require.resolve('../../workflows'), testDataConverter.failureConverterPath, { traced: true });
+  assert.notEqual(traced.codePath, plain.codePath);
+  assert.equal(traced.buildId, plain.buildId, 'spans add headers, never a command: one version');
+  assert.doesNotMatch(readFileSync(plain.codePath, 'utf8'), /@temporalio\/interceptors-opentelemetry\/lib\/workflow\/index\.js/);
+  assert.match(readFileSync(traced.codePath, 'utf8'), /@temporalio\/interceptors-opentelemetry\/lib\/workflow\/index\.js/);
 });
