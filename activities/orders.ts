@@ -9,6 +9,7 @@ import { asActivity, isUncertainCreate, sourceUnreachable, toActivityFailure, un
 import { withHeartbeats } from './heartbeats';
 import { sourceReachable } from './metrics';
 import { prepareOrderFor } from './prepare-order';
+import { whileWanted } from './source-guard';
 import { agentRouteFor } from './agent-routes';
 import { createSentAtOf, withRaiseEvidence } from './raise-evidence';
 
@@ -124,7 +125,11 @@ export async function quickRaise(ctx: ActivityContext, input: RaiseInSourceInput
     const createSentAt = known.createSentAt();
     return { handOver: typeof createSentAt === 'number' ? { ...input, createSentAt } : input, why };
   };
-  const attempt = raiseWithEvidence(ctx, connection, input, known, pace).then(
+  // Nothing it queued under the connection's limits is sent once it stopped waiting (a find waiting for its turn included).
+  const attempt = whileWanted(
+    () => waiting,
+    () => raiseWithEvidence(ctx, connection, input, known, pace),
+  ).then(
     (raised): QuickRaise => ({ raised }),
     (error: unknown): QuickRaise => {
       if (error instanceof ApplicationFailure && error.nonRetryable) throw error;

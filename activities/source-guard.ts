@@ -6,6 +6,7 @@
  *    every `probeIntervalMs`; every other caller waits for that probe instead of calling the source.
  *    The first successful probe lets them all through again.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { TransientError, type SystemName } from '../connectors/errors';
 import { RatePacer } from './rate-pacer';
 
@@ -24,6 +25,23 @@ export interface WaitHooks {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const wanted = new AsyncLocalStorage<() => boolean>();
+
+/** A request whose caller stopped waiting before its turn came: it was not sent. */
+export class RequestNotWanted extends Error {}
+
+/**
+ * Runs `body` so that each request it makes through a guard is sent only if `stillWanted()` when its
+ * turn under the limits comes (a quick raise that handed over sends nothing it queued before).
+ */
+export function whileWanted<T>(stillWanted: () => boolean, body: () => Promise<T>): Promise<T> {
+  return wanted.run(stillWanted, body);
+}
+
+function notWantedAnyMore(guard: string): void {
+  if (wanted.getStore()?.() === false) throw new RequestNotWanted(`${guard}: a request not sent, its caller stopped waiting for it`);
+}
 
 export class SourceGuard {
   private inFlight = 0;
@@ -55,12 +73,16 @@ export class SourceGuard {
   async request<T>(call: () => Promise<T>): Promise<T> {
     await this.acquireSlot();
     try {
+      notWantedAnyMore(this.name);
       await this.pacer.take();
+      notWantedAnyMore(this.name);
       const result = await call();
       this.down = false;
       this.lastVerdictAt = Date.now();
       return result;
     } catch (error) {
+      // A request never sent says nothing of the source.
+      if (error instanceof RequestNotWanted) throw error;
       // Any answer (a 401, a 404 on the probe's path) proves the source is there: the real call
       // classifies the error; only "unreachable" keeps callers waiting.
       this.down = error instanceof TransientError && error.sourceUnreachable;

@@ -25,8 +25,10 @@ describe('the quick raise of a confined agent', () => {
     sim = await startOmniSimulator({ port: 0, items: 3, userName: 'Guest', password: 'omni', companyName: 'Demo' });
     dir = mkdtempSync(join(tmpdir(), 'quick-raise-'));
     const connection = omniConnection({}, { endpoint: sim.url, agent: {} });
+    // One request at a time: a raise queued behind another waits for its turn under the limit.
+    const narrow = omniConnection({}, { id: 'narrow-omni', endpoint: sim.url, agent: {}, requestLimits: { maxConcurrent: 1, perSecond: 100 } });
     quickRaise = createAgentCalls({
-      connections: () => [connection],
+      connections: () => [connection, narrow],
       secretsOf: () => ({ userName: 'Guest', password: 'omni', companyName: 'Demo' }),
       stock2shopFor: () => ({}) as unknown as Stock2ShopClient,
       productStore: new FileProductStateStore(dir),
@@ -90,5 +92,19 @@ describe('the quick raise of a confined agent', () => {
     const earlier = await quickRaise({ ...raiseOf('QR-6'), createSentAt: Date.now() - 1000 }, budget);
     assert.ok('handOver' in earlier && /earlier try/.test(earlier.why));
     assert.equal(inOmni('QR-6'), 0);
+  });
+
+  test('a raise still waiting for its turn under the limits when it hands over never sends its find', async () => {
+    await sim.setFaults({ latencyMs: 400 });
+    sim.clearRequests();
+    const narrow = (code: string) => ({ ...raiseOf(code), connectionId: 'narrow-omni' });
+    // The first holds the one slot (find 400 ms, create 400 ms); the second waits behind it past its 300 ms.
+    const [first, second] = await Promise.all([quickRaise(narrow('QR-7'), { beforeCreateMs: 1000, answerMs: 2000 }), quickRaise(narrow('QR-8'), budget)]);
+    assert.ok('raised' in first, JSON.stringify(first));
+    assert.ok('handOver' in second && second.handOver.createSentAt === undefined, JSON.stringify(second));
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const asked = sim.requests().filter((request: { path: string; query?: Record<string, unknown> }) => JSON.stringify(request).includes('QR-8'));
+    assert.equal(asked.length, 0, `nothing of QR-8 reached Omni: ${JSON.stringify(asked)}`);
+    assert.equal(inOmni('QR-8'), 0);
   });
 });
