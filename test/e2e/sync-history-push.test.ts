@@ -169,7 +169,11 @@ describe('sync push and sync history', () => {
       await stack.isync.clearFaults();
     }
 
-    const { code, lines } = await cli('sync', 'history', 'bravo-isync');
+    // Visibility shows the termination a moment after it, too.
+    const { code, lines } = await waitFor(async () => {
+      const answer = await cli('sync', 'history', 'bravo-isync');
+      return / terminated: /.test(answer.lines[1] ?? '') ? answer : undefined;
+    }, 'the terminated pass in the history');
     assert.equal(code, 0);
     assert.match(lines[0]!, /^started +took +kind +read +pushed +invalid +removed +outcome +Web UI$/);
     assert.equal(lines.length, 4, lines.join('\n'));
